@@ -1,0 +1,50 @@
+"""Wiring: settings → database (migrated) → dispatcher. Every transport starts here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from storage.db import Database, open_database
+from storage.importer import DEMO_FILE, import_data, read_file
+from storage.repositories import Repos
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.dispatcher.close()
+        await self.db.close()
+
+
+async def create_app(settings: Settings | None = None) -> App:
+    """Open (and migrate) the database and build the dispatcher."""
+    settings = settings or Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    db = await open_database(settings.database_url)
+    return App(settings, db, Dispatcher(db, settings))
+
+
+async def import_file(db: Database, path: Path) -> dict[str, int]:
+    """Import a data file (YAML or JSON) in one transaction."""
+    data = read_file(path)
+    async with db.sessions() as session, session.begin():
+        return await import_data(session, data)
+
+
+async def seed_demo(db: Database) -> dict[str, int] | None:
+    """Import the demo data unless the catalogue already holds something."""
+    async with db.sessions() as session:
+        counts = await Repos(session).catalog.counts()
+    if any(counts.values()):
+        return None
+    return await import_file(db, DEMO_FILE)

@@ -1,0 +1,64 @@
+"""`haoxin`: the command line.
+
+haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
+haoxin db upgrade                                       apply migrations
+haoxin import FILE                                      import bases, courses, fairs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.app import create_app, import_file, seed_demo
+from bot.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haoxin", description="Haoxin 好心 home-services bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with Haoxin in this terminal")
+    chat.add_argument("--user", default="local", help="who is chatting (console:NAME)")
+    chat.add_argument("--demo", action="store_true", help="seed demo data on first run")
+    chat.add_argument("--lang", help="language hint for a new user: zh, yue or en")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+
+    imp = sub.add_parser("import", help="import a YAML or JSON data file")
+    imp.add_argument("file", type=Path)
+    return parser
+
+
+async def _main(args: argparse.Namespace) -> int:
+    app = await create_app(Settings())
+    try:
+        if args.command == "db":
+            print("database is up to date")
+        elif args.command == "import":
+            counts = await import_file(app.db, args.file)
+            print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+        elif args.command == "chat":
+            from bot.console import chat
+
+            if args.demo:
+                await seed_demo(app.db)
+            await chat(app.dispatcher, f"console:{args.user}", lang_hint=args.lang)
+    finally:
+        await app.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The terminal chat: Haoxin on standard input and output.
+
+Buttons are numbered; the person types a number, a button's label or any text. When
+standard input is not a terminal, every line is one input and the chat ends, with exit
+status 0, at the end of the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TextIO
+
+from bot.dispatcher import Dispatcher, Handled
+from handlers.events import Contact, Event
+from handlers.replies import Reply
+
+PHONE_PREFIX = "/phone "
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: the message, then its buttons numbered 1, 2, 3..."""
+    lines = [reply.text]
+    if reply.pin:
+        p = reply.pin
+        lines.append(f"📍 {p.title} {p.address} ({p.latitude:.5f}, {p.longitude:.5f})")
+    n = 0
+    for row in reply.buttons:
+        cells = []
+        for button in row:
+            n += 1
+            cells.append(f"[{n}] {button.label}")
+        lines.append("   ".join(cells))
+    if reply.request_contact:
+        lines.append(f"📱 {reply.request_contact}: {PHONE_PREFIX.strip()} 13800000000")
+    if reply.request_location:
+        lines.append(f"📍 {reply.request_location}")
+    return "\n".join(lines)
+
+
+def to_event(line: str, user: str, lang_hint: str | None) -> Event:
+    text = line.rstrip("\r\n")
+    if text.startswith(PHONE_PREFIX):
+        phone = text[len(PHONE_PREFIX) :].strip()
+        return Event(user, contact=Contact(phone, user), lang_hint=lang_hint)
+    return Event(user, text=text, lang_hint=lang_hint, numbered_buttons=True)
+
+
+async def chat(
+    dispatcher: Dispatcher,
+    user: str,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    lang_hint: str | None = None,
+) -> None:
+    """Run the chat until the input ends (or Ctrl-D / Ctrl-C at a terminal)."""
+    interactive = stdin.isatty()
+    lang_hint = lang_hint or os.environ.get("LANG", "").split(".")[0] or None
+
+    async def show(handled: Handled) -> None:
+        for reply in handled.replies:
+            stdout.write(render(reply) + "\n\n")
+        stdout.flush()
+
+    if interactive:
+        stdout.write("Haoxin 好心 — /help, Ctrl-D to quit\n\n")
+        await dispatcher.handle(Event(user, text="/start", lang_hint=lang_hint), show)
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        if not interactive:
+            stdout.write(f"> {line.rstrip()}\n")
+        await dispatcher.handle(to_event(line, user, lang_hint), show)

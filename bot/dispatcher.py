@@ -1,0 +1,204 @@
+"""The dispatcher: carries events from transports to the conversation core.
+
+- Events from one user are handled one at a time and in order (a lock per user, held
+  until the transport has delivered the replies); different users go in parallel.
+- Events waiting at the same moment share one database transaction (group commit): one
+  query loads their users, one checks for repeats, one commit saves them all. Alone, an
+  event is not held back to wait for company.
+- A user's state, form and the record that the event was handled are written in the
+  same transaction as the handler's changes: a crash loses nothing half-done.
+- A repeated (platform, update id) is not handled again; it gets the replies stored the
+  first time (WeChat expects the same passive reply to a retried message).
+- If a batch fails, its events are retried one transaction each, so one bad event
+  cannot take others down; an event that still fails gets an apology in its language,
+  and the user's state stays as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from handlers import FLOWS
+from handlers.context import NONCE_SPACE, Ctx
+from handlers.conversation import converse
+from handlers.events import Event
+from handlers.replies import Reply
+from handlers.router import Flows
+from locales import detect_language, translator
+from storage.db import Database
+from storage.models import User, utcnow
+from storage.repositories import Repos
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600.0
+
+
+@dataclass(slots=True)
+class Handled:
+    """What became of an event: its replies, and whether it was a repeat."""
+
+    replies: list[Reply]
+    repeat: bool = False
+
+
+Deliver = Callable[[Handled], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Job:
+    event: Event
+    future: asyncio.Future[Handled]
+    lang: str = field(default="")
+
+
+class Dispatcher:
+    """One per process. `await dispatcher.handle(event, deliver)` from any transport."""
+
+    def __init__(self, db: Database, settings: Settings, flows: Flows = FLOWS) -> None:
+        self.db = db
+        self.settings = settings
+        self.flows = flows
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._pruned_at = 0.0
+
+    # --- the transports' side -----------------------------------------------------------
+    async def handle(self, event: Event, deliver: Deliver | None = None) -> Handled:
+        """Handle one event; `deliver` sends the replies before the user's next event runs."""
+        async with self._user_turn(event.user):
+            future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
+            self._ensure_writer()
+            self._queue.put_nowait(_Job(event, future))
+            handled = await future
+            if deliver is not None:
+                await deliver(handled)
+            return handled
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+
+    @asynccontextmanager
+    async def _user_turn(self, user: str):  # type: ignore[no-untyped-def]
+        lock, users = self._locks.get(user) or (asyncio.Lock(), 0)
+        self._locks[user] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[user]
+            if users <= 1:
+                del self._locks[user]
+            else:
+                self._locks[user] = (lock, users - 1)
+
+    # --- the writer: one transaction per batch of waiting events --------------------
+    def _ensure_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever(), name="haoxin-writer")
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.settings.batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._run(batch)
+            except Exception:  # never leave a transport waiting for an answer
+                log.exception("the writer failed on a batch of %d events", len(batch))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_result(Handled([]))
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+                await self._prune()
+
+    async def _run(self, batch: list[_Job]) -> None:
+        try:
+            results = await self._transaction(batch)
+        except Exception:
+            log.exception("a batch of %d events failed; retrying one by one", len(batch))
+            results = []
+            for job in batch:
+                try:
+                    results += await self._transaction([job])
+                except Exception:
+                    log.exception("an event failed; the user's state is kept")
+                    results.append(Handled([_apology(job)]))
+        for job, handled in zip(batch, results, strict=True):
+            if not job.future.done():
+                job.future.set_result(handled)
+
+    async def _transaction(self, batch: list[_Job]) -> list[Handled]:
+        async with self.db.sessions() as session, session.begin():
+            repos = Repos(session)
+            ids = [(j.event.platform, j.event.update_id) for j in batch if j.event.update_id]
+            answered = await repos.events.answered(ids)
+            users = await repos.users.by_keys(j.event.user for j in batch)
+            results: list[Handled] = []
+            for job in batch:
+                ev = job.event
+                key = (ev.platform, ev.update_id or "")
+                if ev.update_id and key in answered:
+                    results.append(Handled([Reply.from_dict(r) for r in answered[key]], True))
+                    continue
+                user = users.get(ev.user) or repos.users.new(ev.user, detect_language(ev.lang_hint))
+                users[ev.user] = user
+                job.lang = user.lang
+                replies, deleted = await self._converse(ev, user, repos)
+                if deleted:
+                    del users[ev.user]
+                if ev.update_id:
+                    stored = [r.to_dict() for r in replies]
+                    repos.events.record(ev.platform, ev.update_id, ev.user, stored)
+                    answered[key] = stored
+                results.append(Handled(replies))
+            return results
+
+    async def _converse(self, ev: Event, user: User, repos: Repos) -> tuple[list[Reply], bool]:
+        ctx = Ctx(
+            event=ev,
+            user=user,
+            _=translator(user.lang),
+            repos=repos,
+            flows=self.flows,
+            is_admin=self.settings.is_admin(ev.user),
+            nonce=(user.screen_nonce + 1) % NONCE_SPACE,
+        )
+        state_before = user.state
+        replies = await converse(ctx)
+        if ctx.deleted:
+            return replies, True
+        buttons = [[b.label, b.data] for r in replies for b in r.flat_buttons()]
+        if buttons or user.state != state_before:
+            user.screen_nonce = ctx.nonce
+            user.screen_buttons = buttons
+        user.last_seen_at = utcnow()
+        if not user.reachable:
+            user.reachable = True
+        return replies, False
+
+    async def _prune(self) -> None:
+        self._pruned_at = time.monotonic()
+        try:
+            async with self.db.sessions() as session, session.begin():
+                await Repos(session).events.prune()
+        except Exception:
+            log.exception("pruning handled events failed")
+
+
+def _apology(job: _Job) -> Reply:
+    _ = translator(job.lang or detect_language(job.event.lang_hint))
+    return Reply(_("Sorry, something went wrong on our side. Please try again in a moment."))

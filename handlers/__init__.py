@@ -1,0 +1,10 @@
+"""The conversation flows, platform-neutral: one module per flow, collected here.
+
+A flow sees an `Event` and returns `Reply`s; it imports no platform library and writes
+no SQL (repositories arrive on the context).
+"""
+
+from handlers import commands, menus, onboarding, privacy
+from handlers.router import Flows
+
+FLOWS = Flows([onboarding.router, menus.router, commands.router, privacy.router])

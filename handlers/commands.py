@@ -1,0 +1,95 @@
+"""Commands that work from any state, and the buttons that go with them.
+
+/start [payload]  greet, or go home (a deep link is kept through onboarding)
+/menu             the main menu (or the onboarding step not yet done)
+/help             what Haoxin can do, then the current question again
+/cancel           drop the form being filled in, back to the main menu
+/language         pick a language, then the current question again
+(/privacy and /delete_me live in handlers/privacy.py)
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.menus import home_state
+from handlers.onboarding import begin, language_buttons, onboarded, open_home
+from handlers.router import Invalid, Replies, Router
+from locales import LANGUAGES, language_name, translator
+
+router = Router(__name__)
+
+
+@router.command("start")
+async def start(ctx: Ctx, payload: str) -> Replies:
+    ctx.forget_form()
+    return await begin(ctx, payload)
+
+
+@router.command("menu")
+async def menu(ctx: Ctx, _arg: str) -> Replies:
+    if not onboarded(ctx):
+        return [ctx.reply(ctx._("First, let's finish getting started.")), *await ctx.ask()]
+    ctx.forget_form()
+    return await ctx.goto(home_state(ctx))
+
+
+@router.command("help")
+async def help_(ctx: Ctx, _arg: str) -> Replies:
+    _ = ctx._
+    text = _(
+        "How to use Haoxin:\n"
+        "• Tap the buttons under my messages (on WeChat, type the number).\n"
+        "• /menu – the main menu\n"
+        "• /cancel – stop what you are filling in\n"
+        "• /language – 简体中文 / 廣東話 / English\n"
+        "• /privacy – what we keep about you\n"
+        "• /delete_me – delete your data"
+    )
+    return [ctx.reply(text), *await ctx.ask()]
+
+
+@router.command("cancel")
+async def cancel(ctx: Ctx, _arg: str) -> Replies:
+    _ = ctx._
+    if not onboarded(ctx):
+        return [ctx.reply(_("There is nothing to cancel.")), *await ctx.ask()]
+    ctx.forget_form()
+    return [
+        ctx.reply(_("Cancelled. Nothing from that form was kept.")),
+        *await ctx.goto(home_state(ctx)),
+    ]
+
+
+@router.command("language")
+async def language(ctx: Ctx, _arg: str) -> Replies:
+    return [ctx.reply(ctx._("Choose your language:"), language_buttons(ctx))]
+
+
+@router.action("language")
+async def language_button(ctx: Ctx, arg: str) -> Replies:
+    return await language(ctx, arg)
+
+
+@router.action("lang")
+async def set_language(ctx: Ctx, code: str) -> Replies:
+    if code not in LANGUAGES:
+        raise Invalid(ctx._("I don't recognise that button."))
+    ctx.user.lang = code
+    ctx._ = translator(code)
+    return [
+        ctx.reply(ctx._("Language: {name}", name=language_name(code))),
+        *await ctx.ask(),
+    ]
+
+
+@router.action("back")
+async def back(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.ask()
+
+
+@router.action("home")
+async def home(ctx: Ctx, _arg: str) -> Replies:
+    if not onboarded(ctx):
+        return await ctx.ask()
+    ctx.forget_form()
+    return await open_home(ctx)

@@ -1,0 +1,78 @@
+"""What a handler gets: the event, the user, a translator and the repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from handlers.replies import Button, Reply
+
+if TYPE_CHECKING:
+    from handlers.events import Event
+    from handlers.router import Flows, Replies
+    from locales import Translator
+    from storage.models import User
+    from storage.repositories import Repos
+
+NONCE_SPACE = 36**2
+
+
+def nonce_code(nonce: int) -> str:
+    """Two base-36 characters: short enough to leave button data room for ids."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return digits[nonce // 36 % 36] + digits[nonce % 36]
+
+
+@dataclass
+class Ctx:
+    """One event being handled. Handlers read it top to bottom like the conversation."""
+
+    event: Event
+    user: User
+    _: Translator
+    repos: Repos
+    flows: Flows
+    is_admin: bool = False
+    nonce: int = 0
+    deleted: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    # --- building replies -------------------------------------------------------------
+    def button(self, label: str, action: str, arg: str | int = "") -> Button:
+        """A button that runs `action` (with `arg`, an id) when pressed on this screen."""
+        data = f"{nonce_code(self.nonce)}|{action}"
+        if arg != "":
+            data += f":{arg}"
+        return Button(label, data)
+
+    def reply(self, text: str, *rows: list[Button], **extra: Any) -> Reply:
+        return Reply(text, buttons=[row for row in rows if row], **extra)
+
+    # --- moving through the conversation ----------------------------------------------
+    async def goto(self, state: str) -> Replies:
+        """Move to `state` and ask its question."""
+        self.user.state = state
+        return await self.ask()
+
+    async def ask(self) -> Replies:
+        """Ask the current state's question (again)."""
+        spec = self.flows.states.get(self.user.state)
+        if spec is None or spec.prompt is None:
+            from handlers.onboarding import GREETING
+
+            self.user.state = GREETING
+            spec = self.flows.states[GREETING]
+        assert spec.prompt is not None
+        return await spec.prompt(self)
+
+    # --- the form being filled in -----------------------------------------------------
+    @property
+    def form(self) -> dict[str, Any]:
+        return self.user.form or {}
+
+    def remember(self, **values: Any) -> None:
+        """Keep answers in the user's form (saved with the state, in one transaction)."""
+        self.user.form = {**self.form, **values}
+
+    def forget_form(self) -> None:
+        self.user.form = {}

@@ -1,0 +1,58 @@
+"""What a person did, whatever the platform: the one incoming event the flows see."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A deep-link payload (`/start PAYLOAD`): Telegram's alphabet, at most 64 characters.
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A phone number the person shared; `user_id` is whose contact card it is."""
+
+    phone: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a person did: typed text, pressed a button, shared a contact or location.
+
+    `user` is the platform and its user id: `tg:123`, `wx:oXYZ`, `console:local`.
+    `update_id` identifies the platform update, so a repeat is never handled twice.
+    `lang_hint` is the platform's idea of the person's language (`zh-hans`, `en-US`...).
+    `message_ref` is the platform's id of the message a button was pressed on (for edits).
+    """
+
+    user: str
+    text: str | None = None
+    data: str | None = None
+    contact: Contact | None = None
+    location: Location | None = None
+    update_id: str | None = None
+    lang_hint: str | None = None
+    message_ref: str | None = None
+    numbered_buttons: bool = False
+
+    @property
+    def platform(self) -> str:
+        return self.user.split(":", 1)[0]
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """`("start", "fair_12")` for `/start fair_12`; None when the text is no command."""
+        text = (self.text or "").strip()
+        if not text.startswith("/") or len(text) < 2:
+            return None
+        head, _, rest = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return name, rest.strip()

@@ -1,0 +1,108 @@
+"""The main menus: one for job seekers and workers, one for households, one for admins.
+
+Entries that later issues fill in are marked "coming soon" and answer so when tapped;
+they are never dead buttons. Admin menus check the role on every event (the state is
+declared `admin=True`), not only when the menu is drawn.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.onboarding import CHOOSE_ROLE, HOUSEHOLD
+from handlers.replies import Button
+from handlers.router import Invalid, Replies, Router
+
+router = Router(__name__)
+
+SEEKER_MENU = router.state("SEEKER_MENU")
+HOUSEHOLD_MENU = router.state("HOUSEHOLD_MENU")
+ADMIN_MENU = router.state("ADMIN_MENU", admin=True)
+
+
+def home_state(ctx: Ctx) -> str:
+    if ctx.is_admin:
+        return ADMIN_MENU
+    return HOUSEHOLD_MENU if ctx.user.role == HOUSEHOLD else SEEKER_MENU
+
+
+def _soon(ctx: Ctx, label: str, key: str) -> list[Button]:
+    return [ctx.button(ctx._("{entry} (coming soon)", entry=label), "soon", key)]
+
+
+def _common_rows(ctx: Ctx) -> list[list[Button]]:
+    _ = ctx._
+    return [
+        [
+            ctx.button(_("🌐 Language"), "language"),
+            ctx.button(_("🔒 Privacy & my data"), "privacy"),
+        ],
+    ]
+
+
+def _entries(ctx: Ctx) -> dict[str, str]:
+    """Every coming-soon entry by key, in the person's language."""
+    _ = ctx._
+    return {
+        "courses": _("📚 Find a free course"),
+        "fairs": _("🤝 Job fairs"),
+        "signups": _("📝 My sign-ups"),
+        "profile": _("🪪 My worker profile"),
+        "find": _("🔎 Find a helper"),
+        "requests": _("📋 My requests"),
+        "hires": _("🤝 Interviews and hires"),
+        "vetting": _("✅ Vet workers"),
+        "catalogue": _("📚 Courses and job fairs"),
+        "broadcast": _("📣 Send a notice"),
+        "numbers": _("📊 Programme numbers"),
+    }
+
+
+def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) -> Replies:
+    entries = _entries(ctx)
+    rows = [_soon(ctx, entries[k], k) for k in keys]
+    if switch_role:
+        rows.append([ctx.button(ctx._("🔄 Change what I'm here for"), "switch_role")])
+    return [ctx.reply(title, *rows, *_common_rows(ctx))]
+
+
+@router.prompt(SEEKER_MENU)
+async def seeker_menu(ctx: Ctx) -> Replies:
+    title = ctx._("Main menu: training and work. What would you like to do?")
+    return _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+
+
+@router.prompt(HOUSEHOLD_MENU)
+async def household_menu(ctx: Ctx) -> Replies:
+    title = ctx._("Main menu: help at home. What would you like to do?")
+    return _menu(ctx, title, ["find", "requests", "hires"])
+
+
+@router.prompt(ADMIN_MENU)
+async def admin_menu(ctx: Ctx) -> Replies:
+    title = ctx._("Programme staff menu.")
+    return _menu(ctx, title, ["vetting", "catalogue", "broadcast", "numbers"], switch_role=False)
+
+
+MENU_KEYS = {
+    SEEKER_MENU: {"courses", "fairs", "signups", "profile"},
+    HOUSEHOLD_MENU: {"find", "requests", "hires"},
+    ADMIN_MENU: {"vetting", "catalogue", "broadcast", "numbers"},
+}
+
+
+async def coming_soon(ctx: Ctx, key: str) -> Replies:
+    if key not in MENU_KEYS[ctx.user.state]:
+        raise Invalid(ctx._("I don't recognise that button."))
+    entry = _entries(ctx)[key]
+    text = ctx._("“{entry}” is coming soon. We will tell you when it is ready.", entry=entry)
+    return [ctx.reply(text), *await ctx.ask()]
+
+
+async def switch_role(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(CHOOSE_ROLE)
+
+
+for _state in MENU_KEYS:
+    router.button(_state, "soon")(coming_soon)
+router.button(SEEKER_MENU, "switch_role")(switch_role)
+router.button(HOUSEHOLD_MENU, "switch_role")(switch_role)

@@ -1,0 +1,150 @@
+"""Onboarding: greeting → privacy notice → role → the role's main menu.
+
+(first contact or /start [payload])
+    │  payload kept in users.start_payload until onboarding is done
+    ▼
+GREETING ──lang:xx──▶ GREETING (in that language)
+    │ continue
+    ▼
+PRIVACY ──decline──▶ PRIVACY (nothing stored; can still agree)
+    │ agree (consent time and version recorded)
+    ▼
+CHOOSE_ROLE ──(admins skip this)──▶ home menu ──▶ the deep link, if one was kept
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.events import PAYLOAD_RE
+from handlers.router import Invalid, Replies, Router
+from locales import LANGUAGES, language_name
+from storage.models import utcnow
+
+router = Router(__name__)
+
+PRIVACY_VERSION = 1
+
+GREETING = router.state("GREETING")
+PRIVACY = router.state("PRIVACY")
+CHOOSE_ROLE = router.state("CHOOSE_ROLE")
+
+SEEKER = "seeker"
+HOUSEHOLD = "household"
+
+
+def onboarded(ctx: Ctx) -> bool:
+    user = ctx.user
+    return user.consented_at is not None and (user.role is not None or ctx.is_admin)
+
+
+async def begin(ctx: Ctx, payload: str) -> Replies:
+    """/start, or anything on first contact: keep a deep link, then greet or go home."""
+    if PAYLOAD_RE.match(payload):
+        ctx.user.start_payload = payload
+    if onboarded(ctx):
+        return await open_home(ctx)
+    return await ctx.goto(GREETING)
+
+
+def language_buttons(ctx: Ctx) -> list:
+    return [ctx.button(language_name(code), "lang", code) for code in LANGUAGES]
+
+
+@router.prompt(GREETING)
+async def greet(ctx: Ctx) -> Replies:
+    _ = ctx._
+    text = _(
+        "Hello! I am Haoxin (好心), the assistant of the Good Heart home-services "
+        "programme.\n\nI can help you find free training and job fairs, find work as a "
+        "maternity nurse, nanny or carer, or find a trusted helper for your home.\n\n"
+        "You can change the language with the buttons below."
+    )
+    return [ctx.reply(text, [ctx.button(_("Continue ▶"), "continue")], language_buttons(ctx))]
+
+
+@router.button(GREETING, "continue")
+async def after_greeting(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(PRIVACY)
+
+
+def privacy_notice(ctx: Ctx) -> str:
+    _ = ctx._
+    return _(
+        "🔒 Your privacy, in plain words\n\n"
+        "• What we keep: your chat account on this app, your language, and what you "
+        "type into our forms (such as your name, phone number and county).\n"
+        "• Why: to sign you up for courses and job fairs, and to match workers with "
+        "households.\n"
+        "• Who sees it: programme staff. A household sees a worker's profile only after "
+        "the worker agrees; phone numbers are shared only when both sides agree.\n"
+        "• ID details, health checks and children's details are asked for separately, "
+        "only when needed, with their own consent.\n"
+        "• Delete everything at any time: send /delete_me."
+    )
+
+
+@router.prompt(PRIVACY)
+async def ask_consent(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            privacy_notice(ctx) + "\n\n" + _("Do you agree?"),
+            [ctx.button(_("✅ I agree"), "agree"), ctx.button(_("✖ No, thank you"), "decline")],
+        )
+    ]
+
+
+@router.button(PRIVACY, "agree")
+async def agree(ctx: Ctx, _arg: str) -> Replies:
+    ctx.user.consented_at = utcnow()
+    ctx.user.consent_version = PRIVACY_VERSION
+    if ctx.is_admin:
+        return await open_home(ctx)
+    return await ctx.goto(CHOOSE_ROLE)
+
+
+@router.button(PRIVACY, "decline")
+async def decline(ctx: Ctx, _arg: str) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _(
+                "That's fine: I have stored nothing about you. Without your agreement I "
+                "can't sign you up for anything. If you change your mind, tap “I agree”."
+            )
+        ),
+        *await ctx.ask(),
+    ]
+
+
+@router.prompt(CHOOSE_ROLE)
+async def ask_role(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _("What would you like to do?"),
+            [ctx.button(_("👩 I want training or work"), "role", SEEKER)],
+            [ctx.button(_("🏠 I need a helper at home"), "role", HOUSEHOLD)],
+        )
+    ]
+
+
+@router.button(CHOOSE_ROLE, "role")
+async def choose_role(ctx: Ctx, role: str) -> Replies:
+    if role not in (SEEKER, HOUSEHOLD):
+        raise Invalid(ctx._("I don't recognise that button."))
+    ctx.user.role = role
+    return await open_home(ctx)
+
+
+async def open_home(ctx: Ctx) -> Replies:
+    """The person's main menu, or the course or fair a kept deep link points to."""
+    from handlers.menus import home_state
+
+    payload, ctx.user.start_payload = ctx.user.start_payload, None
+    if payload:
+        prefix, _sep, ident = payload.rpartition("_")
+        opener = ctx.flows.deep_links.get(prefix)
+        if opener is not None and ident:
+            return await opener(ctx, ident)
+    return await ctx.goto(home_state(ctx))

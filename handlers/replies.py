@@ -1,0 +1,85 @@
+"""What Haoxin answers, whatever the platform: text, buttons, requests and map pins.
+
+Transports turn these into inline keyboards (Telegram), numbered lists (WeChat, the
+terminal) or whatever the platform has. Button data carries short ids, never text, and
+always fits Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_TEXT = 4096
+MAX_DATA = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > MAX_DATA:
+            raise ValueError(f"button data over {MAX_DATA} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A place on the map (a training base, a fair's venue)."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str = ""
+
+
+@dataclass(slots=True)
+class Reply:
+    """One message to show.
+
+    `buttons` are rows of buttons. `request_contact` / `request_location` are the labels
+    of a one-time keyboard button that shares the person's phone number or location.
+    `pin` is a place to show on a map. `replace` asks to edit the message a button was
+    pressed on (paging through a list) instead of sending a new one.
+    """
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    request_contact: str | None = None
+    request_location: str | None = None
+    pin: Pin | None = None
+    replace: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_TEXT:
+            self.text = self.text[: MAX_TEXT - 1] + "…"
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            out["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
+        if self.request_contact:
+            out["request_contact"] = self.request_contact
+        if self.request_location:
+            out["request_location"] = self.request_location
+        if self.pin:
+            p = self.pin
+            out["pin"] = [p.latitude, p.longitude, p.title, p.address]
+        if self.replace:
+            out["replace"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Reply:
+        return cls(
+            text=d["text"],
+            buttons=[[Button(lbl, data) for lbl, data in row] for row in d.get("buttons", [])],
+            request_contact=d.get("request_contact"),
+            request_location=d.get("request_location"),
+            pin=Pin(*d["pin"]) if d.get("pin") else None,
+            replace=d.get("replace", False),
+        )

@@ -1,0 +1,191 @@
+"""SQLAlchemy models: the tables behind every conversation and the programme's catalogue.
+
+One declarative base; typed columns (`Mapped[...]`). Portable types only (no SQLite- or
+PostgreSQL-only column types), so the same models and migrations serve both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """A person talking to Haoxin on one platform, and where their conversation stands.
+
+    `key` is the platform and the platform's user id (`tg:123`, `wx:oXYZ`, `console:local`).
+    Nothing personal is kept here before `consented_at` is set; the form data collected in
+    a flow lives in `form` and is written in the same transaction as the state.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    role: Mapped[str | None] = mapped_column(String(16), default=None)
+    state: Mapped[str] = mapped_column(String(48), default="")
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the buttons of the last screen: a nonce that stamps their data, and their labels
+    # and data so that a typed number or label on a platform without buttons presses one
+    screen_nonce: Mapped[int] = mapped_column(Integer, default=0)
+    screen_buttons: Mapped[list[Any]] = mapped_column(default=list)
+    start_payload: Mapped[str | None] = mapped_column(String(64), default=None)
+    consented_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    consent_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def platform(self) -> str:
+        return self.key.split(":", 1)[0]
+
+
+class ProcessedEvent(Base):
+    """An incoming platform update that was handled, with the replies it got.
+
+    A repeat of the same (platform, update id) is answered from here and never handled
+    twice. Rows are pruned after a day and deleted with the user's data.
+    """
+
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(80), index=True)
+    replies: Mapped[list[Any]] = mapped_column(default=list)
+    handled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class TrainingBase(Base):
+    """A training base (培训基地): where courses are taught."""
+
+    __tablename__ = "training_bases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    county: Mapped[str] = mapped_column(String(40), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+
+    courses: Mapped[list[Course]] = relationship(back_populates="base")
+
+
+class Course(Base):
+    """A training course on one of the programme's tracks, taught at a training base."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    track: Mapped[str] = mapped_column(String(40))
+    brand: Mapped[str] = mapped_column(String(40), default="")
+    base_id: Mapped[int] = mapped_column(ForeignKey("training_bases.id"))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    daily_hours: Mapped[str] = mapped_column(String(40), default="")
+    seats: Mapped[int] = mapped_column(Integer, default=0)
+    fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    free_for: Mapped[list[Any]] = mapped_column(default=list)
+    certificate: Mapped[str] = mapped_column(String(120), default="")
+    teaching_language: Mapped[str] = mapped_column(String(40), default="")
+    lodging: Mapped[bool] = mapped_column(Boolean, default=False)
+    childcare: Mapped[bool] = mapped_column(Boolean, default=False)
+    signup_closes_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+    base: Mapped[TrainingBase] = relationship(back_populates="courses")
+
+
+class JobFair(Base):
+    """A job fair (招聘会) with the firms attending and their headline jobs."""
+
+    __tablename__ = "job_fairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(160))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    venue: Mapped[str] = mapped_column(String(160), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    county: Mapped[str] = mapped_column(String(40), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    organiser: Mapped[str] = mapped_column(String(120), default="")
+    registration_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    employers: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class DemoWorker(Base):
+    """A fictional worker from the demo file: self-reported data only, never verified.
+
+    Real worker profiles (built in conversation, vetted by admins) arrive with their own
+    issue; this table lets the demo show households realistic people until then.
+    """
+
+    __tablename__ = "demo_workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    county: Mapped[str] = mapped_column(String(40), default="")
+    birth_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    years_experience: Mapped[int] = mapped_column(Integer, default=0)
+    dialects: Mapped[list[Any]] = mapped_column(default=list)
+    certificates: Mapped[list[Any]] = mapped_column(default=list)
+    about: Mapped[str] = mapped_column(Text, default="")
+
+
+class DemoHousehold(Base):
+    """A fictional household from the demo file, with the help it is looking for."""
+
+    __tablename__ = "demo_households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    city: Mapped[str] = mapped_column(String(40), default="")
+    need: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+Index("ix_courses_starts_on", Course.starts_on)
+Index("ix_job_fairs_starts_at", JobFair.starts_at)
