@@ -149,9 +149,9 @@ async def _upsert(session: AsyncSession, model: type, rows: list[dict[str, Any]]
 async def import_data(session: AsyncSession, data: DataFile) -> dict[str, int]:
     """Insert or update every row of `data`; returns how many of each kind."""
     counts = {"training_bases": await _upsert(session, TrainingBase, _dump(data.training_bases))}
-    base_ids = dict(
-        (await session.execute(select(TrainingBase.code, TrainingBase.id))).tuples().all()
-    )
+    base_ids = {
+        code: id_ for code, id_ in await session.execute(select(TrainingBase.code, TrainingBase.id))
+    }
     courses = []
     for row in data.courses:
         values = row.model_dump()

@@ -1,0 +1,69 @@
+"""Play Haoxin as a person would: type text, tap buttons by their label, read replies."""
+
+from __future__ import annotations
+
+import itertools
+
+from bot.dispatcher import Dispatcher, Handled
+from handlers.events import Contact, Event, Location
+from handlers.replies import Button, Reply
+
+_update_ids = itertools.count(1)
+
+
+class Chat:
+    """One person's chat with the bot. Keeps the last screen to tap its buttons."""
+
+    def __init__(self, dispatcher: Dispatcher, user: str, lang_hint: str | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.user = user
+        self.lang_hint = lang_hint
+        self.replies: list[Reply] = []
+        self.history: list[Reply] = []
+        self.last_event: Event | None = None
+        self.last: Handled | None = None
+
+    async def send(self, event: Event) -> list[Reply]:
+        self.last_event = event
+        self.last = await self.dispatcher.handle(event)
+        self.replies = self.last.replies
+        self.history += self.replies
+        return self.replies
+
+    def _event(self, **kw: object) -> Event:
+        return Event(self.user, update_id=str(next(_update_ids)), lang_hint=self.lang_hint, **kw)
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.send(self._event(text=text))
+
+    async def press(self, data: str) -> list[Reply]:
+        return await self.send(self._event(data=data))
+
+    async def tap(self, label: str) -> list[Reply]:
+        """Tap the button on the last screen whose label contains `label`."""
+        return await self.press(self.button(label).data)
+
+    async def share_contact(self, phone: str, owner: str | None = None) -> list[Reply]:
+        return await self.send(self._event(contact=Contact(phone, owner or self.user)))
+
+    async def share_location(self, lat: float, lon: float) -> list[Reply]:
+        return await self.send(self._event(location=Location(lat, lon)))
+
+    async def repeat(self) -> Handled:
+        """Send the very same update again (a platform retry)."""
+        assert self.last_event is not None
+        return await self.dispatcher.handle(self.last_event)
+
+    def button(self, label: str) -> Button:
+        matches = [b for r in self.replies for b in r.flat_buttons() if label in b.label]
+        assert matches, f"no button {label!r} in {self.labels}"
+        assert len(matches) == 1, f"{label!r} matches several buttons: {self.labels}"
+        return matches[0]
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for r in self.replies for b in r.flat_buttons()]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)

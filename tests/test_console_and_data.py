@@ -1,0 +1,152 @@
+"""The terminal chat, the demo data and its importer, migrations and configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from bot.app import create_app, import_file, seed_demo
+from bot.config import Settings
+from storage.importer import DEMO_FILE
+from storage.models import Course, JobFair, TrainingBase
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).parent.parent
+
+
+def run_chat(tmp_path: Path, stdin: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "HAOXIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_piped_session_shows_greeting_privacy_and_role_menu(tmp_path):
+    done = run_chat(tmp_path, "/start\n1\n1\n", "--demo", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Hello! I am Haoxin" in out
+    assert "Your privacy, in plain words" in out
+    assert "[1] 👩 I want training or work" in out and "[2] 🏠 I need a helper at home" in out
+
+
+def test_the_conversation_continues_in_the_next_session(tmp_path):
+    run_chat(tmp_path, "/start\n1\n", "--lang", "zh-CN")
+    done = run_chat(tmp_path, "1\n2\n")  # agree, then "I need a helper"
+    assert done.returncode == 0, done.stderr
+    assert "主菜单：找家政服务" in done.stdout
+
+
+def test_admin_in_the_terminal_gets_the_staff_menu(tmp_path):
+    done = run_chat(
+        tmp_path,
+        "/start\n1\n1\n",
+        "--user",
+        "admin",
+        "--lang",
+        "en",
+        HAOXIN_ADMIN_IDS="tg:1, console:admin",
+    )
+    assert "Programme staff menu" in done.stdout
+
+
+def test_empty_input_ends_cleanly(tmp_path):
+    done = run_chat(tmp_path, "")
+    assert done.returncode == 0 and done.stdout == ""
+
+
+async def test_demo_data_is_seeded_once_and_stays_upcoming(db_path):
+    app = await create_app(make_settings(db_path))
+    first = await seed_demo(app.db)
+    assert first["training_bases"] == 5 and first["courses"] >= 8 and first["job_fairs"] >= 3
+    assert first["workers"] >= 5 and first["households"] >= 3
+    assert await seed_demo(app.db) is None  # already there
+    await import_file(app.db, DEMO_FILE)  # importing again updates, never duplicates
+    async with app.db.sessions() as s:
+        assert await s.scalar(select(func.count(TrainingBase.id))) == 5
+        course = await s.scalar(select(Course).where(Course.code == "jg-muying-01"))
+        fair = await s.scalar(select(JobFair).order_by(JobFair.starts_at))
+    assert course.fee_fen == 0 and "rural_women" in course.free_for
+    assert course.starts_on > dt.date.today()
+    assert fair.starts_at > dt.datetime.now()
+    assert any(job["destination"] == "深圳" for e in fair.employers for job in e["jobs"])
+    await app.close()
+
+
+async def test_a_bad_data_file_is_refused_naming_the_row(db_path, tmp_path):
+    data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    data["courses"][1]["seats"] = -3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    app = await create_app(make_settings(db_path))
+    with pytest.raises(ValidationError) as err:
+        await import_file(app.db, bad)
+    assert "courses.1.seats" in str(err.value)
+    async with app.db.sessions() as s:
+        assert await s.scalar(select(func.count(Course.id))) == 0
+    await app.close()
+
+
+def test_db_upgrade_creates_every_table_of_the_models(tmp_path):
+    environ = {**os.environ, "HAOXIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/u.db"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "u.db") as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+        mode = conn.execute("pragma journal_mode").fetchone()[0]
+    from storage.models import Base
+
+    assert set(Base.metadata.tables) | {"alembic_version"} == tables
+    assert mode == "wal"
+
+
+def test_the_migrations_match_the_models(tmp_path):
+    """A model change without a migration fails here (autogenerate finds a difference)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from storage.db import _upgrade_sync
+    from storage.models import Base
+
+    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    with engine.begin() as conn:
+        _upgrade_sync(conn)
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HAOXIN_ADMIN_IDS", "tg:123, console:admin ,")
+    monkeypatch.setenv("HAOXIN_DATABASE_URL", "sqlite+aiosqlite:///x.db")
+    s = Settings()
+    assert s.admin_ids == {"tg:123", "console:admin"}
+    assert s.is_admin("console:admin") and not s.is_admin("console:local")
+    assert s.database_url.endswith("x.db")
+    (tmp_path / ".env").write_text("HAOXIN_BATCH_SIZE=8\n")
+    monkeypatch.delenv("HAOXIN_ADMIN_IDS")
+    assert Settings().batch_size == 8 and Settings().admin_ids == frozenset()

@@ -1,0 +1,136 @@
+"""Walk every screen reachable by taps and commands, in every language and role, and
+throw random events at every state: no crash, every reply and button within limits."""
+
+from __future__ import annotations
+
+import asyncio
+import string
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import App, create_app
+from handlers import FLOWS
+from handlers.events import Contact, Event, Location
+from handlers.replies import MAX_DATA, MAX_TEXT, Reply
+from tests.chat import Chat
+from tests.conftest import ADMIN, load_user, make_settings
+
+COMMANDS = ["/help", "/cancel", "/menu", "/language", "/privacy", "/delete_me", "/start"]
+
+
+def check_limits(replies: list[Reply]) -> None:
+    assert replies, "every event gets an answer"
+    for reply in replies:
+        assert 0 < len(reply.text) <= MAX_TEXT
+        assert "went wrong" not in reply.text, reply.text
+        for button in reply.flat_buttons():
+            assert 0 < len(button.data.encode()) <= MAX_DATA
+            assert button.label.strip()
+
+
+async def fresh(me: Chat) -> None:
+    """Start over as a brand-new person (erasing what the previous walk left)."""
+    await me.say("/delete_me")
+    await me.tap("🗑")
+    await me.say("/start")
+
+
+async def crawl(app: App, user: str, hint: str) -> set[str]:
+    me = Chat(app.dispatcher, user, hint)
+    seen: set[tuple] = set()
+    states: set[str] = set()
+    queue: list[list[int | str]] = [[]]
+    while queue:
+        path = queue.pop(0)
+        await fresh(me)
+        for step in path:
+            if isinstance(step, int):
+                await me.press([b for r in me.replies for b in r.flat_buttons()][step].data)
+            else:
+                await me.say(step)
+            check_limits(me.replies)
+        person = await load_user(app, user)
+        if person is None:  # the walk erased this person's data
+            continue
+        states.add(person.state)
+        node = (person.state, person.role)
+        if node in seen or len(path) >= 8:
+            continue
+        seen.add(node)
+        queue += [[*path, i] for i in range(len(me.labels))]
+        queue += [[*path, c] for c in COMMANDS]
+    return states
+
+
+async def test_every_screen_in_every_language_and_role(app):
+    reached: set[str] = set()
+    for hint in ("zh-hans", "zh-hk", "en"):
+        reached |= await crawl(app, f"tg:crawl-{hint}", hint)
+    reached |= await crawl(app, ADMIN, "en")
+    assert reached == set(FLOWS.states), f"never reached: {set(FLOWS.states) - reached}"
+
+
+# --- random events at every state ---------------------------------------------------
+
+texts = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=string.printable, max_size=10_000),
+    st.sampled_from([*COMMANDS, "/start fair_1", "/start 好", "/x", "/", "0", "1", "2", "9"]),
+    st.integers(-5, 50).map(str),
+)
+junk_data = st.one_of(st.text(max_size=70), st.binary(max_size=64).map(lambda b: b.hex()[:64]))
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("tap"), st.integers(0, 30)),
+        st.tuples(st.just("text"), texts),
+        st.tuples(st.just("data"), junk_data),
+        st.tuples(st.just("contact"), st.text(max_size=20)),
+        st.tuples(st.just("location"), st.floats(-90, 90), st.floats(-180, 180)),
+    ),
+    max_size=25,
+)
+
+
+def test_random_events_never_crash(tmp_path: Path) -> None:
+    loop = asyncio.new_event_loop()
+    settings_ = make_settings(tmp_path / "fuzz.db")
+    app = loop.run_until_complete(create_app(settings_))
+    users = iter(range(10**9))
+    visited: set[str] = set()
+
+    async def play(steps: list[tuple]) -> None:
+        user = ADMIN if next(users) % 5 == 0 else f"tg:fuzz{next(users)}"
+        me = Chat(app.dispatcher, user, "en")
+        await fresh(me)
+        for step in steps:
+            kind = step[0]
+            if kind == "tap":
+                data = [b.data for r in me.replies for b in r.flat_buttons()]
+                if data:
+                    await me.press(data[step[1] % len(data)])
+            elif kind == "text":
+                await me.say(step[1])
+            elif kind == "data":
+                await me.press(step[1])
+            elif kind == "contact":
+                await me.send(Event(user, contact=Contact(step[1], user)))
+            else:
+                await me.send(Event(user, location=Location(step[1], step[2])))
+            check_limits(me.replies)
+            person = await load_user(app, user)
+            if person is not None:
+                visited.add(person.state)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(actions)
+    def run(steps: list[tuple]) -> None:
+        loop.run_until_complete(play(steps))
+
+    try:
+        run()
+    finally:
+        loop.run_until_complete(app.close())
+        loop.close()
+    assert len(visited) >= 5, visited
