@@ -44,7 +44,7 @@ def to_event(line: str, user: str, lang_hint: str | None) -> Event:
     if text.startswith(PHONE_PREFIX):
         phone = text[len(PHONE_PREFIX) :].strip()
         return Event(user, contact=Contact(phone, user), lang_hint=lang_hint)
-    return Event(user, text=text, lang_hint=lang_hint, numbered_buttons=True)
+    return Event(user, text=text, lang_hint=lang_hint)
 
 
 async def chat(

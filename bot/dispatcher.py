@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -117,8 +118,8 @@ class Dispatcher:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._run(batch)
-            except Exception:  # never leave a transport waiting for an answer
-                log.exception("the writer failed on a batch of %d events", len(batch))
+            except Exception as exc:  # never leave a transport waiting for an answer
+                _log_failure(f"the writer failed on a batch of {len(batch)} events", exc)
                 for job in batch:
                     if not job.future.done():
                         job.future.set_result(Handled([]))
@@ -128,14 +129,14 @@ class Dispatcher:
     async def _run(self, batch: list[_Job]) -> None:
         try:
             results = await self._transaction(batch)
-        except Exception:
-            log.exception("a batch of %d events failed; retrying one by one", len(batch))
+        except Exception as exc:
+            _log_failure(f"a batch of {len(batch)} events failed; retrying one by one", exc)
             results = []
             for job in batch:
                 try:
                     results += await self._transaction([job])
-                except Exception:
-                    log.exception("an event failed; the user's state is kept")
+                except Exception as exc:
+                    _log_failure("an event failed; the user's state is kept", exc)
                     results.append(Handled([_apology(job)]))
         for job, handled in zip(batch, results, strict=True):
             if not job.future.done():
@@ -195,8 +196,18 @@ class Dispatcher:
         try:
             async with self.db.sessions() as session, session.begin():
                 await Repos(session).events.prune()
-        except Exception:
-            log.exception("pruning handled events failed")
+        except Exception as exc:
+            _log_failure("pruning handled events failed", exc)
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """Log where it failed, never the exception's text: database errors quote the values
+    they were given, which may be a person's name or phone number."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames)
+    )
+    log.error("%s: %s at %s", what, type(exc).__name__, where)
 
 
 def _apology(job: _Job) -> Reply:

@@ -116,11 +116,16 @@ def _typed_button(ctx: Ctx, state: State, text: str) -> str | None:
         if 1 <= n <= len(buttons):
             return buttons[n - 1][1]
         return None
-    wanted = text.casefold()
+    wanted = _plain(text)
     for label, data in buttons:
-        if label.casefold() == wanted:
+        if wanted and _plain(label) == wanted:
             return data
     return None
+
+
+def _plain(label: str) -> str:
+    """A label as a person would type it: no emoji, arrows, punctuation or spaces."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", label).casefold() if ch.isalnum())
 
 
 async def _not_allowed(ctx: Ctx) -> Replies:

@@ -41,7 +41,6 @@ class Event:
     update_id: str | None = None
     lang_hint: str | None = None
     message_ref: str | None = None
-    numbered_buttons: bool = False
 
     @property
     def platform(self) -> str:

@@ -7,7 +7,6 @@ foreign keys on. Any SQLAlchemy async URL works (`postgresql+asyncpg://...`).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +82,3 @@ async def open_database(url: str, *, echo: bool = False) -> Database:
     db = Database(url, echo=echo)
     await db.upgrade()
     return db
-
-
-def run(coro: Any) -> Any:
-    """Run a coroutine from synchronous code (the CLI)."""
-    return asyncio.run(coro)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Course, JobFair, ProcessedEvent, TrainingBase, User, utcnow
@@ -48,11 +48,6 @@ class UserRepo:
         await self.session.execute(events)
         await self.session.delete(user)
         await self.session.flush()
-
-    async def count(self) -> int:
-        from sqlalchemy import func
-
-        return (await self.session.scalar(select(func.count(User.id)))) or 0
 
 
 class EventRepo:
@@ -95,8 +90,6 @@ class CatalogRepo:
         self.session = session
 
     async def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         out = {}
         for name, model in (("bases", TrainingBase), ("courses", Course), ("fairs", JobFair)):
             out[name] = (await self.session.scalar(select(func.count(model.id)))) or 0

@@ -54,6 +54,13 @@ class Chat:
         assert self.last_event is not None
         return await self.dispatcher.handle(self.last_event)
 
+    async def onboard(self, role: str = "I want training or work") -> list[Reply]:
+        """Greeting, privacy notice, role (English labels): to the main menu."""
+        await self.say("/start")
+        await self.tap("Continue")
+        await self.tap("I agree")
+        return await self.tap(role)
+
     def button(self, label: str) -> Button:
         matches = [b for r in self.replies for b in r.flat_buttons() if label in b.label]
         assert matches, f"no button {label!r} in {self.labels}"

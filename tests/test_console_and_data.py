@@ -51,6 +51,31 @@ def test_the_conversation_continues_in_the_next_session(tmp_path):
     assert "主菜单：找家政服务" in done.stdout
 
 
+def test_a_killed_chat_resumes_where_the_person_was(tmp_path):
+    environ = {**os.environ, "HAOXIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/k.db"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat", "--lang", "en"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+    )
+    proc.stdin.write("/start\n1\n")
+    proc.stdin.flush()
+    seen = ""
+    while "Do you agree?" not in seen:  # the privacy question is on screen
+        line = proc.stdout.readline()
+        assert line, "the chat ended early"
+        seen += line
+    proc.kill()  # SIGKILL: no clean shutdown
+    proc.wait(timeout=30)
+    done = run_chat(
+        tmp_path.joinpath("."), "1\n2\n", HAOXIN_DATABASE_URL=environ["HAOXIN_DATABASE_URL"]
+    )
+    assert "Main menu: help at home" in done.stdout, done.stdout
+
+
 def test_admin_in_the_terminal_gets_the_staff_menu(tmp_path):
     done = run_chat(
         tmp_path,

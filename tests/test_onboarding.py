@@ -146,10 +146,7 @@ async def test_admin_role_is_checked_on_every_event(db_path):
 
 async def test_forged_admin_button_from_a_job_seeker_is_refused(app, chat):
     me = chat("tg:104", "en")
-    await me.say("/start")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
+    await me.onboard()
     nonce = me.button("Find a free course").data.split("|")[0]
     await me.press(f"{nonce}|soon:vetting")
     assert "don't recognise that button" in me.text
@@ -178,10 +175,7 @@ async def test_bad_deep_link_payload_gets_the_normal_greeting(app, chat):
 
 async def test_delete_me_erases_everything_after_confirmation(app, chat):
     me = chat("tg:107", "en")
-    await me.say("/start")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
+    await me.onboard()
 
     await me.say("/delete_me")
     assert "Delete all your data?" in me.text

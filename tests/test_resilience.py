@@ -14,13 +14,6 @@ from tests.chat import Chat
 from tests.conftest import load_user, make_settings
 
 
-async def onboard(me: Chat) -> None:
-    await me.say("/start")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
-
-
 async def test_restart_in_the_middle_of_onboarding_resumes_where_the_user_was(db_path):
     app = await create_app(make_settings(db_path))
     me = Chat(app.dispatcher, "tg:201", "en")
@@ -35,8 +28,15 @@ async def test_restart_in_the_middle_of_onboarding_resumes_where_the_user_was(db
     assert "What would you like to do?" in me.text
     user = await load_user(app, "tg:201")
     assert user.state == "CHOOSE_ROLE" and user.start_payload == "fair_7"
-    await me.say("1")  # the number of the first button works too
+    await me.say("1")  # the number of a button works, and so does its label, typed
     assert "Main menu: training and work" in me.text
+    await me.say("/start")
+    await me.say("change what im here for")
+    assert "What would you like to do?" in me.text
+    await me.say("我想参加培训或找工作")  # a label of another language is no button
+    assert "tap one of the buttons" in me.text
+    await me.say("I need a helper at home")
+    assert "Main menu: help at home" in me.text
     await app.close()
 
 
@@ -103,7 +103,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 async def test_bad_text_gets_a_clear_answer_and_keeps_the_state(app, chat, kind):
     me = chat("tg:204", "en")
-    await onboard(me)
+    await me.onboard()
     me_user = await load_user(app, "tg:204")
     await me.say(BAD_INPUTS[kind])
     assert me.replies, "no answer"
@@ -166,7 +166,7 @@ async def test_forged_arguments_on_a_real_button_are_refused(app, chat):
 
 async def test_contact_or_location_where_none_is_asked(app, chat):
     me = chat("tg:209", "en")
-    await onboard(me)
+    await me.onboard()
     await me.share_contact("+8613800138000")
     assert "don't need a phone number" in me.text
     await me.share_location(21.66, 110.92)
@@ -174,7 +174,7 @@ async def test_contact_or_location_where_none_is_asked(app, chat):
     assert (await load_user(app, "tg:209")).state == "SEEKER_MENU"
 
 
-async def test_a_handler_crash_is_contained_and_the_state_kept(app, chat, monkeypatch):
+async def test_a_handler_crash_is_contained_and_the_state_kept(app, chat, monkeypatch, caplog):
     from handlers import onboarding
 
     me = chat("tg:210", "en")
@@ -183,13 +183,14 @@ async def test_a_handler_crash_is_contained_and_the_state_kept(app, chat, monkey
 
     async def broken(ctx, arg):
         ctx.user.state = "SEEKER_MENU"  # a half-done change that must not be saved
-        raise RuntimeError("boom")
+        raise RuntimeError("phone 13800138000")  # errors may quote personal data
 
     monkeypatch.setitem(app.dispatcher.flows.states["PRIVACY"].buttons, "agree", broken)
     await me.tap("I agree")
     assert "Sorry, something went wrong" in me.text
     user = await load_user(app, "tg:210")
     assert user.state == "PRIVACY" and user.consented_at is None
+    assert "RuntimeError" in caplog.text and "13800138000" not in caplog.text
     monkeypatch.setitem(app.dispatcher.flows.states["PRIVACY"].buttons, "agree", onboarding.agree)
     other = chat("tg:211", "en")
     await other.say("/start")  # the dispatcher still works for everyone
