@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
 
+    run = sub.add_parser("run", help="serve a messaging platform")
+    run.add_argument("platform", choices=["telegram", "wechat"])
+    run.add_argument("--framework", choices=["aiogram", "ptb"], default="aiogram")
+    run.add_argument("--webhook-url", help="Telegram: receive updates at this URL, not by polling")
+    run.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT to serve on")
+
     imp = sub.add_parser("import", help="import a YAML or JSON data file")
     imp.add_argument("file", type=Path)
     return parser
@@ -47,6 +53,12 @@ async def _main(args: argparse.Namespace) -> int:
             if args.demo:
                 await seed_demo(app.db)
             await chat(app.dispatcher, f"console:{args.user}", lang_hint=args.lang)
+        elif args.command == "run":
+            from bot.platforms import run_platform
+
+            return await run_platform(
+                app, args.platform, args.framework, args.webhook_url, args.listen
+            )
     finally:
         await app.close()
     return 0

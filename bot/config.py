@@ -22,6 +22,21 @@ class Settings(BaseSettings):
     #: log level for Haoxin's own log (never personal data)
     log_level: str = "WARNING"
 
+    #: Telegram: the bot's token from @BotFather
+    telegram_token: str = ""
+    #: Telegram: a self-hosted Bot API server (or a test double), e.g. http://127.0.0.1:8081
+    telegram_api_url: str = ""
+    #: Telegram: the secret Telegram sends with every webhook request
+    telegram_webhook_secret: str = ""
+
+    #: WeChat Official Account: the server token, AppID, AppSecret and EncodingAESKey
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""
+    #: WeChat: the API base for sending later (tests point it at a double)
+    wechat_api_url: str = "https://api.weixin.qq.com"
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

@@ -65,6 +65,11 @@ class Ctx:
         assert spec.prompt is not None
         return await spec.prompt(self)
 
+    def notify(self, user_key: str, replies: list[Reply]) -> None:
+        """Send `replies` to a person later, outside this conversation (a reminder, a
+        notice, match news). Saved with this event's changes; a notifier delivers it."""
+        self.repos.outbox.add(user_key, [r.to_dict() for r in replies])
+
     # --- the form being filled in -----------------------------------------------------
     @property
     def form(self) -> dict[str, Any]:

@@ -68,6 +68,8 @@ async def _route(ctx: Ctx) -> Replies:
     if ev.data is not None:
         return await press(ctx, state, ev.data)
     if ev.contact is not None:
+        if ev.contact.user_id is not None and ev.contact.user_id != ev.user:
+            raise Invalid(_("Please share your own phone number, not someone else's."))
         if state.on_contact is None:
             raise Invalid(_("Thank you, but I don't need a phone number here."))
         return await state.on_contact(ctx, ev.contact)
@@ -76,6 +78,8 @@ async def _route(ctx: Ctx) -> Replies:
             raise Invalid(_("Thank you, but I don't need a location here."))
         return await state.on_location(ctx, ev.location)
 
+    if ev.media is not None:
+        raise Invalid(_("I can only read text and buttons, not pictures, voice or files."))
     text = clean_text(ev.text or "")
     if not text:
         raise Invalid(_("I received an empty message. Please type an answer or tap a button."))

@@ -41,6 +41,7 @@ class Event:
     update_id: str | None = None
     lang_hint: str | None = None
     message_ref: str | None = None
+    media: str | None = None  # a photo, voice note, sticker... that Haoxin cannot read
 
     @property
     def platform(self) -> str:

@@ -91,6 +91,31 @@ class ProcessedEvent(Base):
     handled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class Outbox(Base):
+    """A message to send a person later, outside a reply: reminders, notices, match news.
+
+    Written in the same transaction as what caused it; a transport's notifier sends it
+    and records how that went (`sent`, `unreachable`, `failed`), so nothing is dropped
+    silently and nothing is sent twice.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(80), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    replies: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    error: Mapped[str] = mapped_column(String(120), default="")
+
+
+Index("ix_outbox_platform_status_due", Outbox.platform, Outbox.status, Outbox.due_at)
+
+
 class TrainingBase(Base):
     """A training base (培训基地): where courses are taught."""
 

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Course, JobFair, ProcessedEvent, TrainingBase, User, utcnow
+from storage.models import (
+    Course,
+    JobFair,
+    Outbox,
+    ProcessedEvent,
+    TrainingBase,
+    User,
+    utcnow,
+)
 
 
 class UserRepo:
@@ -36,6 +44,14 @@ class UserRepo:
         self.session.add(user)
         return user
 
+    async def set_reachable(self, key: str, reachable: bool) -> bool:
+        """Record that the person blocked the bot (or came back). False if unknown."""
+        user = await self.get(key)
+        if user is None:
+            return False
+        user.reachable = reachable
+        return True
+
     async def erase(self, user: User, *, keep_event: str | None = None) -> None:
         """Delete everything Haoxin holds about this person (PIPL art. 47; WeChat unfollow).
 
@@ -46,6 +62,7 @@ class UserRepo:
         if keep_event is not None:
             events = events.where(ProcessedEvent.update_id != keep_event)
         await self.session.execute(events)
+        await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
         await self.session.delete(user)
         await self.session.flush()
 
@@ -83,6 +100,72 @@ class EventRepo:
         return result.rowcount or 0
 
 
+class OutboxRepo:
+    """Messages to send later, and how sending them went."""
+
+    LEASE = dt.timedelta(minutes=5)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, user_key: str, replies: list[Any], due_at: dt.datetime | None = None) -> None:
+        self.session.add(
+            Outbox(
+                user_key=user_key,
+                platform=user_key.split(":", 1)[0],
+                replies=replies,
+                due_at=due_at or utcnow(),
+            )
+        )
+
+    async def claim(self, platforms: Iterable[str], limit: int = 50) -> list[Outbox]:
+        """Due messages for these platforms, leased to the caller for a few minutes.
+
+        A lease that runs out (the sender died mid-send) makes the message due again.
+        On PostgreSQL, rows another instance is claiming are skipped, not waited for.
+        """
+        now = utcnow()
+        rows = list(
+            await self.session.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.platform.in_(list(platforms)),
+                    Outbox.status.in_(("pending", "sending")),
+                    Outbox.due_at <= now,
+                )
+                .order_by(Outbox.due_at, Outbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for row in rows:
+            row.status = "sending"
+            row.attempts += 1
+            row.due_at = now + self.LEASE
+        return rows
+
+    async def settle(
+        self, message_id: int, status: str, error: str = "", retry_in: dt.timedelta | None = None
+    ) -> None:
+        row = await self.session.get(Outbox, message_id)
+        if row is None:  # deleted with the person's data meanwhile
+            return
+        row.error = error[:120]
+        if retry_in is not None:
+            row.status, row.due_at = "pending", utcnow() + retry_in
+            return
+        row.status = status
+        if status == "sent":
+            row.sent_at = utcnow()
+
+    async def by_user(self, user_key: str) -> list[Outbox]:
+        return list(
+            await self.session.scalars(
+                select(Outbox).where(Outbox.user_key == user_key).order_by(Outbox.id)
+            )
+        )
+
+
 class CatalogRepo:
     """Training bases, courses and job fairs."""
 
@@ -104,3 +187,4 @@ class Repos:
         self.users = UserRepo(session)
         self.events = EventRepo(session)
         self.catalog = CatalogRepo(session)
+        self.outbox = OutboxRepo(session)

@@ -1,0 +1,155 @@
+"""Telegram end to end: both frameworks against a fake Bot API server over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.telegram import api_calls
+from handlers.replies import Button, Pin, Reply
+from storage.models import Outbox
+from storage.repositories import Repos
+from tests.conftest import load_user
+from tests.fake_telegram import post_webhook
+from tests.telegram_player import SECRET, TelegramPlayer, running_bot
+
+FRAMEWORKS = ["aiogram", "ptb"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_onboarding_by_polling(db_path, framework):
+    async with running_bot(db_path, framework) as (fake, app, _):
+        commands = [p for m, p in fake.calls if m == "setMyCommands"]
+        assert {p.get("language_code") for p in commands} == {"zh", "en", None}
+        zh = next(p for p in commands if p.get("language_code") == "zh")
+        assert {"command": "delete_me", "description": "删除你的资料"} in zh["commands"]
+
+        mei = TelegramPlayer(fake, 501, "zh-hans")
+        await mei.say("/start")
+        assert "你好！我是好心家政" in mei.text and "English" in mei.labels
+        await mei.tap("继续")
+        answered = [p for m, p in fake.calls if m == "answerCallbackQuery"]
+        assert answered, "a button press is answered so the phone stops spinning"
+        assert "你的隐私" in mei.text
+        await mei.tap("我同意")
+        await mei.tap("我想参加培训或找工作")
+        assert "主菜单：培训和工作" in mei.text
+        user = await load_user(app, "tg:501")
+        assert user.state == "SEEKER_MENU" and user.lang == "zh"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_deep_link_contact_location_and_media(db_path, framework):
+    async with running_bot(db_path, framework) as (fake, app, _):
+        me = TelegramPlayer(fake, 502)
+        await me.say("/start course_3")
+        assert (await load_user(app, "tg:502")).start_payload == "course_3"
+        before = len(fake.sent_to(502))
+        await fake.share_contact(502, "+85291234567", owner=999)
+        replies = await fake.settle(502, before)
+        assert "your own phone number" in replies[0][1]["text"]
+        before = len(fake.sent_to(502))
+        await fake.share_location(502, 21.66, 110.92)
+        assert "don't need a location" in (await fake.settle(502, before))[0][1]["text"]
+        before = len(fake.sent_to(502))
+        await fake.push(
+            fake.message(
+                502, "en", photo=[{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}]
+            )
+        )
+        assert "not pictures" in (await fake.settle(502, before))[0][1]["text"]
+        assert (await load_user(app, "tg:502")).state == "GREETING"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_flood_control_is_waited_out_and_blocking_is_recorded(db_path, framework):
+    async with running_bot(db_path, framework) as (fake, app, _):
+        me = TelegramPlayer(fake, 503)
+        fake.flood_next("sendMessage", retry_after=1)
+        t0 = time.monotonic()
+        await me.say("/start")
+        assert "Hello! I am Haoxin" in me.text  # delivered after waiting
+        assert time.monotonic() - t0 >= 0.9
+        assert [m for m, _ in fake.calls if m.endswith("sendMessage")][:2] == [
+            "!sendMessage",
+            "sendMessage",
+        ]
+
+        await fake.block(503)  # a my_chat_member update: the person blocked the bot
+        await eventually(app, "tg:503", reachable=False)
+        await me.say("/start")  # back again
+        assert (await load_user(app, "tg:503")).reachable
+
+        fake.blocked_next("sendMessage")  # 403 Forbidden when sending
+        await fake.say(503, "/help")
+        await eventually(app, "tg:503", reachable=False)
+
+
+async def eventually(app, key: str, **expected) -> None:
+    for _ in range(100):
+        user = await load_user(app, key)
+        if all(getattr(user, k) == v for k, v in expected.items()):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{key} never had {expected}")
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_messages_sent_later_go_through_the_outbox(db_path, framework):
+    async with running_bot(db_path, framework) as (fake, app, _):
+        me = TelegramPlayer(fake, 504)
+        await me.say("/start")
+        async with app.db.sessions() as s, s.begin():
+            Repos(s).outbox.add(
+                "tg:504", [Reply("Reminder: your course starts tomorrow").to_dict()]
+            )
+            Repos(s).outbox.add("tg:505", [Reply("Nobody home").to_dict()])
+        fake.blocked_next("sendMessage")  # the first one out finds the person gone
+        await fake.wait_for(
+            lambda: (
+                any("Reminder" in p.get("text", "") for _m, p in fake.sent_to(504))
+                or any(p.get("text") == "Nobody home" for _m, p in fake.sent_to(505))
+            ),
+            within=20,
+        )
+        for _ in range(100):
+            async with app.db.sessions() as s:
+                rows = list(await s.scalars(select(Outbox).order_by(Outbox.id)))
+            if all(r.status in ("sent", "unreachable") for r in rows):
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(r.status for r in rows) == ["sent", "unreachable"]
+        assert all(r.attempts == 1 for r in rows)
+
+
+async def test_aiogram_webhook_needs_the_secret(db_path):
+    async with running_bot(db_path, "aiogram", webhook=True) as (fake, app, hook):
+        (params,) = [p for m, p in fake.calls if m == "setWebhook"]
+        assert params["url"] == hook and params["secret_token"] == SECRET
+        update = {"update_id": 1, **fake.message(506, "en", text="/start")}
+        assert await post_webhook(hook, update, None) == 403
+        assert await post_webhook(hook, update, "wrong-secret") == 403
+        assert await load_user(app, "tg:506") is None  # never reached the core
+        assert await post_webhook(hook, update, SECRET) == 200
+        replies = await fake.settle(506, 0)
+        assert "Hello! I am Haoxin" in replies[0][1]["text"]
+        assert await post_webhook(hook, update, SECRET) == 200  # Telegram retries
+        await asyncio.sleep(0.05)
+        assert len(fake.sent_to(506)) == len(replies)  # handled once
+
+
+def test_replies_become_bot_api_calls():
+    pin = Reply("Here", pin=Pin(21.66, 110.92, "茂名培训基地", "油城五路"))
+    ask = Reply("Your phone?", [[Button("◀ Back", "a1|back")]], request_contact="📱 Share")
+    page = Reply("Page 2", [[Button("Next", "a1|next")]], replace=True)
+    calls = api_calls(7, [pin, ask, page], message_ref="7:99")
+    assert [m for m, _ in calls] == ["sendVenue", "sendMessage", "sendMessage", "editMessageText"]
+    assert calls[0][1]["title"] == "茂名培训基地"
+    keyboard = calls[2][1]["reply_markup"]
+    assert keyboard["keyboard"][0][0] == {"text": "📱 Share", "request_contact": True}
+    assert keyboard["keyboard"][1] == [{"text": "◀ Back"}] and keyboard["one_time_keyboard"]
+    assert calls[3][1]["message_id"] == 99
+    assert calls[3][1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a1|next"
