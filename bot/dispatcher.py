@@ -83,6 +83,17 @@ class Dispatcher:
                 await deliver(handled)
             return handled
 
+    async def forget(self, user: str) -> bool:
+        """Erase a person's data outside a conversation (WeChat unfollow), in turn with
+        their events. False when Haoxin held nothing about them."""
+        async with self._user_turn(user), self.db.sessions() as session, session.begin():
+            repos = Repos(session)
+            person = await repos.users.get(user)
+            if person is None:
+                return False
+            await repos.users.erase(person)
+            return True
+
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.cancel()

@@ -1,0 +1,152 @@
+"""One table of journeys, played on every platform: the terminal chat, Telegram through
+aiogram and through python-telegram-bot, and WeChat. A flow is written once."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from bot.app import create_app
+from bot.console import render, to_event
+from tests.conftest import load_user, make_settings
+from tests.telegram_player import TelegramPlayer, running_bot
+from tests.wechat_player import WeChatPlayer, running_wechat
+
+_ids = itertools.count(1)
+
+
+class ConsolePlayer:
+    """A person at the terminal: types lines, reads the rendered text, types numbers."""
+
+    def __init__(self, dispatcher, user: str) -> None:
+        self.dispatcher, self.user = dispatcher, user
+        self.text, self.screens = "", []
+
+    async def say(self, line: str) -> str:
+        handled = await self.dispatcher.handle(to_event(line + "\n", self.user, None))
+        self.text = "\n\n".join(render(r) for r in handled.replies)
+        self.screens.append(self.text)
+        return self.text
+
+    def number_of(self, label: str, screen: str | None = None) -> str:
+        for number, text in re.findall(r"\[(\d+)\] ([^\[\n]+)", screen or self.text):
+            if label in text:
+                return number
+        raise AssertionError(f"no button {label!r} in {screen or self.text!r}")
+
+    async def tap(self, label: str) -> str:
+        return await self.say(self.number_of(label))
+
+    async def tap_old(self, label: str) -> str:
+        for screen in reversed(self.screens[:-1]):
+            if f"] {label}" in screen or label in screen:
+                try:
+                    return await self.say(self.number_of(label, screen))
+                except AssertionError:
+                    continue
+        raise AssertionError(label)
+
+
+@asynccontextmanager
+async def platform(name: str, db_path) -> AsyncIterator:
+    """Yields (make_player(n), key_of(n), app) for the platform."""
+    if name == "console":
+        app = await create_app(make_settings(db_path))
+        try:
+            yield (
+                lambda n: ConsolePlayer(app.dispatcher, f"console:p{n}"),
+                lambda n: f"console:p{n}",
+                app,
+            )
+        finally:
+            await app.close()
+    elif name == "wechat":
+        async with running_wechat(db_path) as (url, app, _api):
+            yield (lambda n: WeChatPlayer(url, f"oP{n}"), lambda n: f"wx:oP{n}", app)
+    else:
+        async with running_bot(db_path, name) as (fake, app, _):
+            yield (
+                (lambda n: TelegramPlayer(fake, 7000 + n, lang="")),
+                (lambda n: f"tg:{7000 + n}"),
+                app,
+            )
+
+
+LANG = {
+    "English": dict(
+        cont="Continue",
+        agree="I agree",
+        work="I want training or work",
+        menu="Main menu: training and work",
+        ask="Do you agree?",
+    ),
+    "简体中文": dict(
+        cont="继续",
+        agree="我同意",
+        work="我想参加培训或找工作",
+        menu="主菜单：培训和工作",
+        ask="你同意吗？",
+    ),
+    "廣東話": dict(
+        cont="繼續",
+        agree="我同意",
+        work="我想參加培訓或者搵工",
+        menu="主選單：培訓同搵工",
+        ask="你同唔同意？",
+    ),
+}
+
+
+async def onboarding(me, language: str) -> None:
+    t = LANG[language]
+    await me.say("/start")
+    await me.tap(language)
+    await me.tap(t["cont"])
+    assert t["ask"] in me.text
+    await me.tap(t["agree"])
+    await me.tap(t["work"])
+    assert t["menu"] in me.text
+
+
+async def cancel_mid_flow(me, _language: str) -> None:
+    await onboarding(me, "English")
+    await me.say("/delete_me")
+    assert "Delete all your data?" in me.text
+    await me.say("/cancel")
+    assert "Cancelled" in me.text and "Main menu: training and work" in me.text
+
+
+async def stale_button(me, _language: str) -> None:
+    await me.say("/start")
+    await me.tap("English")
+    await me.tap("Continue")
+    await me.tap_old("English")  # a button from the greeting, two messages up
+    assert (
+        "belongs to an earlier message" in me.text  # Telegram: the old button's own data
+        or "tap one of the buttons" in me.text  # numbered lists: that number is gone
+    ), me.text
+    assert "Do you agree?" in me.text  # and the current question again
+
+
+JOURNEYS = [
+    ("onboarding in English", onboarding, "English", "SEEKER_MENU"),
+    ("onboarding in Simplified Chinese", onboarding, "简体中文", "SEEKER_MENU"),
+    ("onboarding in Cantonese", onboarding, "廣東話", "SEEKER_MENU"),
+    ("/cancel mid-flow", cancel_mid_flow, "English", "SEEKER_MENU"),
+    ("a stale button", stale_button, "English", "PRIVACY"),
+]
+
+
+@pytest.mark.parametrize("name", ["console", "aiogram", "ptb", "wechat"])
+async def test_every_journey_on_every_platform(db_path, name):
+    async with platform(name, db_path) as (player, key, app):
+        for n, (title, journey, language, final_state) in enumerate(JOURNEYS):
+            try:
+                await journey(player(n), language)
+                assert (await load_user(app, key(n))).state == final_state
+            except AssertionError as failure:
+                raise AssertionError(f"{name}: {title}: {failure}") from failure
