@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher, Handled
+from bot.notifier import Delivery, Notifier
 from handlers.events import Contact, Event
 from handlers.replies import Reply
 
@@ -47,6 +49,21 @@ def to_event(line: str, user: str, lang_hint: str | None) -> Event:
     return Event(user, text=text, lang_hint=lang_hint)
 
 
+class ConsoleSender:
+    """Messages sent later (reminders, notices) to the person at this terminal."""
+
+    platforms = ("console",)
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+
+    async def send(self, user: str, replies: list[Reply]) -> Delivery:
+        for reply in replies:
+            self.stdout.write("🔔 " + render(reply) + "\n\n")
+        self.stdout.flush()
+        return Delivery.SENT
+
+
 async def chat(
     dispatcher: Dispatcher,
     user: str,
@@ -56,7 +73,6 @@ async def chat(
     lang_hint: str | None = None,
 ) -> None:
     """Run the chat until the input ends (or Ctrl-D / Ctrl-C at a terminal)."""
-    interactive = stdin.isatty()
     lang_hint = lang_hint or os.environ.get("LANG", "").split(".")[0] or None
 
     async def show(handled: Handled) -> None:
@@ -64,6 +80,24 @@ async def chat(
             stdout.write(render(reply) + "\n\n")
         stdout.flush()
 
+    notifier = Notifier(dispatcher.db, ConsoleSender(stdout), user=user)
+    later = asyncio.create_task(notifier.run_forever())
+    try:
+        await _converse(dispatcher, user, stdin, stdout, lang_hint, show)
+    finally:
+        later.cancel()
+        await asyncio.gather(later, return_exceptions=True)
+
+
+async def _converse(
+    dispatcher: Dispatcher,
+    user: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    lang_hint: str | None,
+    show: Callable[[Handled], Awaitable[None]],
+) -> None:
+    interactive = stdin.isatty()
     if interactive:
         stdout.write("Haoxin 好心 — /help, Ctrl-D to quit\n\n")
         await dispatcher.handle(Event(user, text="/start", lang_hint=lang_hint), show)

@@ -36,9 +36,17 @@ class Sender(Protocol):
 
 class Notifier:
     def __init__(
-        self, db: Database, sender: Sender, *, every: float = 1.0, max_attempts: int = 5
+        self,
+        db: Database,
+        sender: Sender,
+        *,
+        every: float = 1.0,
+        max_attempts: int = 5,
+        user: str | None = None,
     ) -> None:
+        """`user`: deliver only this person's messages (the terminal chat is one person)."""
         self.db = db
+        self.user = user
         self.sender = sender
         self.every = every
         self.max_attempts = max_attempts
@@ -46,7 +54,7 @@ class Notifier:
     async def run_once(self) -> int:
         """Send what is due now; returns how many messages were tried."""
         async with self.db.sessions() as session, session.begin():
-            due = await Repos(session).outbox.claim(self.sender.platforms)
+            due = await Repos(session).outbox.claim(self.sender.platforms, user=self.user)
             jobs = [(m.id, m.user_key, m.replies, m.attempts) for m in due]
         for message_id, user, replies, attempts in jobs:
             retry_in = None

@@ -161,22 +161,39 @@ class Telegram:
         await self.dispatcher.handle(event, deliver)
 
     async def show(self, user: str, replies: list[Reply], message_ref: str | None = None) -> None:
+        """Send the replies to an event. A failure is logged, never raised into the
+        framework: the state is already saved, and the person can ask again."""
+        try:
+            if await self.send(user, replies, message_ref) is Delivery.UNREACHABLE:
+                await self.set_reachable(user, False)
+        except Exception as exc:
+            log.error("replying on Telegram failed: %s", type(exc).__name__)
+
+    async def send(
+        self, user: str, replies: list[Reply], message_ref: str | None = None
+    ) -> Delivery:
+        """Deliver replies; the notifier uses this for messages sent later too."""
         chat_id = int(user.split(":", 1)[1])
         try:
             for method, params in api_calls(chat_id, replies, message_ref):
-                await self.call(method, params)
-        except Blocked:
-            await self.set_reachable(user, False)
-
-    async def send(self, user: str, replies: list[Reply]) -> Delivery:
-        """Sending later (the notifier): delivered, or the person is unreachable."""
-        chat_id = int(user.split(":", 1)[1])
-        try:
-            for method, params in api_calls(chat_id, replies):
-                await self.call(method, params)
+                await self._edit_or_send(method, params)
         except Blocked:
             return Delivery.UNREACHABLE
         return Delivery.SENT
+
+    async def _edit_or_send(self, method: str, params: dict[str, Any]) -> None:
+        if method != "editMessageText":
+            await self.call(method, params)
+            return
+        try:
+            await self.call(method, params)
+        except (Blocked, RetryAfter):
+            raise
+        except Exception as exc:  # too old to edit, or "message is not modified"
+            if "not modified" in str(exc):
+                return
+            log.info("editing failed (%s); sending a new message", type(exc).__name__)
+            await self.call("sendMessage", {k: v for k, v in params.items() if k != "message_id"})
 
     async def set_reachable(self, user: str, reachable: bool) -> None:
         async with self.db.sessions() as session, session.begin():

@@ -118,26 +118,29 @@ class OutboxRepo:
             )
         )
 
-    async def claim(self, platforms: Iterable[str], limit: int = 50) -> list[Outbox]:
+    async def claim(
+        self, platforms: Iterable[str], limit: int = 50, user: str | None = None
+    ) -> list[Outbox]:
         """Due messages for these platforms, leased to the caller for a few minutes.
 
         A lease that runs out (the sender died mid-send) makes the message due again.
         On PostgreSQL, rows another instance is claiming are skipped, not waited for.
         """
         now = utcnow()
-        rows = list(
-            await self.session.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.platform.in_(list(platforms)),
-                    Outbox.status.in_(("pending", "sending")),
-                    Outbox.due_at <= now,
-                )
-                .order_by(Outbox.due_at, Outbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+        due = (
+            select(Outbox)
+            .where(
+                Outbox.platform.in_(list(platforms)),
+                Outbox.status.in_(("pending", "sending")),
+                Outbox.due_at <= now,
             )
+            .order_by(Outbox.due_at, Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
+        if user is not None:
+            due = due.where(Outbox.user_key == user)
+        rows = list(await self.session.scalars(due))
         for row in rows:
             row.status = "sending"
             row.attempts += 1

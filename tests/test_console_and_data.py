@@ -175,3 +175,25 @@ def test_settings_from_the_environment(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text("HAOXIN_BATCH_SIZE=8\n")
     monkeypatch.delenv("HAOXIN_ADMIN_IDS")
     assert Settings().batch_size == 8 and Settings().admin_ids == frozenset()
+
+
+async def test_messages_sent_later_reach_the_person_at_the_terminal(app):
+    import io
+
+    from bot.console import ConsoleSender
+    from bot.notifier import Notifier
+    from handlers.replies import Button, Reply
+    from storage.models import Outbox
+    from storage.repositories import Repos
+
+    async with app.db.sessions() as s, s.begin():
+        outbox = Repos(s).outbox
+        outbox.add("console:mei", [Reply("明天开课", [[Button("好", "00|ok")]]).to_dict()])
+        outbox.add("console:other", [Reply("not for this terminal").to_dict()])
+    out = io.StringIO()
+    assert await Notifier(app.db, ConsoleSender(out), user="console:mei").run_once() == 1
+    assert "🔔 明天开课" in out.getvalue() and "[1] 好" in out.getvalue()
+    assert "not for this terminal" not in out.getvalue()
+    async with app.db.sessions() as s:
+        rows = {r.user_key: r.status for r in await s.scalars(select(Outbox))}
+    assert rows == {"console:mei": "sent", "console:other": "pending"}

@@ -8,7 +8,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.telegram import api_calls
+from bot.notifier import Delivery
+from bot.telegram import Telegram, api_calls
 from handlers.replies import Button, Pin, Reply
 from storage.models import Outbox
 from storage.repositories import Repos
@@ -125,8 +126,9 @@ async def test_messages_sent_later_go_through_the_outbox(db_path, framework):
         assert all(r.attempts == 1 for r in rows)
 
 
-async def test_aiogram_webhook_needs_the_secret(db_path):
-    async with running_bot(db_path, "aiogram", webhook=True) as (fake, app, hook):
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_webhook_needs_the_secret(db_path, framework):
+    async with running_bot(db_path, framework, webhook=True) as (fake, app, hook):
         (params,) = [p for m, p in fake.calls if m == "setWebhook"]
         assert params["url"] == hook and params["secret_token"] == SECRET
         update = {"update_id": 1, **fake.message(506, "en", text="/start")}
@@ -139,6 +141,30 @@ async def test_aiogram_webhook_needs_the_secret(db_path):
         assert await post_webhook(hook, update, SECRET) == 200  # Telegram retries
         await asyncio.sleep(0.05)
         assert len(fake.sent_to(506)) == len(replies)  # handled once
+
+
+async def test_a_page_that_cannot_be_edited_is_sent_anew(app):
+    """Telegram refuses to edit old messages: the page arrives as a new message instead."""
+    sent = []
+
+    async def bot_api(method, params):  # stands in for the framework's HTTP call
+        sent.append(method)
+        if method == "editMessageText":
+            raise RuntimeError("Bad Request: message can't be edited")
+
+    telegram = Telegram(app.dispatcher, app.db, bot_api)
+    result = await telegram.send("tg:507", [Reply("Page 2", replace=True)], "507:1")
+    assert result is Delivery.SENT and sent == ["editMessageText", "sendMessage"]
+
+    sent.clear()
+
+    async def not_modified(method, params):
+        sent.append(method)
+        raise RuntimeError("Bad Request: message is not modified")
+
+    telegram = Telegram(app.dispatcher, app.db, not_modified)
+    assert await telegram.send("tg:507", [Reply("Page 2", replace=True)], "507:1") is Delivery.SENT
+    assert sent == ["editMessageText"]  # the same page again: nothing to send
 
 
 def test_replies_become_bot_api_calls():

@@ -157,6 +157,19 @@ async def test_sending_later_uses_the_customer_service_api(db_path):
         assert api.token_calls == 1  # the access token is cached
 
 
+async def test_a_slow_answer_follows_through_the_customer_service_api(db_path, monkeypatch):
+    monkeypatch.setattr("bot.wechat.REPLY_WITHIN", 0.0)  # as if handling took over 5 s
+    async with running_wechat(db_path) as (url, _app, api):
+        status, body = await post(url, message_xml("oSLOW", "text", 1, Content="/start"))
+        assert status == 200 and body == "success"  # WeChat is answered in time
+        for _ in range(100):
+            if api.sent:
+                break
+            await asyncio.sleep(0.05)
+        assert api.sent[0]["touser"] == "oSLOW"
+        assert "你好！我是好心家政" in api.sent[0]["text"]["content"]
+
+
 def test_safe_mode_crypto_round_trip_and_known_vector():
     crypto = WeChatCrypto(AES_KEY, APP_ID)
     secret = crypto.encrypt("<xml>你好</xml>", nonce=b"0123456789abcdef")
