@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import field_validator
@@ -22,6 +23,13 @@ class Settings(BaseSettings):
     #: log level for Haoxin's own log (never personal data)
     log_level: str = "WARNING"
 
+    #: the programme's time zone: dates and reminder times are local to it
+    timezone: str = "Asia/Shanghai"
+    #: when the day-before reminders go out (local time, HH:MM)
+    reminder_time: dt.time = dt.time(18, 0)
+
+    #: Telegram: the bot's username, for deep links (t.me/<username>?start=course_3)
+    telegram_bot: str = ""
     #: Telegram: the bot's token from @BotFather
     telegram_token: str = ""
     #: Telegram: a self-hosted Bot API server (or a test double), e.g. http://127.0.0.1:8081

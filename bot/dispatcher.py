@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from handlers import FLOWS
-from handlers.context import NONCE_SPACE, Ctx
+from handlers.context import NONCE_SPACE, Ctx, Options
 from handlers.conversation import converse
 from handlers.events import Event
+from handlers.my_signups import erase_person
 from handlers.replies import Reply
 from handlers.router import Flows
 from locales import detect_language, translator
@@ -70,6 +71,7 @@ class Dispatcher:
         self._writer: asyncio.Task[None] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._pruned_at = 0.0
+        self.options = Options(settings.timezone, settings.reminder_time, settings.telegram_bot)
 
     # --- the transports' side -----------------------------------------------------------
     async def handle(self, event: Event, deliver: Deliver | None = None) -> Handled:
@@ -91,7 +93,7 @@ class Dispatcher:
             person = await repos.users.get(user)
             if person is None:
                 return False
-            await repos.users.erase(person)
+            await erase_person(repos, person, self.options)
             return True
 
     async def close(self) -> None:
@@ -187,6 +189,7 @@ class Dispatcher:
             repos=repos,
             flows=self.flows,
             is_admin=self.settings.is_admin(ev.user),
+            options=self.options,
             nonce=(user.screen_nonce + 1) % NONCE_SPACE,
         )
         state_before = user.state

@@ -4,7 +4,17 @@ A flow sees an `Event` and returns `Reply`s; it imports no platform library and 
 no SQL (repositories arrive on the context).
 """
 
-from handlers import commands, menus, onboarding, privacy
+from handlers import commands, courses, menus, my_signups, onboarding, privacy, signup
 from handlers.router import Flows
 
-FLOWS = Flows([onboarding.router, menus.router, commands.router, privacy.router])
+FLOWS = Flows(
+    [
+        onboarding.router,
+        menus.router,
+        commands.router,
+        privacy.router,
+        courses.router,
+        signup.router,
+        my_signups.router,
+    ]
+)

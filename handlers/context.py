@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from handlers.replies import Button, Reply
 
@@ -23,6 +25,27 @@ def nonce_code(nonce: int) -> str:
     return digits[nonce // 36 % 36] + digits[nonce % 36]
 
 
+@dataclass(frozen=True)
+class Options:
+    """Settings a flow needs: the programme's time zone, when reminders go out, and the
+    Telegram bot's username for deep links."""
+
+    timezone: str = "Asia/Shanghai"
+    reminder_time: dt.time = dt.time(18, 0)
+    telegram_bot: str = ""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(ZoneInfo(self.timezone))
+
+    def utc(self, day: dt.date, at: dt.time) -> dt.datetime:
+        """A local date and time as naive UTC (how the database keeps times)."""
+        local = dt.datetime.combine(day, at, tzinfo=ZoneInfo(self.timezone))
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def local(self, utc: dt.datetime) -> dt.datetime:
+        return utc.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.timezone))
+
+
 @dataclass
 class Ctx:
     """One event being handled. Handlers read it top to bottom like the conversation."""
@@ -33,6 +56,7 @@ class Ctx:
     repos: Repos
     flows: Flows
     is_admin: bool = False
+    options: Options = field(default_factory=Options)
     nonce: int = 0
     deleted: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
@@ -65,10 +89,21 @@ class Ctx:
         assert spec.prompt is not None
         return await spec.prompt(self)
 
-    def notify(self, user_key: str, replies: list[Reply]) -> None:
-        """Send `replies` to a person later, outside this conversation (a reminder, a
-        notice, match news). Saved with this event's changes; a notifier delivers it."""
-        self.repos.outbox.add(user_key, [r.to_dict() for r in replies])
+    def today(self) -> dt.date:
+        return self.options.now().date()
+
+    def notify(
+        self,
+        user_key: str,
+        replies: list[Reply],
+        *,
+        at: dt.datetime | None = None,
+        topic: str | None = None,
+    ) -> None:
+        """Send `replies` to a person outside this conversation (a reminder, a notice,
+        match news), now or `at` (naive UTC). Saved with this event's changes; a
+        notifier delivers it. `topic` lets a later change replace or withdraw it."""
+        self.repos.outbox.add(user_key, [r.to_dict() for r in replies], at, topic=topic)
 
     # --- the form being filled in -----------------------------------------------------
     @property

@@ -57,9 +57,19 @@ def _entries(ctx: Ctx) -> dict[str, str]:
     }
 
 
+def _live() -> dict[str, str]:
+    """Menu entries whose flow exists, and the state each opens."""
+    from handlers.courses import COURSES
+    from handlers.my_signups import MY_SIGNUPS
+
+    return {"courses": COURSES, "signups": MY_SIGNUPS}
+
+
 def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) -> Replies:
-    entries = _entries(ctx)
-    rows = [_soon(ctx, entries[k], k) for k in keys]
+    entries, live = _entries(ctx), _live()
+    rows = [
+        [ctx.button(entries[k], "go", k)] if k in live else _soon(ctx, entries[k], k) for k in keys
+    ]
     if switch_role:
         rows.append([ctx.button(ctx._("🔄 Change what I'm here for"), "switch_role")])
     return [ctx.reply(title, *rows, *_common_rows(ctx))]
@@ -90,8 +100,15 @@ MENU_KEYS = {
 }
 
 
+async def go(ctx: Ctx, key: str) -> Replies:
+    live = _live()
+    if key not in MENU_KEYS[ctx.user.state] or key not in live:
+        raise Invalid(ctx._("I don't recognise that button."))
+    return await ctx.goto(live[key])
+
+
 async def coming_soon(ctx: Ctx, key: str) -> Replies:
-    if key not in MENU_KEYS[ctx.user.state]:
+    if key not in MENU_KEYS[ctx.user.state] or key in _live():
         raise Invalid(ctx._("I don't recognise that button."))
     entry = _entries(ctx)[key]
     text = ctx._("“{entry}” is coming soon. We will tell you when it is ready.", entry=entry)
@@ -104,5 +121,6 @@ async def switch_role(ctx: Ctx, _arg: str) -> Replies:
 
 for _state in MENU_KEYS:
     router.button(_state, "soon")(coming_soon)
+    router.button(_state, "go")(go)
 router.button(SEEKER_MENU, "switch_role")(switch_role)
 router.button(HOUSEHOLD_MENU, "switch_role")(switch_role)

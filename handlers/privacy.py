@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.my_signups import erase_person
 from handlers.onboarding import GREETING, privacy_notice
 from handlers.router import Replies, Router
 
@@ -62,7 +63,7 @@ async def ask_delete(ctx: Ctx) -> Replies:
 
 @router.button(CONFIRM_DELETE, "erase")
 async def erase(ctx: Ctx, _arg: str) -> Replies:
-    await ctx.repos.users.erase(ctx.user, keep_event=ctx.event.update_id)
+    await erase_person(ctx.repos, ctx.user, ctx.options, keep_event=ctx.event.update_id)
     ctx.deleted = True
     return [ctx.reply(ctx._("Done: your data has been deleted. Send /start to begin again."))]
 

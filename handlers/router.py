@@ -54,6 +54,7 @@ class Router:
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
+        self.foreign: list[tuple[str, str, Handler]] = []
 
     def state(self, name: str, *, admin: bool = False, numeric: bool = False) -> str:
         """Declare a state. `admin`: only admins may be in it. `numeric`: typed digits are
@@ -78,10 +79,16 @@ class Router:
         return self._set(state, "on_location")
 
     def button(self, state: str, action: str) -> Callable[[Handler], Handler]:
-        """A button action accepted while in `state`; the handler gets (ctx, arg)."""
+        """A button action accepted while in `state`; the handler gets (ctx, arg).
+
+        `state` may belong to another flow (a course card's "Sign up" opens the sign-up
+        flow): it is attached when the flows are collected."""
 
         def register(fn: Handler) -> Handler:
-            self.states[state].buttons[action] = fn
+            if state in self.states:
+                self.states[state].buttons[action] = fn
+            else:
+                self.foreign.append((state, action, fn))
             return fn
 
         return register
@@ -138,6 +145,11 @@ class Flows:
                 if clash:
                     raise ValueError(f"{router.name}: {attr} defined twice: {sorted(clash)}")
                 mine.update(theirs)
+        for router in routers:
+            for state, action, fn in router.foreign:
+                if action in self.states[state].buttons:
+                    raise ValueError(f"{router.name}: {state} has the action {action} already")
+                self.states[state].buttons[action] = fn
         missing = [s.name for s in self.states.values() if s.prompt is None]
         if missing:
             raise ValueError(f"states without a prompt: {missing}")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -106,6 +107,8 @@ class Outbox(Base):
     platform: Mapped[str] = mapped_column(String(16))
     replies: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: what the message is about (`reminder:course:3`), to replace or withdraw it
+    topic: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     due_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -155,6 +158,14 @@ class Course(Base):
     lodging: Mapped[bool] = mapped_column(Boolean, default=False)
     childcare: Mapped[bool] = mapped_column(Boolean, default=False)
     signup_closes_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    room: Mapped[str] = mapped_column(String(80), default="")
+    #: `open` or `cancelled`
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    #: confirmed seats; changed only by one atomic UPDATE ... WHERE seats_taken < seats
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     base: Mapped[TrainingBase] = relationship(back_populates="courses")
 
@@ -177,6 +188,73 @@ class JobFair(Base):
     organiser: Mapped[str] = mapped_column(String(120), default="")
     registration_required: Mapped[bool] = mapped_column(Boolean, default=False)
     employers: Mapped[list[Any]] = mapped_column(default=list)
+    #: `open` or `cancelled`
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+
+
+class Profile(Base):
+    """What a person told us about herself at sign-up, reused for the next form.
+
+    Personal data: collected only after consent, deleted with the user (cascade).
+    """
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    county: Mapped[str] = mapped_column(String(40), default="")
+    township: Mapped[str] = mapped_column(String(40), default="")
+    age: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Signup(Base):
+    """A place on a course: `confirmed` (a seat), `waitlisted` or `cancelled`.
+
+    One row per person and course (unique), reused when she signs up again. The waiting
+    list is ordered by `queued_at`, then `id`.
+    """
+
+    __tablename__ = "signups"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20))
+    county: Mapped[str] = mapped_column(String(40), default="")
+    township: Mapped[str] = mapped_column(String(40), default="")
+    age: Mapped[int | None] = mapped_column(Integer, default=None)
+    free_reason: Mapped[str] = mapped_column(String(24), default="")
+    availability: Mapped[str] = mapped_column(String(80), default="")
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+
+class FairRegistration(Base):
+    """A person registered to attend a job fair."""
+
+    __tablename__ = "fair_registrations"
+    __table_args__ = (UniqueConstraint("fair_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    fair: Mapped[JobFair] = relationship()
 
 
 class DemoWorker(Base):

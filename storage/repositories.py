@@ -13,15 +13,18 @@ from typing import Any
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.courses import CourseRepo, SignupRepo
 from storage.models import (
     Course,
     JobFair,
     Outbox,
     ProcessedEvent,
+    Profile,
     TrainingBase,
     User,
     utcnow,
 )
+from storage.search import SearchRepo
 
 
 class UserRepo:
@@ -35,6 +38,9 @@ class UserRepo:
             return {}
         rows = await self.session.scalars(select(User).where(User.key.in_(keys)))
         return {u.key: u for u in rows}
+
+    async def by_id(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
 
     async def get(self, key: str) -> User | None:
         return (await self.by_keys([key])).get(key)
@@ -108,15 +114,33 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, user_key: str, replies: list[Any], due_at: dt.datetime | None = None) -> None:
+    def add(
+        self,
+        user_key: str,
+        replies: list[Any],
+        due_at: dt.datetime | None = None,
+        *,
+        topic: str | None = None,
+    ) -> None:
         self.session.add(
             Outbox(
                 user_key=user_key,
                 platform=user_key.split(":", 1)[0],
                 replies=replies,
                 due_at=due_at or utcnow(),
+                topic=topic,
             )
         )
+
+    async def withdraw(self, user_key: str, topic: str) -> int:
+        """Drop messages about `topic` not yet sent to this person (a reminder for a
+        course she cancelled, or one that moved)."""
+        result = await self.session.execute(
+            delete(Outbox).where(
+                Outbox.user_key == user_key, Outbox.topic == topic, Outbox.status == "pending"
+            )
+        )
+        return result.rowcount or 0
 
     async def claim(
         self, platforms: Iterable[str], limit: int = 50, user: str | None = None
@@ -169,6 +193,23 @@ class OutboxRepo:
         )
 
 
+class ProfileRepo:
+    """What a person told us at sign-up, to fill in her next form."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of(self, user: User) -> Profile | None:
+        return await self.session.get(Profile, user.id)
+
+    async def save(self, user: User, **values: Any) -> Profile:
+        profile = await self.of(user) or Profile(user_id=user.id)
+        for name, value in values.items():
+            setattr(profile, name, value)
+        self.session.add(profile)
+        return profile
+
+
 class CatalogRepo:
     """Training bases, courses and job fairs."""
 
@@ -191,3 +232,7 @@ class Repos:
         self.events = EventRepo(session)
         self.catalog = CatalogRepo(session)
         self.outbox = OutboxRepo(session)
+        self.profiles = ProfileRepo(session)
+        self.courses = CourseRepo(session)
+        self.signups = SignupRepo(session)
+        self.search = SearchRepo(session)

@@ -14,7 +14,7 @@ from tests.chat import Chat
 ADMIN = "console:admin"
 
 
-def make_settings(path: Path, **overrides: object) -> Settings:
+def make_settings(path: Path | None, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": f"sqlite+aiosqlite:///{path}",
         "admin_ids": frozenset({ADMIN, "tg:900"}),

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import App, create_app
+from bot.app import App, create_app, seed_demo
 from handlers import FLOWS
 from handlers.events import Contact, Event, Location
 from handlers.replies import MAX_DATA, MAX_TEXT, Reply
@@ -37,39 +37,72 @@ async def fresh(me: Chat) -> None:
     await me.say("/start")
 
 
-async def crawl(app: App, user: str, hint: str) -> set[str]:
+SAMPLES = ["李秀梅", "13800138000", "38", "水东镇", "yuesao"]
+Step = int | str | tuple
+
+
+async def play(me: Chat, step: Step) -> None:
+    if isinstance(step, int):
+        await me.press([b for r in me.replies for b in r.flat_buttons()][step].data)
+    elif isinstance(step, tuple):
+        await me.share_location(*step)
+    else:
+        await me.say(step)
+    check_limits(me.replies)
+
+
+async def crawl(app: App, user: str, hint: str) -> tuple[set[str], list[list[Step]]]:
+    """Breadth-first over every screen reachable by taps, commands and typical answers;
+    returns the states reached and a shortest path to each new screen."""
     me = Chat(app.dispatcher, user, hint)
     seen: set[tuple] = set()
     states: set[str] = set()
-    queue: list[list[int | str]] = [[]]
+    states_expanded: set[str] = set()
+    paths: list[list[Step]] = []
+    queue: list[list[Step]] = [[]]
     while queue:
         path = queue.pop(0)
         await fresh(me)
         for step in path:
-            if isinstance(step, int):
-                await me.press([b for r in me.replies for b in r.flat_buttons()][step].data)
-            else:
-                await me.say(step)
-            check_limits(me.replies)
+            await play(me, step)
         person = await load_user(app, user)
         if person is None:  # the walk erased this person's data
             continue
         states.add(person.state)
-        node = (person.state, person.role)
-        if node in seen or len(path) >= 8:
+        actions = frozenset(
+            b.data.split("|")[1].split(":")[0] for r in me.replies for b in r.flat_buttons()
+        )
+        node = (person.state, person.role, actions)
+        if node in seen or len(path) >= 24:
             continue
         seen.add(node)
+        paths.append(path)
+        spec = FLOWS.states[person.state]
         queue += [[*path, i] for i in range(len(me.labels))]
-        queue += [[*path, c] for c in COMMANDS]
-    return states
+        if person.state not in states_expanded:  # commands and typing: once per state
+            states_expanded.add(person.state)
+            queue += [[*path, c] for c in COMMANDS]
+            if spec.on_text:
+                queue += [[*path, text] for text in SAMPLES]
+        if spec.on_location:
+            queue.append([*path, (21.66, 110.92)])
+    return states, paths
 
 
 async def test_every_screen_in_every_language_and_role(app):
-    reached: set[str] = set()
-    for hint in ("zh-hans", "zh-hk", "en"):
-        reached |= await crawl(app, f"tg:crawl-{hint}", hint)
-    reached |= await crawl(app, ADMIN, "en")
+    await seed_demo(app.db)
+    reached, paths = await crawl(app, "tg:crawl-en", "en")
+    admin_reached, _admin_paths = await crawl(app, ADMIN, "en")
+    reached |= admin_reached
     assert reached == set(FLOWS.states), f"never reached: {set(FLOWS.states) - reached}"
+    for hint in ("zh-hans", "zh-hk"):  # the same screens, in the other languages
+        me = Chat(app.dispatcher, f"tg:crawl-{hint}", hint)
+        for path in paths:
+            await fresh(me)
+            for step in path:
+                if isinstance(step, int) and step >= len(me.labels):
+                    break  # a list of another length in this language's order
+                await play(me, step)
 
 
 # --- random events at every state ---------------------------------------------------

@@ -1,0 +1,340 @@
+"""Finding a course: by track, by county, nearest first, or by typing; then its card.
+
+    COURSES ─┬─ by track ──▶ PICK_TRACK ──┐
+             ├─ by county ─▶ PICK_COUNTY ─┤
+             ├─ near me ───▶ NEAR_ME (shares a location) ─┤
+             └─ search ────▶ SEARCH_COURSES (types words) ─┴─▶ COURSE_LIST ─▶ COURSE_CARD
+                                                                        sign up ─▶ signup.py
+Only courses still open for sign-up are listed. `course_<id>` deep links open a card.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.lists import PAGE_SIZE, page_number, page_reply
+from handlers.replies import Pin
+from handlers.router import Invalid, Replies, Router
+from storage.courses import is_open
+from storage.models import Course
+
+router = Router(__name__)
+
+COURSES = router.state("COURSES")
+PICK_TRACK = router.state("PICK_TRACK")
+PICK_COUNTY = router.state("PICK_COUNTY")
+NEAR_ME = router.state("NEAR_ME")
+SEARCH_COURSES = router.state("SEARCH_COURSES")
+COURSE_LIST = router.state("COURSE_LIST")
+COURSE_CARD = router.state("COURSE_CARD")
+
+
+def free_for_names(ctx: Ctx) -> dict[str, str]:
+    _ = ctx._
+    return {
+        "rural_women": _("rural women"),
+        "unemployed": _("unemployed people"),
+        "poor_households": _("registered poor households"),
+    }
+
+
+# --- the courses menu ----------------------------------------------------------------
+@router.prompt(COURSES)
+async def courses_menu(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _("Find a course. Most courses are free for rural women and unemployed people."),
+            [ctx.button(_("📚 By kind of work"), "by_track")],
+            [ctx.button(_("🗺 By county"), "by_county")],
+            [ctx.button(_("📍 Nearest to me"), "near")],
+            [ctx.button(_("🔎 Type what you are looking for"), "search")],
+            [ctx.button(_("◀ Main menu"), "home")],
+        )
+    ]
+
+
+@router.button(COURSES, "by_track")
+async def by_track(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(PICK_TRACK)
+
+
+@router.button(COURSES, "by_county")
+async def by_county(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(PICK_COUNTY)
+
+
+@router.button(COURSES, "near")
+async def near(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(NEAR_ME)
+
+
+@router.button(COURSES, "search")
+async def search(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(SEARCH_COURSES)
+
+
+# --- choosing a track or a county ----------------------------------------------------
+async def _choices(ctx: Ctx, question: str, options: list[tuple[str, int]], action: str) -> Replies:
+    _ = ctx._
+    if not options:
+        return [
+            ctx.reply(
+                _("No course is open for sign-up right now. Please look again soon."),
+                [ctx.button(_("◀ Back"), "courses")],
+            )
+        ]
+    rows = [[ctx.button(f"{name} ({n})", action, i)] for i, (name, n) in enumerate(options)]
+    return [ctx.reply(question, *rows, [ctx.button(_("◀ Back"), "courses")])]
+
+
+@router.prompt(PICK_TRACK)
+async def ask_track(ctx: Ctx) -> Replies:
+    tracks = await ctx.repos.courses.open_tracks(ctx.today())
+    ctx.remember(choices=[t for t, _n in tracks])
+    return await _choices(ctx, ctx._("Which kind of work?"), tracks, "track")
+
+
+@router.prompt(PICK_COUNTY)
+async def ask_county(ctx: Ctx) -> Replies:
+    counties = await ctx.repos.courses.open_counties(ctx.today())
+    ctx.remember(choices=[c for c, _n in counties])
+    return await _choices(ctx, ctx._("Which county?"), counties, "county")
+
+
+def _chosen(ctx: Ctx, arg: str) -> str:
+    choices = ctx.form.get("choices") or []
+    if not arg.isdigit() or int(arg) >= len(choices):
+        raise Invalid(ctx._("I don't recognise that button."))
+    return choices[int(arg)]
+
+
+@router.button(PICK_TRACK, "track")
+async def chose_track(ctx: Ctx, arg: str) -> Replies:
+    ctx.remember(listing={"by": "track", "value": _chosen(ctx, arg)}, page=0)
+    return await ctx.goto(COURSE_LIST)
+
+
+@router.button(PICK_COUNTY, "county")
+async def chose_county(ctx: Ctx, arg: str) -> Replies:
+    ctx.remember(listing={"by": "county", "value": _chosen(ctx, arg)}, page=0)
+    return await ctx.goto(COURSE_LIST)
+
+
+# --- nearest and search: the list is a fixed set of ids -------------------------------
+@router.prompt(NEAR_ME)
+async def ask_location(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _(
+                "Share your location and I will list the courses nearest to you. "
+                "(On WeChat: ＋ → Location.)"
+            ),
+            [ctx.button(_("◀ Back"), "courses")],
+            request_location=_("📍 Share my location"),
+        )
+    ]
+
+
+@router.location(NEAR_ME)
+async def got_location(ctx: Ctx, where) -> Replies:  # type: ignore[no-untyped-def]
+    if not (-90 <= where.latitude <= 90 and -180 <= where.longitude <= 180):
+        raise Invalid(ctx._("That location does not look right. Please share it again."))
+    found = await ctx.repos.courses.nearest(ctx.today(), where.latitude, where.longitude, 20)
+    ctx.remember(
+        listing={
+            "by": "ids",
+            "ids": [c.id for c, _km in found],
+            "km": [round(km, 1) for _c, km in found],
+        },
+        page=0,
+    )
+    return await ctx.goto(COURSE_LIST)
+
+
+@router.text(NEAR_ME)
+async def location_typed(ctx: Ctx, _text: str) -> Replies:
+    raise Invalid(ctx._("Please share your location with the button, or tap Back."))
+
+
+@router.prompt(SEARCH_COURSES)
+async def ask_words(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _(
+                "Type what you are looking for, in Chinese or pinyin: for example 月嫂, "
+                "yuesao, 养老 or a county."
+            ),
+            [ctx.button(_("◀ Back"), "courses")],
+        )
+    ]
+
+
+@router.text(SEARCH_COURSES)
+async def words_typed(ctx: Ctx, text: str) -> Replies:
+    if len(text) > 40:
+        raise Invalid(ctx._("Please type a few words only (at most 40 characters)."))
+    ids = await ctx.repos.search.courses(text, ctx.today(), limit=5)
+    if not ids:
+        raise Invalid(ctx._("I found no open course for “{words}”. Try other words.", words=text))
+    ctx.remember(listing={"by": "ids", "ids": ids, "words": text}, page=0)
+    return await ctx.goto(COURSE_LIST)
+
+
+# --- the list ------------------------------------------------------------------------
+async def _page(ctx: Ctx, page: int) -> tuple[list[Course], int, list[str]]:
+    listing = ctx.form.get("listing") or {}
+    today = ctx.today()
+    if listing.get("by") == "ids":
+        ids: list[int] = listing.get("ids", [])
+        courses = [c for c in [await ctx.repos.courses.get(i) for i in ids] if c]
+        courses = [c for c in courses if is_open(c, today)]
+        notes = [""] * len(courses)
+        if "km" in listing:
+            km = dict(zip(ids, listing["km"], strict=False))
+            notes = [f" · {km.get(c.id, '?')} km" for c in courses]
+        window = slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)
+        return courses[window], len(courses), notes[window]
+    kind = {listing.get("by"): listing.get("value")}
+    courses, total = await ctx.repos.courses.open_page(
+        today,
+        track=kind.get("track"),
+        county=kind.get("county"),
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    return courses, total, [""] * len(courses)
+
+
+async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
+    _ = ctx._
+    courses, total, notes = await _page(ctx, page)
+    if total and not courses:  # the page ran past the end (courses closed meanwhile)
+        page = 0
+        courses, total, notes = await _page(ctx, 0)
+    ctx.remember(page=page)
+    back = [[ctx.button(_("◀ Back"), "courses")]]
+    if not courses:
+        return [ctx.reply(_("No course is open for sign-up here right now."), *back)]
+    items = [
+        (f"{c.title} · {ctx._.date(c.starts_on, 'MMMd')}{note}", "open", c.id)
+        for c, note in zip(courses, notes, strict=True)
+    ]
+    head = _("{n} courses open for sign-up. Tap one to see it:", n=total)
+    return [page_reply(ctx, head, items, page, total, replace=replace, extra=back)]
+
+
+@router.prompt(COURSE_LIST)
+async def show_list(ctx: Ctx) -> Replies:
+    return await _list(ctx, int(ctx.form.get("page") or 0), replace=False)
+
+
+@router.button(COURSE_LIST, "page")
+async def turn_page(ctx: Ctx, arg: str) -> Replies:
+    return await _list(ctx, page_number(arg), replace=True)
+
+
+@router.button(COURSE_LIST, "open")
+async def open_course(ctx: Ctx, arg: str) -> Replies:
+    return await show_course(ctx, arg)
+
+
+@router.deep_link("course")
+async def show_course(ctx: Ctx, arg: str) -> Replies:
+    course = await ctx.repos.courses.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
+    if course is None:
+        raise Invalid(ctx._("I can't find that course. It may have been removed."))
+    ctx.remember(course=course.id)
+    return await ctx.goto(COURSE_CARD)
+
+
+# --- the card ------------------------------------------------------------------------
+def course_card(ctx: Ctx, course: Course, seats_left: int) -> str:
+    _ = ctx._
+    base = course.base
+    lines = [
+        f"📚 {course.title}",
+        " · ".join(x for x in (course.brand, course.track) if x),
+        f"🏫 {base.name}（{base.county}）",
+        f"📍 {base.address}" + (f" · {course.room}" if course.room else ""),
+        "📅 "
+        + _(
+            "{start} to {end}, {hours}",
+            start=_.date(course.starts_on),
+            end=_.date(course.ends_on),
+            hours=course.daily_hours or "—",
+        ),
+    ]
+    if course.status == "cancelled":
+        lines.append("⛔ " + _("This course has been cancelled."))
+    elif seats_left > 0:
+        lines.append("🪑 " + _("{left} of {seats} seats left", left=seats_left, seats=course.seats))
+    else:
+        lines.append("🪑 " + _("Full: you can join the waiting list"))
+    fee = _("free") if course.fee_fen == 0 else _.money(course.fee_fen)
+    lines.append("💴 " + _("Fee: {fee}", fee=fee))
+    if course.fee_fen and course.free_for:
+        names = free_for_names(ctx)
+        who = "、".join(names.get(x, x) for x in course.free_for)
+        lines.append("🆓 " + _("Free for: {who}", who=who))
+    if course.certificate:
+        lines.append("🎓 " + _("Certificate: {name}", name=course.certificate))
+    if course.teaching_language:
+        lines.append("🗣 " + _("Taught in: {languages}", languages=course.teaching_language))
+    if course.lodging:
+        lines.append("🛏 " + _("Lodging provided"))
+    if course.childcare:
+        lines.append("👶 " + _("Childcare provided during classes"))
+    if base.phone:
+        lines.append(f"☎ {base.phone}")
+    if course.signup_closes_on:
+        lines.append("⏰ " + _("Sign up by {day}", day=_.date(course.signup_closes_on)))
+    return "\n".join(line for line in lines if line)
+
+
+@router.prompt(COURSE_CARD)
+async def card(ctx: Ctx) -> Replies:
+    _ = ctx._
+    course = await ctx.repos.courses.get(int(ctx.form.get("course") or 0))
+    if course is None:
+        return [
+            ctx.reply(_("I can't find that course. It may have been removed.")),
+            *await ctx.goto(COURSES),
+        ]
+    left = await ctx.repos.courses.seats_left(course.id)
+    mine = await ctx.repos.signups.mine(course.id, ctx.user.id) if ctx.user.id else None
+    rows = []
+    if mine is not None and mine.status in ("confirmed", "waitlisted"):
+        rows.append([ctx.button(_("📝 My sign-ups"), "my_signups")])
+    elif is_open(course, ctx.today()):
+        rows.append([ctx.button(_("✍ Sign up"), "signup", course.id)])
+    rows.append([ctx.button(_("📍 Where is it?"), "where", course.id)])
+    if ctx.is_admin:
+        rows.append([ctx.button(_("🔗 Link and QR code"), "qr", course.id)])
+    back = "list" if ctx.form.get("listing") else "courses"
+    rows.append([ctx.button(_("◀ Back"), back), ctx.button(_("🏠 Main menu"), "home")])
+    return [ctx.reply(course_card(ctx, course, left), *rows)]
+
+
+@router.button(COURSE_CARD, "where")
+async def where(ctx: Ctx, _arg: str) -> Replies:
+    course = await ctx.repos.courses.get(int(ctx.form.get("course") or 0))
+    if course is None or course.base.latitude is None or course.base.longitude is None:
+        raise Invalid(ctx._("I don't have a map location for this place."))
+    base = course.base
+    pin = Pin(base.latitude, base.longitude, base.name, base.address)  # type: ignore[arg-type]
+    return [ctx.reply(f"{base.name}\n{base.address}", pin=pin), *await ctx.ask()]
+
+
+@router.button(COURSE_CARD, "list")
+async def back_to_list(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(COURSE_LIST)
+
+
+async def to_courses(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(COURSES)
+
+
+for _state in (PICK_TRACK, PICK_COUNTY, NEAR_ME, SEARCH_COURSES, COURSE_LIST, COURSE_CARD):
+    router.button(_state, "courses")(to_courses)

@@ -1,0 +1,169 @@
+"""My sign-ups: her places on courses, with their status; cancelling one.
+
+MY_SIGNUPS ─tap one─▶ SIGNUP_DETAIL ─cancel─▶ CONFIRM_CANCEL_SIGNUP ─yes─▶ cancelled;
+                                              the first on the waiting list gets the seat
+"""
+
+from __future__ import annotations
+
+from handlers import reminders
+from handlers.context import Ctx, Options
+from handlers.courses import COURSE_CARD
+from handlers.events import Event
+from handlers.lists import short
+from handlers.router import Invalid, Replies, Router
+from locales import translator
+from storage.models import Signup, User
+from storage.repositories import Repos
+
+router = Router(__name__)
+
+MY_SIGNUPS = router.state("MY_SIGNUPS")
+SIGNUP_DETAIL = router.state("SIGNUP_DETAIL")
+CONFIRM_CANCEL_SIGNUP = router.state("CONFIRM_CANCEL_SIGNUP")
+
+
+async def status_line(ctx: Ctx, signup: Signup) -> str:
+    _ = ctx._
+    if signup.status == "confirmed":
+        return _("✅ seat confirmed")
+    return _("⏳ number {n} on the waiting list", n=await ctx.repos.signups.position(signup))
+
+
+@router.prompt(MY_SIGNUPS)
+async def my_signups(ctx: Ctx) -> Replies:
+    _ = ctx._
+    signups = await ctx.repos.signups.of_user(ctx.user.id) if ctx.user.id else []
+    home = [ctx.button(_("📚 Find a course"), "find"), ctx.button(_("◀ Main menu"), "home")]
+    if not signups:
+        return [ctx.reply(_("You have not signed up for any course yet."), home)]
+    rows = []
+    for s in signups:
+        label = f"{short(s.course.title, 22)} · {_.date(s.course.starts_on, 'MMMd')}"
+        rows.append([ctx.button(f"{label} · {await status_line(ctx, s)}", "signup", s.id)])
+    return [ctx.reply(_("Your sign-ups. Tap one to see it or cancel it:"), *rows, home)]
+
+
+async def _mine(ctx: Ctx, arg: str) -> Signup:
+    signup = None
+    if arg.isdigit() and len(arg) < 10:
+        signup = await ctx.repos.signups.get(int(arg), ctx.user.id)
+    if signup is None or signup.status == "cancelled":
+        raise Invalid(ctx._("That sign-up is no longer there."))
+    return signup
+
+
+@router.button(MY_SIGNUPS, "signup")
+async def open_signup(ctx: Ctx, arg: str) -> Replies:
+    signup = await _mine(ctx, arg)
+    ctx.remember(signup_id=signup.id)
+    return await ctx.goto(SIGNUP_DETAIL)
+
+
+@router.button(COURSE_CARD, "my_signups")
+async def from_card(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(MY_SIGNUPS)
+
+
+@router.button(MY_SIGNUPS, "find")
+async def find(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.courses import COURSES
+
+    return await ctx.goto(COURSES)
+
+
+@router.prompt(SIGNUP_DETAIL)
+async def detail(ctx: Ctx) -> Replies:
+    _ = ctx._
+    signup = await _mine(ctx, str(ctx.form.get("signup_id") or ""))
+    course = signup.course
+    text = "\n".join(
+        [
+            f"📚 {course.title}",
+            f"📅 {_.date(course.starts_on)} – {_.date(course.ends_on)} {course.daily_hours}",
+            f"🏫 {course.base.name}",
+            await status_line(ctx, signup),
+        ]
+    )
+    return [
+        ctx.reply(
+            text,
+            [ctx.button(_("✖ Cancel my place"), "cancel_place", signup.id)],
+            [ctx.button(_("📚 The course"), "course", course.id)],
+            [ctx.button(_("◀ Back"), "back_list")],
+        )
+    ]
+
+
+@router.button(SIGNUP_DETAIL, "course")
+async def to_course(ctx: Ctx, arg: str) -> Replies:
+    signup = await _mine(ctx, str(ctx.form.get("signup_id") or ""))
+    ctx.remember(course=signup.course_id)
+    return await ctx.goto(COURSE_CARD)
+
+
+@router.button(SIGNUP_DETAIL, "cancel_place")
+async def ask_cancel(ctx: Ctx, arg: str) -> Replies:
+    signup = await _mine(ctx, arg)
+    ctx.remember(signup_id=signup.id)
+    return await ctx.goto(CONFIRM_CANCEL_SIGNUP)
+
+
+@router.prompt(CONFIRM_CANCEL_SIGNUP)
+async def confirm_cancel(ctx: Ctx) -> Replies:
+    _ = ctx._
+    signup = await _mine(ctx, str(ctx.form.get("signup_id") or ""))
+    return [
+        ctx.reply(
+            _(
+                "Cancel your place on “{title}”? If you hold a seat, it goes to the next person "
+                "waiting.",
+                title=signup.course.title,
+            ),
+            [ctx.button(_("✖ Yes, cancel my place"), "yes", signup.id)],
+            [ctx.button(_("◀ No, keep it"), "back_list")],
+        )
+    ]
+
+
+@router.button(CONFIRM_CANCEL_SIGNUP, "yes")
+async def cancel_place(ctx: Ctx, arg: str) -> Replies:
+    signup = await _mine(ctx, arg)
+    await release(ctx, ctx.user, signup)
+    text = ctx._("Your place on “{title}” is cancelled.", title=signup.course.title)
+    return [ctx.reply(text), *await ctx.goto(MY_SIGNUPS)]
+
+
+async def back_list(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(MY_SIGNUPS)
+
+
+router.button(SIGNUP_DETAIL, "back_list")(back_list)
+router.button(CONFIRM_CANCEL_SIGNUP, "back_list")(back_list)
+
+
+async def release(ctx: Ctx, user: User, signup: Signup) -> None:
+    """Cancel a place: withdraw her reminder; a freed seat goes to the next in line."""
+    course = signup.course
+    await reminders.withdraw_reminder(ctx, user, course)
+    promoted = await ctx.repos.signups.cancel(signup)
+    if promoted is not None:
+        await reminders.seat_freed(ctx, promoted, course)
+
+
+async def release_all(ctx: Ctx, user: User) -> None:
+    """Before her data is erased: every place she holds is given up (PIPL art. 47)."""
+    for signup in await ctx.repos.signups.of_user(user.id):
+        await release(ctx, user, signup)
+
+
+async def erase_person(
+    repos: Repos, user: User, options: Options, keep_event: str | None = None
+) -> None:
+    """Erase a person's data, first giving up her places so the next in line get them.
+    Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
+    from handlers import FLOWS
+
+    ctx = Ctx(Event(user.key), user, translator(user.lang), repos, FLOWS, options=options)
+    await release_all(ctx, user)
+    await repos.users.erase(user, keep_event=keep_event)

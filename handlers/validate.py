@@ -1,0 +1,52 @@
+"""Checking and normalising what people type: names, phone numbers, ages."""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def phone_number(text: str) -> str | None:
+    """A mobile number in E.164 (+8613800138000), or None.
+
+    Mainland China: 11 digits starting 13-19, with or without +86 / 86 / 0086. Hong Kong:
+    8 digits starting 4-9 (+852, or no prefix). Macau: 8 digits starting 6 with +853.
+    """
+    digits = _SEPARATORS.sub("", text.strip())
+    if digits.startswith("+"):
+        digits = "00" + digits[1:]
+    if not digits.isdigit():
+        return None
+    for prefix in ("0086", "86"):
+        rest = digits.removeprefix(prefix)
+        if rest != digits and re.fullmatch(r"1[3-9]\d{9}", rest):
+            return "+86" + rest
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return "+86" + digits
+    if re.fullmatch(r"(00852)?[4-9]\d{7}", digits):
+        return "+852" + digits[-8:]
+    if re.fullmatch(r"00853[62]\d{7}", digits):
+        return "+853" + digits[-8:]
+    return None
+
+
+def person_name(text: str) -> str | None:
+    """A name of 1-20 characters with at least one letter and no digits."""
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= 20 or any(ch.isdigit() for ch in name):
+        return None
+    if not any(ch.isalpha() for ch in name):
+        return None
+    return name
+
+
+def age(text: str) -> int | None:
+    """An age in years, as typed (`38`, `38岁`, `38 years`); None if not a number."""
+    m = re.fullmatch(r"\s*(\d{1,3})\s*(岁|歲|years?( old)?)?\s*", text, flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def short_text(text: str, limit: int) -> str | None:
+    cleaned = " ".join(text.split())
+    return cleaned if 1 <= len(cleaned) <= limit else None

@@ -1,0 +1,235 @@
+"""Courses and sign-ups: browsing what is open, booking seats, the waiting list.
+
+Seats are never overbooked, whatever runs at the same moment (one process or several,
+SQLite or PostgreSQL): a seat is taken only by one atomic
+`UPDATE courses SET seats_taken = seats_taken + 1 WHERE id = ? AND seats_taken < seats`.
+Whoever's update finds no seat left goes on the waiting list, in the order of arrival.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Course, Signup, TrainingBase, utcnow
+
+ACTIVE = ("confirmed", "waitlisted")
+
+
+class AlreadyBooked(Exception):
+    """She already holds a seat or a waiting-list place on this course."""
+
+    def __init__(self, signup: Signup) -> None:
+        super().__init__(signup.id)
+        self.signup = signup
+
+
+def open_on(today: dt.date):  # type: ignore[no-untyped-def]
+    """The SQL condition: a course still taking sign-ups on `today`."""
+    return and_(
+        Course.status == "open",
+        Course.starts_on > today,
+        or_(Course.signup_closes_on.is_(None), Course.signup_closes_on >= today),
+    )
+
+
+def is_open(course: Course, today: dt.date) -> bool:
+    closes = course.signup_closes_on
+    return (
+        course.status == "open" and course.starts_on > today and (closes is None or closes >= today)
+    )
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+class CourseRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, course_id: int) -> Course | None:
+        return await self.session.scalar(
+            select(Course).options(selectinload(Course.base)).where(Course.id == course_id)
+        )
+
+    async def open_page(
+        self,
+        today: dt.date,
+        *,
+        track: str | None = None,
+        county: str | None = None,
+        offset: int = 0,
+        limit: int = 5,
+    ) -> tuple[list[Course], int]:
+        """One page of the courses open for sign-up, soonest first, and how many in all."""
+        where = [open_on(today)]
+        if track:
+            where.append(Course.track == track)
+        if county:
+            where.append(TrainingBase.county == county)
+        base = select(Course).join(Course.base).where(*where)
+        total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
+        rows = await self.session.scalars(
+            base.options(selectinload(Course.base))
+            .order_by(Course.starts_on, Course.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), total or 0
+
+    async def open_tracks(self, today: dt.date) -> list[tuple[str, int]]:
+        rows = await self.session.execute(
+            select(Course.track, func.count())
+            .where(open_on(today))
+            .group_by(Course.track)
+            .order_by(func.count().desc(), Course.track)
+        )
+        return [(track, n) for track, n in rows]
+
+    async def open_counties(self, today: dt.date) -> list[tuple[str, int]]:
+        rows = await self.session.execute(
+            select(TrainingBase.county, func.count())
+            .join(Course.base)
+            .where(open_on(today))
+            .group_by(TrainingBase.county)
+            .order_by(TrainingBase.county)
+        )
+        return [(county, n) for county, n in rows]
+
+    async def nearest(
+        self, today: dt.date, lat: float, lon: float, limit: int = 5
+    ) -> list[tuple[Course, float]]:
+        """Open courses nearest a place, with their distance in km."""
+        rows = await self.session.scalars(
+            select(Course)
+            .join(Course.base)
+            .options(selectinload(Course.base))
+            .where(open_on(today), TrainingBase.latitude.is_not(None))
+        )
+        ranked = [
+            (c, distance_km(lat, lon, c.base.latitude, c.base.longitude))  # type: ignore[arg-type]
+            for c in rows
+        ]
+        return sorted(ranked, key=lambda pair: (pair[1], pair[0].starts_on))[:limit]
+
+    async def seats_left(self, course_id: int) -> int:
+        row = (
+            await self.session.execute(
+                select(Course.seats, Course.seats_taken).where(Course.id == course_id)
+            )
+        ).one()
+        return max(0, row.seats - row.seats_taken)
+
+
+class SignupRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _take_seat(self, course_id: int) -> bool:
+        result = await self.session.execute(
+            update(Course)
+            .where(Course.id == course_id, Course.seats_taken < Course.seats)
+            .values(seats_taken=Course.seats_taken + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def _free_seat(self, course_id: int) -> None:
+        await self.session.execute(
+            update(Course)
+            .where(Course.id == course_id, Course.seats_taken > 0)
+            .values(seats_taken=Course.seats_taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mine(self, course_id: int, user_id: int) -> Signup | None:
+        return await self.session.scalar(
+            select(Signup).where(Signup.course_id == course_id, Signup.user_id == user_id)
+        )
+
+    async def book(self, course_id: int, user_id: int, **answers: object) -> Signup:
+        """A seat if one is left, else a place on the waiting list."""
+        signup = await self.mine(course_id, user_id)
+        if signup is not None and signup.status in ACTIVE:
+            raise AlreadyBooked(signup)
+        seated = await self._take_seat(course_id)
+        if signup is None:
+            signup = Signup(course_id=course_id, user_id=user_id, status="", name="", phone="")
+            self.session.add(signup)
+        for name, value in answers.items():
+            setattr(signup, name, value)
+        signup.status = "confirmed" if seated else "waitlisted"
+        signup.queued_at = utcnow()
+        await self.session.flush()
+        return signup
+
+    async def position(self, signup: Signup) -> int:
+        """Her place on the waiting list: 1 is next."""
+        ahead = await self.session.scalar(
+            select(func.count()).where(
+                Signup.course_id == signup.course_id,
+                Signup.status == "waitlisted",
+                tuple_(Signup.queued_at, Signup.id) < tuple_(signup.queued_at, signup.id),
+            )
+        )
+        return (ahead or 0) + 1
+
+    async def cancel(self, signup: Signup) -> Signup | None:
+        """Cancel; a freed seat goes to the first on the waiting list, who is returned."""
+        was_seated = signup.status == "confirmed"
+        signup.status = "cancelled"
+        await self.session.flush()
+        if not was_seated:
+            return None
+        await self._free_seat(signup.course_id)
+        return await self.promote_next(signup.course_id)
+
+    async def promote_next(self, course_id: int) -> Signup | None:
+        first = await self.session.scalar(
+            select(Signup)
+            .where(Signup.course_id == course_id, Signup.status == "waitlisted")
+            .order_by(Signup.queued_at, Signup.id)
+            .limit(1)
+            .with_for_update()
+        )
+        if first is None or not await self._take_seat(course_id):
+            return None
+        first.status = "confirmed"
+        await self.session.flush()
+        return first
+
+    async def of_user(self, user_id: int, statuses: Sequence[str] = ACTIVE) -> list[Signup]:
+        rows = await self.session.scalars(
+            select(Signup)
+            .options(selectinload(Signup.course).selectinload(Course.base))
+            .join(Signup.course)
+            .where(Signup.user_id == user_id, Signup.status.in_(statuses))
+            .order_by(Course.starts_on, Signup.id)
+        )
+        return list(rows)
+
+    async def get(self, signup_id: int, user_id: int) -> Signup | None:
+        """Her own sign-up by id (never someone else's)."""
+        return await self.session.scalar(
+            select(Signup)
+            .options(selectinload(Signup.course).selectinload(Course.base))
+            .where(Signup.id == signup_id, Signup.user_id == user_id)
+        )
+
+    async def of_course(self, course_id: int) -> list[Signup]:
+        rows = await self.session.scalars(
+            select(Signup)
+            .where(Signup.course_id == course_id, Signup.status.in_(ACTIVE))
+            .order_by(Signup.queued_at, Signup.id)
+        )
+        return list(rows)
