@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher, Handled
@@ -21,9 +23,23 @@ from handlers.replies import Reply
 PHONE_PREFIX = "/phone "
 
 
+QR_FOLDER = Path("haoxin-qr")
+
+
+def save_qr(reply: Reply) -> Path:
+    """Write the reply's QR code as a PNG in ./haoxin-qr/ and return its path."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", (reply.qr or "").rsplit("=", 1)[-1]).strip("_")
+    QR_FOLDER.mkdir(exist_ok=True)
+    path = QR_FOLDER / f"{name or 'qr'}.png"
+    path.write_bytes(reply.qr_png())
+    return path
+
+
 def render(reply: Reply) -> str:
     """A reply as terminal text: the message, then its buttons numbered 1, 2, 3..."""
     lines = [reply.text]
+    if reply.qr:
+        lines.append(f"🖼 QR: {save_qr(reply)}")
     if reply.pin:
         p = reply.pin
         lines.append(f"📍 {p.title} {p.address} ({p.latitude:.5f}, {p.longitude:.5f})")

@@ -117,6 +117,10 @@ def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None 
             message_ref = None  # only the first reply replaces the pressed message
         else:
             calls.append(("sendMessage", params))
+        if reply.qr:
+            calls.append(
+                ("sendPhoto", {"chat_id": chat_id, "photo": reply.qr_png(), "caption": reply.qr})
+            )
     return calls
 
 

@@ -12,7 +12,7 @@ from aiogram import Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import TelegramObject, Update
+from aiogram.types import BufferedInputFile, TelegramObject, Update
 
 from bot.app import App
 from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram
@@ -26,7 +26,10 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
     dp = Dispatcher()
 
     async def call(name: str, params: dict[str, Any]) -> Any:
-        method = getattr(methods, name[0].upper() + name[1:]).model_validate(params)
+        files = {
+            k: BufferedInputFile(v, f"{k}.png") for k, v in params.items() if isinstance(v, bytes)
+        }
+        method = getattr(methods, name[0].upper() + name[1:]).model_validate({**params, **files})
         try:
             return await bot(method)
         except TelegramRetryAfter as flood:

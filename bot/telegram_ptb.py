@@ -12,7 +12,7 @@ from typing import Any
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.error import Forbidden
 from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -40,8 +40,11 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
     application: Application = builder.build()
 
     async def call(name: str, params: dict[str, Any]) -> Any:
+        files = {
+            k: InputFile(v, filename=f"{k}.png") for k, v in params.items() if isinstance(v, bytes)
+        }
         try:
-            return await application.bot.do_api_request(name, api_kwargs=params)
+            return await application.bot.do_api_request(name, api_kwargs={**params, **files})
         except PtbRetryAfter as flood:
             raise RetryAfter(_seconds(flood)) from flood
         except Forbidden as blocked:

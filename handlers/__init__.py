@@ -4,7 +4,17 @@ A flow sees an `Event` and returns `Reply`s; it imports no platform library and 
 no SQL (repositories arrive on the context).
 """
 
-from handlers import commands, courses, menus, my_signups, onboarding, privacy, signup
+from handlers import (
+    commands,
+    courses,
+    fairs,
+    links,
+    menus,
+    my_signups,
+    onboarding,
+    privacy,
+    signup,
+)
 from handlers.router import Flows
 
 FLOWS = Flows(
@@ -16,5 +26,7 @@ FLOWS = Flows(
         courses.router,
         signup.router,
         my_signups.router,
+        fairs.router,
+        links.router,
     ]
 )

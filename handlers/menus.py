@@ -60,9 +60,10 @@ def _entries(ctx: Ctx) -> dict[str, str]:
 def _live() -> dict[str, str]:
     """Menu entries whose flow exists, and the state each opens."""
     from handlers.courses import COURSES
+    from handlers.fairs import FAIRS
     from handlers.my_signups import MY_SIGNUPS
 
-    return {"courses": COURSES, "signups": MY_SIGNUPS}
+    return {"courses": COURSES, "fairs": FAIRS, "signups": MY_SIGNUPS}
 
 
 def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) -> Replies:

@@ -34,14 +34,26 @@ async def status_line(ctx: Ctx, signup: Signup) -> str:
 async def my_signups(ctx: Ctx) -> Replies:
     _ = ctx._
     signups = await ctx.repos.signups.of_user(ctx.user.id) if ctx.user.id else []
+    fairs = await ctx.repos.fairs.of_user(ctx.user.id) if ctx.user.id else []
     home = [ctx.button(_("📚 Find a course"), "find"), ctx.button(_("◀ Main menu"), "home")]
-    if not signups:
+    if not signups and not fairs:
         return [ctx.reply(_("You have not signed up for any course yet."), home)]
     rows = []
     for s in signups:
-        label = f"{short(s.course.title, 22)} · {_.date(s.course.starts_on, 'MMMd')}"
+        label = f"📚 {short(s.course.title, 20)} · {_.date(s.course.starts_on, 'MMMd')}"
         rows.append([ctx.button(f"{label} · {await status_line(ctx, s)}", "signup", s.id)])
+    registered = _("✅ registered")
+    for r in fairs:
+        label = f"🤝 {short(r.fair.title, 20)} · {_.date(r.fair.starts_at.date(), 'MMMd')}"
+        rows.append([ctx.button(f"{label} · {registered}", "fair", r.fair_id)])
     return [ctx.reply(_("Your sign-ups. Tap one to see it or cancel it:"), *rows, home)]
+
+
+@router.button(MY_SIGNUPS, "fair")
+async def open_fair(ctx: Ctx, arg: str) -> Replies:
+    from handlers.fairs import show_fair
+
+    return await show_fair(ctx, arg)
 
 
 async def _mine(ctx: Ctx, arg: str) -> Signup:

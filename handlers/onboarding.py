@@ -146,5 +146,8 @@ async def open_home(ctx: Ctx) -> Replies:
         prefix, _sep, ident = payload.rpartition("_")
         opener = ctx.flows.deep_links.get(prefix)
         if opener is not None and ident:
-            return await opener(ctx, ident)
+            try:
+                return await opener(ctx, ident)
+            except Invalid as gone:  # a poster for a course that is no more: go home
+                return [ctx.reply(gone.message), *await ctx.goto(home_state(ctx))]
     return await ctx.goto(home_state(ctx))

@@ -7,6 +7,7 @@ always fits Telegram's 64 bytes.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,8 @@ class Reply:
     `buttons` are rows of buttons. `request_contact` / `request_location` are the labels
     of a one-time keyboard button that shares the person's phone number or location.
     `pin` is a place to show on a map. `replace` asks to edit the message a button was
-    pressed on (paging through a list) instead of sending a new one.
+    pressed on (paging through a list) instead of sending a new one. `qr` is text (a
+    link) to show as a QR code image.
     """
 
     text: str
@@ -50,10 +52,19 @@ class Reply:
     request_location: str | None = None
     pin: Pin | None = None
     replace: bool = False
+    qr: str | None = None  # text to show as a QR code image (a deep link), where possible
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT:
             self.text = self.text[: MAX_TEXT - 1] + "…"
+
+    def qr_png(self) -> bytes:
+        """The QR code as a PNG image (for transports that can send pictures)."""
+        import segno
+
+        out = io.BytesIO()
+        segno.make(self.qr or "", error="m").save(out, kind="png", scale=8, border=2)
+        return out.getvalue()
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -71,6 +82,8 @@ class Reply:
             out["pin"] = [p.latitude, p.longitude, p.title, p.address]
         if self.replace:
             out["replace"] = True
+        if self.qr:
+            out["qr"] = self.qr
         return out
 
     @classmethod
@@ -82,4 +95,5 @@ class Reply:
             request_location=d.get("request_location"),
             pin=Pin(*d["pin"]) if d.get("pin") else None,
             replace=d.get("replace", False),
+            qr=d.get("qr"),
         )

@@ -171,7 +171,11 @@ class Course(Base):
 
 
 class JobFair(Base):
-    """A job fair (招聘会) with the firms attending and their headline jobs."""
+    """A job fair (招聘会) with the firms attending and their headline jobs.
+
+    `starts_at` and `ends_at` are local wall-clock times of the programme (as printed on
+    the poster), unlike the UTC timestamps elsewhere.
+    """
 
     __tablename__ = "job_fairs"
 

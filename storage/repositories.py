@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.courses import CourseRepo, SignupRepo
+from storage.fairs import FairRepo
 from storage.models import (
     Course,
     JobFair,
@@ -236,3 +237,4 @@ class Repos:
         self.courses = CourseRepo(session)
         self.signups = SignupRepo(session)
         self.search = SearchRepo(session)
+        self.fairs = FairRepo(session)

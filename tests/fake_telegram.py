@@ -84,7 +84,7 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT
-        if method in ("sendMessage", "editMessageText", "sendVenue", "sendLocation"):
+        if method in ("sendMessage", "editMessageText", "sendVenue", "sendLocation", "sendPhoto"):
             chat_id = int(params["chat_id"])
             message_id = int(params.get("message_id") or next(self._message_ids))
             return {
@@ -201,7 +201,8 @@ class FakeTelegram:
         return [
             (m, p)
             for m, p in self.calls
-            if m in ("sendMessage", "editMessageText", "sendVenue") and int(p["chat_id"]) == user_id
+            if m in ("sendMessage", "editMessageText", "sendVenue", "sendPhoto")
+            and int(p["chat_id"]) == user_id
         ]
 
     async def wait_for(self, predicate: Any, within: float = 15.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from pathlib import Path
 
@@ -97,3 +98,15 @@ def test_dates_and_money_are_formatted_for_the_locale():
     assert Translator("en").money(4_500) == "CN¥45.00"
     assert Translator("en")("Language: {name}", name="English") == "Language: English"
     assert Translator("zh")("Language: {name}", name="English") == "语言：English"
+
+
+def test_no_message_hides_inside_an_f_string():
+    """Babel cannot extract `_("...")` written inside an f-string: it would never be
+    translated. Such calls must stand outside (`label = _("...")`, then f"{label}")."""
+    hidden = []
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if re.search(r"""f(["']).*\{[^}]*\b_\(""", line):
+                    hidden.append(f"{path.name}:{n}")
+    assert not hidden, hidden

@@ -162,8 +162,8 @@ async def test_deep_link_payload_is_kept_through_onboarding(app, chat):
     await me.tap("I agree")
     assert (await load_user(app, "tg:105")).start_payload == "fair_12"
     await me.tap("I want training or work")
-    # no flow opens fairs yet: the person lands on the menu and the payload is used up
-    assert "Main menu" in me.text
+    # there is no fair 12: the person is told, lands on the menu, and the payload is used up
+    assert "can't find that job fair" in me.text and "Main menu" in me.text
     assert (await load_user(app, "tg:105")).start_payload is None
 
 

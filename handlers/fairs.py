@@ -1,0 +1,442 @@
+"""Job fairs: upcoming fairs soonest first, filters, search, the card, registering.
+
+    FAIRS ─┬─ filter by county / month / destination ─▶ FAIR_FILTER ─▶ FAIRS (filtered)
+           ├─ search ─▶ SEARCH_FAIRS ─▶ FAIRS (found)
+           └─ tap a fair ─▶ FAIR_CARD ─register─▶ (FAIR_ASK_NAME ▶ FAIR_ASK_PHONE) ▶ FAIR_CONFIRM
+Name and phone come from her profile when she has one. `fair_<id>` deep links open a card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from handlers.context import Ctx
+from handlers.events import Contact
+from handlers.lists import PAGE_SIZE, page_number, page_reply
+from handlers.replies import Pin, Reply
+from handlers.router import Invalid, Replies, Router
+from handlers.validate import person_name, phone_number
+from locales import translator
+from storage.fairs import destinations
+from storage.models import JobFair, User
+
+router = Router(__name__)
+
+FAIRS = router.state("FAIRS")
+FAIR_FILTER = router.state("FAIR_FILTER")
+SEARCH_FAIRS = router.state("SEARCH_FAIRS")
+FAIR_CARD = router.state("FAIR_CARD")
+FAIR_ASK_NAME = router.state("FAIR_ASK_NAME")
+FAIR_ASK_PHONE = router.state("FAIR_ASK_PHONE")
+FAIR_CONFIRM = router.state("FAIR_CONFIRM")
+
+
+def _since(ctx: Ctx) -> dt.datetime:
+    return dt.datetime.combine(ctx.today(), dt.time())  # fairs keep local wall-clock times
+
+
+def _month(fair: JobFair) -> str:
+    return fair.starts_at.strftime("%Y-%m")
+
+
+async def _filtered(ctx: Ctx) -> list[JobFair]:
+    fairs = await ctx.repos.fairs.upcoming(_since(ctx))
+    f = ctx.form.get("fair_filter") or {}
+    if f.get("ids") is not None:
+        order = {ident: n for n, ident in enumerate(f["ids"])}
+        return sorted((x for x in fairs if x.id in order), key=lambda x: order[x.id])
+    if f.get("county"):
+        fairs = [x for x in fairs if x.county == f["county"]]
+    if f.get("month"):
+        fairs = [x for x in fairs if _month(x) == f["month"]]
+    if f.get("destination"):
+        fairs = [x for x in fairs if f["destination"] in destinations(x)]
+    return fairs
+
+
+# --- the list -------------------------------------------------------------------------
+async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
+    _ = ctx._
+    fairs = await _filtered(ctx)
+    if page * PAGE_SIZE >= max(len(fairs), 1):
+        page = 0
+    ctx.remember(fair_page=page)
+    shown = fairs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    items = [(f"{f.title} · {_.date(f.starts_at.date(), 'MMMd')}", "fair", f.id) for f in shown]
+    filters = [
+        [
+            ctx.button(_("🗺 County"), "filter", "county"),
+            ctx.button(_("📅 Month"), "filter", "month"),
+        ],
+        [
+            ctx.button(_("🏙 Where the jobs are"), "filter", "destination"),
+            ctx.button(_("🔎 Search"), "search"),
+        ],
+    ]
+    if ctx.form.get("fair_filter"):
+        filters.append([ctx.button(_("✖ Show all fairs"), "all")])
+    filters.append([ctx.button(_("◀ Main menu"), "home")])
+    if not fairs:
+        return [ctx.reply(_("No upcoming job fair matches. Try another filter."), *filters)]
+    head = _("Upcoming job fairs, soonest first ({n}):", n=len(fairs))
+    return [page_reply(ctx, head, items, page, len(fairs), replace=replace, extra=filters)]
+
+
+@router.prompt(FAIRS)
+async def fairs_list(ctx: Ctx) -> Replies:
+    return await _list(ctx, int(ctx.form.get("fair_page") or 0), replace=False)
+
+
+@router.button(FAIRS, "page")
+async def turn_page(ctx: Ctx, arg: str) -> Replies:
+    return await _list(ctx, page_number(arg), replace=True)
+
+
+@router.button(FAIRS, "all")
+async def show_all(ctx: Ctx, _arg: str) -> Replies:
+    ctx.remember(fair_filter=None, fair_page=0)
+    return await ctx.goto(FAIRS)
+
+
+@router.button(FAIRS, "filter")
+async def choose_filter(ctx: Ctx, kind: str) -> Replies:
+    if kind not in ("county", "month", "destination"):
+        raise Invalid(ctx._("I don't recognise that button."))
+    ctx.remember(filter_kind=kind)
+    return await ctx.goto(FAIR_FILTER)
+
+
+@router.prompt(FAIR_FILTER)
+async def ask_filter(ctx: Ctx) -> Replies:
+    _ = ctx._
+    kind = ctx.form.get("filter_kind") or "county"
+    fairs = await ctx.repos.fairs.upcoming(_since(ctx))
+    values: list[str] = []
+    for f in fairs:
+        for v in {"county": [f.county], "month": [_month(f)], "destination": destinations(f)}[kind]:
+            if v and v not in values:
+                values.append(v)
+    ctx.remember(filter_values=values)
+
+    def label(v: str) -> str:
+        if kind == "month":
+            return _.date(dt.date.fromisoformat(v + "-01"), "yMMMM")
+        return v
+
+    rows = [[ctx.button(label(v), "value", i)] for i, v in enumerate(values)]
+    return [ctx.reply(_("Choose one:"), *rows, [ctx.button(_("◀ Back"), "fairs")])]
+
+
+@router.button(FAIR_FILTER, "value")
+async def filter_chosen(ctx: Ctx, arg: str) -> Replies:
+    values = ctx.form.get("filter_values") or []
+    if not arg.isdigit() or int(arg) >= len(values):
+        raise Invalid(ctx._("I don't recognise that button."))
+    kind = ctx.form.get("filter_kind") or "county"
+    ctx.remember(fair_filter={kind: values[int(arg)]}, fair_page=0)
+    return await ctx.goto(FAIRS)
+
+
+@router.button(FAIRS, "search")
+async def search(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(SEARCH_FAIRS)
+
+
+@router.prompt(SEARCH_FAIRS)
+async def ask_words(ctx: Ctx) -> Replies:
+    text = ctx._(
+        "Type what you are looking for: a kind of work, a city, a firm (for example "
+        "月嫂, shenzhen, 香港)."
+    )
+    return [ctx.reply(text, [ctx.button(ctx._("◀ Back"), "fairs")])]
+
+
+@router.text(SEARCH_FAIRS)
+async def words_typed(ctx: Ctx, text: str) -> Replies:
+    if len(text) > 40:
+        raise Invalid(ctx._("Please type a few words only (at most 40 characters)."))
+    ids = await ctx.repos.search.fairs(text, ctx.today(), limit=5)
+    if not ids:
+        raise Invalid(
+            ctx._("I found no upcoming job fair for “{words}”. Try other words.", words=text)
+        )
+    ctx.remember(fair_filter={"ids": ids}, fair_page=0)
+    return await ctx.goto(FAIRS)
+
+
+# --- the card -------------------------------------------------------------------------
+@router.button(FAIRS, "fair")
+async def open_fair(ctx: Ctx, arg: str) -> Replies:
+    return await show_fair(ctx, arg)
+
+
+@router.deep_link("fair")
+async def show_fair(ctx: Ctx, arg: str) -> Replies:
+    fair = await ctx.repos.fairs.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
+    if fair is None:
+        raise Invalid(ctx._("I can't find that job fair. It may have been removed."))
+    ctx.remember(fair=fair.id)
+    return await ctx.goto(FAIR_CARD)
+
+
+def pay(ctx: Ctx, job: dict) -> str:
+    low, high = job.get("pay_min") or 0, job.get("pay_max") or 0
+    amount = f"¥{low:,}–{high:,}" if high else f"¥{low:,}"
+    return (
+        ctx._("{amount} an hour", amount=amount)
+        if high and high < 300
+        else ctx._("{amount} a month", amount=amount)
+    )
+
+
+def fair_card(ctx: Ctx, fair: JobFair) -> str:
+    _ = ctx._
+    when = _.date(fair.starts_at.date()) + " " + _.time(fair.starts_at)
+    if fair.ends_at:
+        when += "–" + _.time(fair.ends_at)
+    lines = [f"🤝 {fair.title}", f"📅 {when}", f"📍 {fair.venue}, {fair.address}（{fair.county}）"]
+    if fair.status == "cancelled":
+        lines.append("⛔ " + _("This job fair has been cancelled."))
+    if fair.organiser:
+        lines.append("🏛 " + _("Organised by {who}", who=fair.organiser))
+    lines.append(_("Firms and jobs:"))
+    for employer in fair.employers:
+        for job in employer.get("jobs", []):
+            live = _("live-in") if job.get("live_in") else _("lives out")
+            lines.append(
+                f"• {employer.get('name', '')}: {job.get('category', '')} · "
+                f"{job.get('destination', '')} · {pay(ctx, job)} · {live}"
+            )
+    lines.append(
+        _("Registration needed: please register below.")
+        if fair.registration_required
+        else _("No registration needed: just come. You can still ask for a reminder.")
+    )
+    return "\n".join(lines)
+
+
+@router.prompt(FAIR_CARD)
+async def card(ctx: Ctx) -> Replies:
+    _ = ctx._
+    fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
+    if fair is None:
+        return [
+            ctx.reply(_("I can't find that job fair. It may have been removed.")),
+            *await ctx.goto(FAIRS),
+        ]
+    mine = await ctx.repos.fairs.mine(fair.id, ctx.user.id) if ctx.user.id else None
+    rows = []
+    if mine is not None and mine.status == "registered":
+        rows.append([ctx.button(_("✖ Cancel my registration"), "unregister", fair.id)])
+    elif fair.status == "open" and fair.starts_at.date() >= ctx.today():
+        rows.append([ctx.button(_("📝 Register to attend"), "register", fair.id)])
+    if fair.latitude is not None:
+        rows.append([ctx.button(_("📍 Where is it?"), "where", fair.id)])
+    if ctx.is_admin:
+        rows.append([ctx.button(_("🔗 Link and QR code"), "qr", fair.id)])
+    rows.append([ctx.button(_("◀ Back"), "fairs"), ctx.button(_("🏠 Main menu"), "home")])
+    text = fair_card(ctx, fair)
+    if mine is not None and mine.status == "registered":
+        text += "\n✅ " + _("You are registered.")
+    return [ctx.reply(text, *rows)]
+
+
+@router.button(FAIR_CARD, "where")
+async def where(ctx: Ctx, _arg: str) -> Replies:
+    fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
+    if fair is None or fair.latitude is None or fair.longitude is None:
+        raise Invalid(ctx._("I don't have a map location for this place."))
+    pin = Pin(fair.latitude, fair.longitude, fair.venue, fair.address)
+    return [ctx.reply(f"{fair.venue}\n{fair.address}", pin=pin), *await ctx.ask()]
+
+
+async def _this_fair(ctx: Ctx, arg: str) -> JobFair:
+    fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
+    if fair is None or str(fair.id) != arg:
+        raise Invalid(ctx._("I don't recognise that button."))
+    return fair
+
+
+# --- registering ----------------------------------------------------------------------
+@router.button(FAIR_CARD, "register")
+async def register(ctx: Ctx, arg: str) -> Replies:
+    fair = await _this_fair(ctx, arg)
+    if fair.status != "open" or fair.starts_at.date() < ctx.today():
+        raise Invalid(ctx._("Sorry, this job fair is over or was cancelled."))
+    profile = await ctx.repos.profiles.of(ctx.user)
+    ctx.remember(
+        fair_form={
+            "name": profile.name if profile else "",
+            "phone": profile.phone if profile else "",
+        }
+    )
+    if profile and profile.name and profile.phone:
+        return await ctx.goto(FAIR_CONFIRM)
+    return await ctx.goto(FAIR_ASK_NAME)
+
+
+def _fair_form(ctx: Ctx) -> dict:
+    return dict(ctx.form.get("fair_form") or {})
+
+
+def _back_and_cancel(ctx: Ctx) -> list:
+    return [ctx.button(ctx._("◀ Back"), "back_fair"), ctx.button(ctx._("✖ Cancel"), "fair_card")]
+
+
+@router.prompt(FAIR_ASK_NAME)
+async def ask_name(ctx: Ctx) -> Replies:
+    return [ctx.reply(ctx._("To register, what is your name?"), _back_and_cancel(ctx))]
+
+
+@router.text(FAIR_ASK_NAME)
+async def got_name(ctx: Ctx, text: str) -> Replies:
+    name = person_name(text)
+    if name is None:
+        raise Invalid(ctx._("Please type your name (up to 20 characters, no numbers)."))
+    ctx.remember(fair_form={**_fair_form(ctx), "name": name})
+    return await ctx.goto(FAIR_CONFIRM if _fair_form(ctx).get("phone") else FAIR_ASK_PHONE)
+
+
+@router.prompt(FAIR_ASK_PHONE)
+async def ask_phone(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _("And your mobile phone number? Type it, or share it with the button."),
+            _back_and_cancel(ctx),
+            request_contact=_("📱 Share my phone number"),
+        )
+    ]
+
+
+async def _phone(ctx: Ctx, text: str) -> Replies:
+    phone = phone_number(text)
+    if phone is None:
+        raise Invalid(
+            ctx._(
+                "That does not look like a mobile number. Please type 11 digits, like "
+                "13800138000 (Hong Kong or Macau: with +852 or +853)."
+            )
+        )
+    ctx.remember(fair_form={**_fair_form(ctx), "phone": phone})
+    return await ctx.goto(FAIR_CONFIRM)
+
+
+@router.text(FAIR_ASK_PHONE)
+async def got_phone(ctx: Ctx, text: str) -> Replies:
+    return await _phone(ctx, text)
+
+
+@router.contact(FAIR_ASK_PHONE)
+async def got_contact(ctx: Ctx, contact: Contact) -> Replies:
+    return await _phone(ctx, contact.phone)
+
+
+@router.prompt(FAIR_CONFIRM)
+async def confirm_prompt(ctx: Ctx) -> Replies:
+    _ = ctx._
+    fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
+    form = _fair_form(ctx)
+    if fair is None:
+        return await ctx.goto(FAIRS)
+    text = _(
+        "Register for “{title}” as {name}, phone {phone}?",
+        title=fair.title,
+        name=form.get("name", ""),
+        phone=form.get("phone", ""),
+    )
+    return [
+        ctx.reply(
+            text,
+            [ctx.button(_("✅ Register"), "confirm_fair", fair.id)],
+            [
+                ctx.button(_("✏ Change name"), "fair_name"),
+                ctx.button(_("✏ Change phone"), "fair_phone"),
+            ],
+            [ctx.button(_("✖ Cancel"), "fair_card")],
+        )
+    ]
+
+
+@router.button(FAIR_CONFIRM, "fair_name")
+async def change_name(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(FAIR_ASK_NAME)
+
+
+@router.button(FAIR_CONFIRM, "fair_phone")
+async def change_phone(ctx: Ctx, _arg: str) -> Replies:
+    ctx.remember(fair_form={**_fair_form(ctx), "phone": ""})
+    return await ctx.goto(FAIR_ASK_PHONE)
+
+
+@router.button(FAIR_CONFIRM, "confirm_fair")
+async def confirm(ctx: Ctx, arg: str) -> Replies:
+    _ = ctx._
+    fair = await _this_fair(ctx, arg)
+    form = _fair_form(ctx)
+    if fair.status != "open" or fair.starts_at.date() < ctx.today():
+        raise Invalid(_("Sorry, this job fair is over or was cancelled."))
+    await ctx.repos.fairs.register(fair.id, ctx.user.id, form["name"], form["phone"])
+    await ctx.repos.profiles.save(ctx.user, name=form["name"], phone=form["phone"])
+    remind(ctx, ctx.user, fair)
+    ctx.remember(fair_form=None)
+    text = _(
+        "✅ You are registered for “{title}” on {day}. We will remind you the day before.",
+        title=fair.title,
+        day=_.date(fair.starts_at.date()),
+    )
+    return [ctx.reply(text), *await ctx.goto(FAIR_CARD)]
+
+
+@router.button(FAIR_CARD, "unregister")
+async def unregister(ctx: Ctx, arg: str) -> Replies:
+    fair = await _this_fair(ctx, arg)
+    mine = await ctx.repos.fairs.mine(fair.id, ctx.user.id)
+    if mine is None or mine.status != "registered":
+        raise Invalid(ctx._("You are not registered for this job fair."))
+    mine.status = "cancelled"
+    await ctx.repos.outbox.withdraw(ctx.user.key, topic(fair))
+    return [ctx.reply(ctx._("Your registration is cancelled.")), *await ctx.ask()]
+
+
+def topic(fair: JobFair) -> str:
+    return f"fair:{fair.id}"
+
+
+def remind(ctx: Ctx, user: User, fair: JobFair) -> None:
+    """Her day-before reminder (replacing an earlier one for the same fair)."""
+    at = ctx.options.utc(fair.starts_at.date() - dt.timedelta(days=1), ctx.options.reminder_time)
+    if at <= dt.datetime.now(dt.UTC).replace(tzinfo=None):
+        return
+    _ = translator(user.lang)
+    text = _(
+        "⏰ Reminder: the job fair “{title}” is tomorrow, {day} at {time}, at {venue}.",
+        title=fair.title,
+        day=_.date(fair.starts_at.date()),
+        time=_.time(fair.starts_at),
+        venue=f"{fair.venue} {fair.address}",
+    )
+    ctx.notify(user.key, [Reply(text)], at=at, topic=topic(fair))
+
+
+# --- moving around --------------------------------------------------------------------
+async def to_fairs(ctx: Ctx, _arg: str) -> Replies:
+    return await ctx.goto(FAIRS)
+
+
+async def to_card(ctx: Ctx, _arg: str) -> Replies:
+    ctx.remember(fair_form=None)
+    return await ctx.goto(FAIR_CARD)
+
+
+async def back_fair(ctx: Ctx, _arg: str) -> Replies:
+    step = {FAIR_ASK_PHONE: FAIR_ASK_NAME}.get(ctx.user.state, FAIR_CARD)
+    return await ctx.goto(step)
+
+
+for _state in (FAIR_FILTER, SEARCH_FAIRS, FAIR_CARD):
+    router.button(_state, "fairs")(to_fairs)
+for _state in (FAIR_ASK_NAME, FAIR_ASK_PHONE, FAIR_CONFIRM):
+    router.button(_state, "fair_card")(to_card)
+for _state in (FAIR_ASK_NAME, FAIR_ASK_PHONE):
+    router.button(_state, "back_fair")(back_fair)

@@ -1,0 +1,46 @@
+"""For staff: the deep link and QR code of a course or a fair, for posters.
+
+The link opens the course or fair directly (`/start course_3`), through onboarding if
+needed. The QR code is sent as an image where the platform can show one. The role is
+checked on every press, not only when the button was drawn.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.courses import COURSE_CARD
+from handlers.fairs import FAIR_CARD
+from handlers.replies import Reply
+from handlers.router import Invalid, Replies, Router
+
+router = Router(__name__)
+
+
+def deep_link(ctx: Ctx, payload: str) -> str:
+    bot = ctx.options.telegram_bot
+    return f"https://t.me/{bot}?start={payload}" if bot else f"/start {payload}"
+
+
+async def _link(ctx: Ctx, kind: str, key: str) -> Replies:
+    _ = ctx._
+    if not ctx.is_admin:
+        raise Invalid(_("That part is for programme staff only."))
+    ident = int(ctx.form.get(key) or 0)
+    payload = f"{kind}_{ident}"
+    link = deep_link(ctx, payload)
+    text = _(
+        "Link for posters: {link}\nOn WeChat, make a parameter QR code with the scene “{payload}”.",
+        link=link,
+        payload=payload,
+    )
+    return [Reply(text, qr=link), *await ctx.ask()]
+
+
+@router.button(COURSE_CARD, "qr")
+async def course_link(ctx: Ctx, _arg: str) -> Replies:
+    return await _link(ctx, "course", "course")
+
+
+@router.button(FAIR_CARD, "qr")
+async def fair_link(ctx: Ctx, _arg: str) -> Replies:
+    return await _link(ctx, "fair", "fair")
