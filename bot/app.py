@@ -34,11 +34,18 @@ async def create_app(settings: Settings | None = None) -> App:
     return App(settings, db, Dispatcher(db, settings))
 
 
-async def import_file(db: Database, path: Path) -> dict[str, int]:
-    """Import a data file (YAML or JSON) in one transaction."""
+async def import_file(db: Database, path: Path, settings: Settings | None = None) -> dict[str, int]:
+    """Import a data file (YAML or JSON) in one transaction. People holding a place on a
+    course or fair whose date, place or status changed are told (in the same transaction)."""
+    from handlers.changes import announce
+
     data = read_file(path)
+    settings = settings or Settings()
+    changes: list[tuple[str, int, set[str]]] = []
     async with db.sessions() as session, session.begin():
-        return await import_data(session, data)
+        counts = await import_data(session, data, changes)
+        counts["notices"] = await announce(Repos(session), settings.options(), changes)
+        return counts
 
 
 async def seed_demo(db: Database) -> dict[str, int] | None:

@@ -45,7 +45,7 @@ async def _main(args: argparse.Namespace) -> int:
         if args.command == "db":
             print("database is up to date")
         elif args.command == "import":
-            counts = await import_file(app.db, args.file)
+            counts = await import_file(app.db, args.file, app.settings)
             print(", ".join(f"{name}: {n}" for name, n in counts.items()))
         elif args.command == "chat":
             from bot.console import chat

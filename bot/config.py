@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from handlers.context import Options
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -54,3 +56,7 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_key: str) -> bool:
         return user_key in self.admin_ids
+
+    def options(self) -> Options:
+        """What the flows need to know of the settings."""
+        return Options(self.timezone, self.reminder_time, self.telegram_bot)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from handlers import FLOWS
-from handlers.context import NONCE_SPACE, Ctx, Options
+from handlers.context import NONCE_SPACE, Ctx
 from handlers.conversation import converse
 from handlers.events import Event
 from handlers.my_signups import erase_person
@@ -71,7 +71,7 @@ class Dispatcher:
         self._writer: asyncio.Task[None] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._pruned_at = 0.0
-        self.options = Options(settings.timezone, settings.reminder_time, settings.telegram_bot)
+        self.options = settings.options()
 
     # --- the transports' side -----------------------------------------------------------
     async def handle(self, event: Event, deliver: Deliver | None = None) -> Handled:

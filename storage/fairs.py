@@ -54,6 +54,14 @@ class FairRepo:
         await self.session.flush()
         return registration
 
+    async def registered(self, fair_id: int) -> list[FairRegistration]:
+        rows = await self.session.scalars(
+            select(FairRegistration).where(
+                FairRegistration.fair_id == fair_id, FairRegistration.status == "registered"
+            )
+        )
+        return list(rows)
+
     async def of_user(self, user_id: int) -> list[FairRegistration]:
         rows = await self.session.scalars(
             select(FairRegistration)

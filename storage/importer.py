@@ -66,6 +66,8 @@ class CourseRow(_Row):
     lodging: bool = False
     childcare: bool = False
     signup_closes_on: dt.date | None = None
+    room: str = ""
+    status: str = Field(default="open", pattern="^(open|cancelled)$")
 
 
 class FairRow(_Row):
@@ -80,6 +82,7 @@ class FairRow(_Row):
     organiser: str = ""
     registration_required: bool = False
     employers: list[dict[str, Any]] = []
+    status: str = Field(default="open", pattern="^(open|cancelled)$")
 
 
 class WorkerRow(_Row):
@@ -126,9 +129,23 @@ def read_file(path: Path) -> DataFile:
     return DataFile.model_validate(raw or {})
 
 
-async def _upsert(session: AsyncSession, model: type, rows: list[dict[str, Any]]) -> int:
+# what a person holding a place must hear about when it changes
+WATCHED = {
+    "courses": {"starts_on", "ends_on", "daily_hours", "room", "status", "base_id"},
+    "job_fairs": {"starts_at", "ends_at", "venue", "address", "status"},
+}
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: type,
+    rows: list[dict[str, Any]],
+    changes: list[tuple[str, int, set[str]]] | None = None,
+) -> int:
+    """Insert new rows, update existing ones (by code); note watched fields that changed."""
     if not rows:
         return 0
+    watched = WATCHED.get(model.__tablename__, set())
     existing = {
         obj.code: obj
         for obj in await session.scalars(
@@ -140,14 +157,22 @@ async def _upsert(session: AsyncSession, model: type, rows: list[dict[str, Any]]
         if obj is None:
             session.add(model(**row))
         else:
+            changed = {n for n, v in row.items() if n in watched and getattr(obj, n) != v}
             for name, value in row.items():
                 setattr(obj, name, value)
+            if changed and changes is not None:
+                changes.append((model.__tablename__, obj.id, changed))
     await session.flush()
     return len(rows)
 
 
-async def import_data(session: AsyncSession, data: DataFile) -> dict[str, int]:
-    """Insert or update every row of `data`; returns how many of each kind."""
+async def import_data(
+    session: AsyncSession,
+    data: DataFile,
+    changes: list[tuple[str, int, set[str]]] | None = None,
+) -> dict[str, int]:
+    """Insert or update every row of `data`; returns how many of each kind. `changes`
+    collects (table, id, fields) for courses and fairs whose date, place or status moved."""
     counts = {"training_bases": await _upsert(session, TrainingBase, _dump(data.training_bases))}
     base_ids = {
         code: id_ for code, id_ in await session.execute(select(TrainingBase.code, TrainingBase.id))
@@ -161,8 +186,8 @@ async def import_data(session: AsyncSession, data: DataFile) -> dict[str, int]:
         values["base_id"] = base_ids[base]
         values["fee_fen"] = round(values.pop("fee_yuan") * 100)
         courses.append(values)
-    counts["courses"] = await _upsert(session, Course, courses)
-    counts["job_fairs"] = await _upsert(session, JobFair, _dump(data.job_fairs))
+    counts["courses"] = await _upsert(session, Course, courses, changes)
+    counts["job_fairs"] = await _upsert(session, JobFair, _dump(data.job_fairs), changes)
     counts["workers"] = await _upsert(session, DemoWorker, _dump(data.workers))
     counts["households"] = await _upsert(session, DemoHousehold, _dump(data.households))
     return counts

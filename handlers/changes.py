@@ -1,0 +1,95 @@
+"""When staff change a course or a fair (a new date or room, or a cancellation), everyone
+holding a place hears about it in her own language, and her reminder moves with it."""
+
+from __future__ import annotations
+
+from handlers import fairs, reminders
+from handlers.context import Ctx, Options
+from handlers.events import Event
+from handlers.replies import Reply
+from locales import translator
+from storage.models import User
+from storage.repositories import Repos
+
+
+def _ctx(repos: Repos, user: User, options: Options) -> Ctx:
+    from handlers import FLOWS
+
+    return Ctx(Event(user.key), user, translator(user.lang), repos, FLOWS, options=options)
+
+
+async def announce(repos: Repos, options: Options, changes: list[tuple[str, int, set[str]]]) -> int:
+    """Tell each person concerned; returns how many notices were queued."""
+    sent = 0
+    for table, ident, _fields in changes:
+        if table == "courses":
+            sent += await _course_changed(repos, options, ident)
+        elif table == "job_fairs":
+            sent += await _fair_changed(repos, options, ident)
+    return sent
+
+
+async def _course_changed(repos: Repos, options: Options, course_id: int) -> int:
+    course = await repos.courses.get(course_id)
+    if course is None:
+        return 0
+    sent = 0
+    for signup in await repos.signups.of_course(course.id):
+        user = await repos.users.by_id(signup.user_id)
+        if user is None:
+            continue
+        ctx = _ctx(repos, user, options)
+        _ = ctx._
+        await reminders.withdraw_reminder(ctx, user, course)
+        if course.status == "cancelled":
+            signup.status = "cancelled"
+            text = _(
+                "⛔ Sorry: the course “{title}” has been cancelled. Your place is released; "
+                "look for another course in the menu.",
+                title=course.title,
+            )
+        else:
+            where = course.base.name + (f" {course.room}" if course.room else "")
+            text = _(
+                "📢 Change to your course “{title}”: it now runs {start} to {end}, {hours}, "
+                "at {place}.",
+                title=course.title,
+                start=_.date(course.starts_on),
+                end=_.date(course.ends_on),
+                hours=course.daily_hours,
+                place=where,
+            )
+            if signup.status == "confirmed":
+                reminders.remind(ctx, user, course)
+        ctx.notify(user.key, [Reply(text)])
+        sent += 1
+    return sent
+
+
+async def _fair_changed(repos: Repos, options: Options, fair_id: int) -> int:
+    fair = await repos.fairs.get(fair_id)
+    if fair is None:
+        return 0
+    sent = 0
+    for registration in await repos.fairs.registered(fair.id):
+        user = await repos.users.by_id(registration.user_id)
+        if user is None:
+            continue
+        ctx = _ctx(repos, user, options)
+        _ = ctx._
+        await repos.outbox.withdraw(user.key, fairs.topic(fair))
+        if fair.status == "cancelled":
+            registration.status = "cancelled"
+            text = _("⛔ Sorry: the job fair “{title}” has been cancelled.", title=fair.title)
+        else:
+            text = _(
+                "📢 Change to the job fair “{title}”: now {day} at {time}, at {venue}.",
+                title=fair.title,
+                day=_.date(fair.starts_at.date()),
+                time=_.time(fair.starts_at),
+                venue=f"{fair.venue} {fair.address}",
+            )
+            fairs.remind(ctx, user, fair)
+        ctx.notify(user.key, [Reply(text)])
+        sent += 1
+    return sent
