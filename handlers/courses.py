@@ -218,7 +218,7 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     if not courses:
         return [ctx.reply(_("No course is open for sign-up here right now."), *back)]
     items = [
-        (f"{c.title} · {ctx._.date(c.starts_on, 'MMMd')}{note}", "open", c.id)
+        (f"{c.title} · {ctx._.short_date(c.starts_on)}{note}", "open", c.id)
         for c, note in zip(courses, notes, strict=True)
     ]
     head = _("{n} courses open for sign-up. Tap one to see it:", n=total)

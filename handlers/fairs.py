@@ -62,7 +62,7 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
         page = 0
     ctx.remember(fair_page=page)
     shown = fairs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    items = [(f"{f.title} · {_.date(f.starts_at.date(), 'MMMd')}", "fair", f.id) for f in shown]
+    items = [(f"{f.title} · {_.short_date(f.starts_at.date())}", "fair", f.id) for f in shown]
     filters = [
         [
             ctx.button(_("🗺 County"), "filter", "county"),
@@ -120,7 +120,7 @@ async def ask_filter(ctx: Ctx) -> Replies:
 
     def label(v: str) -> str:
         if kind == "month":
-            return _.date(dt.date.fromisoformat(v + "-01"), "yMMMM")
+            return _.month(dt.date.fromisoformat(v + "-01"))
         return v
 
     rows = [[ctx.button(label(v), "value", i)] for i, v in enumerate(values)]

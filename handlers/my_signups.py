@@ -40,11 +40,11 @@ async def my_signups(ctx: Ctx) -> Replies:
         return [ctx.reply(_("You have not signed up for any course yet."), home)]
     rows = []
     for s in signups:
-        label = f"📚 {short(s.course.title, 20)} · {_.date(s.course.starts_on, 'MMMd')}"
+        label = f"📚 {short(s.course.title, 20)} · {_.short_date(s.course.starts_on)}"
         rows.append([ctx.button(f"{label} · {await status_line(ctx, s)}", "signup", s.id)])
     registered = _("✅ registered")
     for r in fairs:
-        label = f"🤝 {short(r.fair.title, 20)} · {_.date(r.fair.starts_at.date(), 'MMMd')}"
+        label = f"🤝 {short(r.fair.title, 20)} · {_.short_date(r.fair.starts_at.date())}"
         rows.append([ctx.button(f"{label} · {registered}", "fair", r.fair_id)])
     return [ctx.reply(_("Your sign-ups. Tap one to see it or cancel it:"), *rows, home)]
 

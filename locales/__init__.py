@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
@@ -77,6 +77,14 @@ class Translator:
 
     def date(self, value: dt.date, fmt: str = "medium") -> str:
         return format_date(value, format=fmt, locale=self.locale)
+
+    def short_date(self, value: dt.date) -> str:
+        """Month and day only: 12月9日, 9 Dec."""
+        return format_skeleton("MMMd", value, locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        """Year and month: 2026年12月, December 2026."""
+        return format_skeleton("yMMMM", value, locale=self.locale)
 
     def time(self, value: dt.time | dt.datetime, fmt: str = "short") -> str:
         return format_time(value, format=fmt, locale=self.locale)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.models import Course, Signup, TrainingBase, utcnow
 
@@ -59,7 +59,7 @@ class CourseRepo:
 
     async def get(self, course_id: int) -> Course | None:
         return await self.session.scalar(
-            select(Course).options(selectinload(Course.base)).where(Course.id == course_id)
+            select(Course).options(joinedload(Course.base)).where(Course.id == course_id)
         )
 
     async def open_page(
@@ -80,7 +80,7 @@ class CourseRepo:
         base = select(Course).join(Course.base).where(*where)
         total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
         rows = await self.session.scalars(
-            base.options(selectinload(Course.base))
+            base.options(joinedload(Course.base))
             .order_by(Course.starts_on, Course.id)
             .offset(offset)
             .limit(limit)
@@ -113,7 +113,7 @@ class CourseRepo:
         rows = await self.session.scalars(
             select(Course)
             .join(Course.base)
-            .options(selectinload(Course.base))
+            .options(joinedload(Course.base))
             .where(open_on(today), TrainingBase.latitude.is_not(None))
         )
         ranked = [
@@ -211,7 +211,7 @@ class SignupRepo:
     async def of_user(self, user_id: int, statuses: Sequence[str] = ACTIVE) -> list[Signup]:
         rows = await self.session.scalars(
             select(Signup)
-            .options(selectinload(Signup.course).selectinload(Course.base))
+            .options(selectinload(Signup.course).joinedload(Course.base))
             .join(Signup.course)
             .where(Signup.user_id == user_id, Signup.status.in_(statuses))
             .order_by(Course.starts_on, Signup.id)
@@ -222,7 +222,7 @@ class SignupRepo:
         """Her own sign-up by id (never someone else's)."""
         return await self.session.scalar(
             select(Signup)
-            .options(selectinload(Signup.course).selectinload(Course.base))
+            .options(selectinload(Signup.course).joinedload(Course.base))
             .where(Signup.id == signup_id, Signup.user_id == user_id)
         )
 

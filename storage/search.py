@@ -15,15 +15,16 @@ only what changed since.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import re
 import unicodedata
 import weakref
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
@@ -90,6 +91,11 @@ _LATIN = re.compile(r"[a-z0-9]+")
 
 def tokens(text: str) -> list[str]:
     """The tokens of a text (see the module's docstring)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=100_000)
+def _tokens(text: str) -> tuple[str, ...]:
     out: list[str] = []
     word: list[str] = []
 
@@ -116,7 +122,7 @@ def tokens(text: str) -> list[str]:
         else:
             flush()
     flush()
-    return [t for t in out if t]
+    return tuple(t for t in out if t)
 
 
 @dataclass(slots=True)
@@ -130,6 +136,8 @@ class Doc:
 
 
 TIERS = (1.0, 0.8, 0.5)  # the title; the kind of work and brand; everything else
+EXACT_UP_TO = 3000  # candidates scored one by one; beyond this, taken by class
+RARE = 3  # a token in fewer documents than this may be a typo: near syllables count too
 
 
 class SearchIndex:
@@ -143,6 +151,11 @@ class SearchIndex:
         self.vocabulary: set[str] = set()
         self.watermark: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
         self._near: dict[str, list[str]] = {}
+        self._sets: dict[tuple[float, str], frozenset[int]] = {}
+        self._unions: dict[tuple[tuple[str, ...], tuple[float, ...]], frozenset[int]] = {}
+        self._kinds: dict[str, frozenset[int]] = {}
+        self._order: tuple[list[int], list[dt.date]] | None = None
+        self._kind_slots: dict[str, list[int]] = {}
 
     # --- building ---------------------------------------------------------------------
     def add(
@@ -169,9 +182,21 @@ class SearchIndex:
                 self.postings[tier][key].append(slot)
             seen |= keys
         self.vocabulary.update(t for t in all_tokens if "|" not in t)
-        self._near.clear()
         self.docs.append(Doc(kind, ident, " ".join(all_tokens), day, closes, status))
         self.slot[(kind, ident)] = slot
+        self._kind_slots.setdefault(kind, []).append(slot)
+        self._near.clear()
+        self._sets.clear()
+        self._unions.clear()
+        self._kinds.clear()
+        self._order = None
+
+    def ready(self) -> None:
+        """After adding: the live documents of each kind, as sets."""
+        self._kinds = {
+            kind: frozenset(s for s in slots if self.docs[s] is not None)
+            for kind, slots in self._kind_slots.items()
+        }
 
     def add_course(self, c: Course) -> None:
         aliases = [words for key, words in ALIASES.items() if key in c.track + c.title]
@@ -194,6 +219,10 @@ class SearchIndex:
 
     # --- searching --------------------------------------------------------------------
     def _variants(self, token: str) -> list[tuple[str, float]]:
+        """The token, and the syllables one edit away when the token itself is rare
+        (a typo: `sou` for `sao`); a common token is taken as meant."""
+        if sum(len(self.postings[t].get(token, ())) for t in TIERS) >= RARE:
+            return [(token, 2.0)]
         if token not in self._near:
             near = []
             if len(token) >= 3:
@@ -207,46 +236,125 @@ class SearchIndex:
             self._near[token] = near
         return [(token, 2.0), *((v, 1.2) for v in self._near[token])]
 
+    def _set(self, tier: float, key: str) -> frozenset[int]:
+        """The documents posting `key` in `tier`, as a set (cached until the next add)."""
+        cached = self._sets.get((tier, key))
+        if cached is None:
+            cached = self._sets[(tier, key)] = frozenset(self.postings[tier].get(key, ()))
+        return cached
+
+    def _with(self, keys: list[str], tiers: tuple[float, ...] = TIERS) -> frozenset[int]:
+        """The documents posting any of `keys` in any of `tiers` (cached until an add)."""
+        key = (tuple(keys), tiers)
+        found = self._unions.get(key)
+        if found is None:
+            found = frozenset().union(*(self._set(t, k) for t in tiers for k in keys))
+            if len(self._unions) > 4096:
+                self._unions.clear()
+            self._unions[key] = found
+        return found
+
+    def _by_day(self) -> tuple[list[int], list[dt.date]]:
+        if self._order is None:
+            live = [(d.day, d.id, slot) for slot, d in enumerate(self.docs) if d is not None]
+            live.sort()
+            self._order = ([slot for _d, _i, slot in live], [day for day, _i, _s in live])
+        return self._order
+
     def search(self, query: str, kind: str, today: dt.date, limit: int = 5) -> list[int]:
+        """The ids of the best `limit` open documents of `kind` for a typed query.
+
+        Candidates are the documents holding every word (or a near miss of it); failing
+        that, as many of the words as any document holds, if that is at least half. Few
+        candidates are scored exactly; many are taken by class (the words side by side in
+        the title, then all in the title, then anywhere), soonest first.
+        """
         qtokens = tokens(query)[:12]
         if not qtokens:
             return []
-        scores: dict[int, float] = defaultdict(float)
-        variants = [self._variants(t) for t in qtokens]
-        for options in variants:
-            best: dict[int, float] = {}
-            for tier, postings in self.postings.items():
-                for token, weight in options:
-                    w = weight * tier
-                    for slot in postings.get(token, ()):
-                        if best.get(slot, 0.0) < w:
-                            best[slot] = w
-            for slot, weight in best.items():
-                scores[slot] += weight
+        variants = [[v for v, _w in self._variants(t)] for t in qtokens]
+        of_kind = self._kinds.get(kind, frozenset())
+        per_word = [self._with(keys) & of_kind for keys in variants]
+        candidates: frozenset[int] | set[int] = frozenset.intersection(*per_word)
+        if not candidates:
+            counts: Counter[int] = Counter()
+            for docs in per_word:
+                counts.update(docs)
+            most = max(counts.values(), default=0)
+            if most * 2 < len(qtokens):
+                return []
+            candidates = {slot for slot, n in counts.items() if n == most}
+        if len(candidates) <= EXACT_UP_TO:
+            return self._exact(qtokens, variants, candidates, today, limit)
+        in_title = frozenset.intersection(*(self._with(keys, (1.0,)) for keys in variants))
+        side_by_side = in_title
         for left, right in itertools.pairwise(variants):
-            pairs: dict[int, float] = {}
-            for tier, postings in self.postings.items():
-                for a, _wa in left[:4]:
-                    for b, _wb in right[:4]:
-                        for slot in postings.get(f"{a}|{b}", ()):
-                            pairs[slot] = max(pairs.get(slot, 0.0), 1.5 * tier)
-            for slot, bonus in pairs.items():
-                scores[slot] += bonus
-        if not scores:
-            return []
-        floor = 0.3 * len(qtokens)  # about half the words, even as near misses in fine print
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        text = " ".join(qtokens)
-        out: list[tuple[float, float, dt.date, int]] = []
-        for slot, score in ranked:
-            doc = self.docs[slot]
-            if doc is None or doc.kind != kind or score < floor or not _open(doc, today):
-                continue
-            out.append((-score, -fuzz.partial_ratio(text, doc.text), doc.day, doc.id))
-            if len(out) >= limit * 10:
+            side_by_side = side_by_side & self._with([f"{a}|{b}" for a in left for b in right])
+        found: list[int] = []
+        for group in (side_by_side & candidates, in_title & candidates, candidates):
+            found += [i for i in self._soonest(group, today, limit) if i not in found]
+            if len(found) >= limit:
                 break
-        out.sort()
-        return [ident for *_rest, ident in out[:limit]]
+        return found[:limit]
+
+    def _soonest(self, group: frozenset[int] | set[int], today: dt.date, limit: int) -> list[int]:
+        docs = self.docs
+        if len(group) <= EXACT_UP_TO:
+            ranked = sorted((docs[s].day, docs[s].id, s) for s in group if docs[s] is not None)
+            slots = [s for _d, _i, s in ranked]
+        else:
+            order, days = self._by_day()
+            slots = (s for s in order[bisect.bisect_left(days, today) :] if s in group)
+        out = []
+        for slot in slots:
+            doc = docs[slot]
+            if doc is not None and _open(doc, today):
+                out.append(doc.id)
+                if len(out) == limit:
+                    break
+        return out
+
+    def _exact(
+        self,
+        qtokens: list[str],
+        variants: list[list[str]],
+        candidates: frozenset[int] | set[int],
+        today: dt.date,
+        limit: int,
+    ) -> list[int]:
+        """Score each candidate: per word its best match (exact 2, near 1.2) times the
+        tier's weight; 1.5 times the tier's weight for each pair of words side by side."""
+        sets = []
+        for keys in variants:
+            exact, near = keys[:1], keys[1:]
+            sets.append(
+                [(2.0 * t, self._set(t, exact[0])) for t in TIERS]
+                + [(1.2 * t, self._with(near, (t,))) for t in TIERS if near]
+            )
+        pairs = [
+            [
+                (1.5 * t, self._with([f"{a}|{b}" for a in left[:4] for b in right[:4]], (t,)))
+                for t in TIERS
+            ]
+            for left, right in itertools.pairwise(variants)
+        ]
+        text = " ".join(qtokens)
+        scored = []
+        for slot in candidates:
+            doc = self.docs[slot]
+            if doc is None or not _open(doc, today):
+                continue
+            score = sum(
+                max((w for w, docs in options if slot in docs), default=0.0) for options in sets
+            )
+            score += sum(
+                max((w for w, docs in options if slot in docs), default=0.0) for options in pairs
+            )
+            scored.append((-score, doc.day, doc.id, doc.text))
+        scored.sort()
+        top = scored[: limit * 4]
+        top.sort(key=lambda r: (r[0], -fuzz.partial_ratio(text, r[3]), r[1], r[2]))
+        return [ident for _s, _d, ident, _t in top[:limit]]
 
 
 def _open(doc: Doc, today: dt.date) -> bool:
@@ -288,6 +396,7 @@ class SearchRepo:
             for fair in await self.session.scalars(fairs):
                 index.add_fair(fair)
             index.watermark = newest
+            index.ready()
         return index
 
     async def courses(self, query: str, today: dt.date, limit: int = 5) -> list[int]:
