@@ -4,18 +4,9 @@ holding a place hears about it in her own language, and her reminder moves with 
 from __future__ import annotations
 
 from handlers import fairs, reminders
-from handlers.context import Ctx, Options
-from handlers.events import Event
+from handlers.context import Options, outside
 from handlers.replies import Reply
-from locales import translator
-from storage.models import User
 from storage.repositories import Repos
-
-
-def _ctx(repos: Repos, user: User, options: Options) -> Ctx:
-    from handlers import FLOWS
-
-    return Ctx(Event(user.key), user, translator(user.lang), repos, FLOWS, options=options)
 
 
 async def announce(repos: Repos, options: Options, changes: list[tuple[str, int, set[str]]]) -> int:
@@ -38,7 +29,7 @@ async def _course_changed(repos: Repos, options: Options, course_id: int) -> int
         user = await repos.users.by_id(signup.user_id)
         if user is None:
             continue
-        ctx = _ctx(repos, user, options)
+        ctx = outside(repos, user, options)
         _ = ctx._
         await reminders.withdraw_reminder(ctx, user, course)
         if course.status == "cancelled":
@@ -75,7 +66,7 @@ async def _fair_changed(repos: Repos, options: Options, fair_id: int) -> int:
         user = await repos.users.by_id(registration.user_id)
         if user is None:
             continue
-        ctx = _ctx(repos, user, options)
+        ctx = outside(repos, user, options)
         _ = ctx._
         await repos.outbox.withdraw(user.key, fairs.topic(fair))
         if fair.status == "cancelled":

@@ -116,3 +116,13 @@ class Ctx:
 
     def forget_form(self) -> None:
         self.user.form = {}
+
+
+def outside(repos: Repos, user: User, options: Options) -> Ctx:
+    """A context for work on a person's behalf outside her conversation (staff changing
+    a course, WeChat's unfollow): replies go nowhere, notices go to the outbox."""
+    from handlers import FLOWS
+    from handlers.events import Event
+    from locales import translator
+
+    return Ctx(Event(user.key), user, translator(user.lang), repos, FLOWS, options=options)

@@ -53,24 +53,13 @@ async def courses_menu(ctx: Ctx) -> Replies:
     ]
 
 
-@router.button(COURSES, "by_track")
-async def by_track(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(PICK_TRACK)
-
-
-@router.button(COURSES, "by_county")
-async def by_county(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(PICK_COUNTY)
-
-
-@router.button(COURSES, "near")
-async def near(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(NEAR_ME)
-
-
-@router.button(COURSES, "search")
-async def search(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(SEARCH_COURSES)
+router.goes("by_track", PICK_TRACK, COURSES)
+router.goes("by_county", PICK_COUNTY, COURSES)
+router.goes("near", NEAR_ME, COURSES)
+router.goes("search", SEARCH_COURSES, COURSES)
+router.goes("courses", COURSES, PICK_TRACK, PICK_COUNTY, NEAR_ME, SEARCH_COURSES, COURSE_LIST)
+router.goes("courses", COURSES, COURSE_CARD)
+router.goes("list", COURSE_LIST, COURSE_CARD)
 
 
 # --- choosing a track or a county ----------------------------------------------------
@@ -325,16 +314,3 @@ async def where(ctx: Ctx, _arg: str) -> Replies:
     base = course.base
     pin = Pin(base.latitude, base.longitude, base.name, base.address)  # type: ignore[arg-type]
     return [ctx.reply(f"{base.name}\n{base.address}", pin=pin), *await ctx.ask()]
-
-
-@router.button(COURSE_CARD, "list")
-async def back_to_list(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(COURSE_LIST)
-
-
-async def to_courses(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(COURSES)
-
-
-for _state in (PICK_TRACK, PICK_COUNTY, NEAR_ME, SEARCH_COURSES, COURSE_LIST, COURSE_CARD):
-    router.button(_state, "courses")(to_courses)

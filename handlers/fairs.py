@@ -137,9 +137,8 @@ async def filter_chosen(ctx: Ctx, arg: str) -> Replies:
     return await ctx.goto(FAIRS)
 
 
-@router.button(FAIRS, "search")
-async def search(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(SEARCH_FAIRS)
+router.goes("search", SEARCH_FAIRS, FAIRS)
+router.goes("fairs", FAIRS, FAIR_FILTER, SEARCH_FAIRS, FAIR_CARD)
 
 
 @router.prompt(SEARCH_FAIRS)
@@ -358,9 +357,7 @@ async def confirm_prompt(ctx: Ctx) -> Replies:
     ]
 
 
-@router.button(FAIR_CONFIRM, "fair_name")
-async def change_name(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(FAIR_ASK_NAME)
+router.goes("fair_name", FAIR_ASK_NAME, FAIR_CONFIRM)
 
 
 @router.button(FAIR_CONFIRM, "fair_phone")
@@ -420,10 +417,6 @@ def remind(ctx: Ctx, user: User, fair: JobFair) -> None:
 
 
 # --- moving around --------------------------------------------------------------------
-async def to_fairs(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(FAIRS)
-
-
 async def to_card(ctx: Ctx, _arg: str) -> Replies:
     ctx.remember(fair_form=None)
     return await ctx.goto(FAIR_CARD)
@@ -434,8 +427,6 @@ async def back_fair(ctx: Ctx, _arg: str) -> Replies:
     return await ctx.goto(step)
 
 
-for _state in (FAIR_FILTER, SEARCH_FAIRS, FAIR_CARD):
-    router.button(_state, "fairs")(to_fairs)
 for _state in (FAIR_ASK_NAME, FAIR_ASK_PHONE, FAIR_CONFIRM):
     router.button(_state, "fair_card")(to_card)
 for _state in (FAIR_ASK_NAME, FAIR_ASK_PHONE):

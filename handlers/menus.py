@@ -116,12 +116,7 @@ async def coming_soon(ctx: Ctx, key: str) -> Replies:
     return [ctx.reply(text), *await ctx.ask()]
 
 
-async def switch_role(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(CHOOSE_ROLE)
-
-
 for _state in MENU_KEYS:
     router.button(_state, "soon")(coming_soon)
     router.button(_state, "go")(go)
-router.button(SEEKER_MENU, "switch_role")(switch_role)
-router.button(HOUSEHOLD_MENU, "switch_role")(switch_role)
+router.goes("switch_role", CHOOSE_ROLE, SEEKER_MENU, HOUSEHOLD_MENU)

@@ -7,12 +7,10 @@ MY_SIGNUPS ─tap one─▶ SIGNUP_DETAIL ─cancel─▶ CONFIRM_CANCEL_SIGNUP 
 from __future__ import annotations
 
 from handlers import reminders
-from handlers.context import Ctx, Options
-from handlers.courses import COURSE_CARD
-from handlers.events import Event
+from handlers.context import Ctx, Options, outside
+from handlers.courses import COURSE_CARD, COURSES
 from handlers.lists import short
 from handlers.router import Invalid, Replies, Router
-from locales import translator
 from storage.models import Signup, User
 from storage.repositories import Repos
 
@@ -72,16 +70,9 @@ async def open_signup(ctx: Ctx, arg: str) -> Replies:
     return await ctx.goto(SIGNUP_DETAIL)
 
 
-@router.button(COURSE_CARD, "my_signups")
-async def from_card(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(MY_SIGNUPS)
-
-
-@router.button(MY_SIGNUPS, "find")
-async def find(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.courses import COURSES
-
-    return await ctx.goto(COURSES)
+router.goes("my_signups", MY_SIGNUPS, COURSE_CARD)
+router.goes("find", COURSES, MY_SIGNUPS)
+router.goes("back_list", MY_SIGNUPS, SIGNUP_DETAIL, CONFIRM_CANCEL_SIGNUP)
 
 
 @router.prompt(SIGNUP_DETAIL)
@@ -146,14 +137,6 @@ async def cancel_place(ctx: Ctx, arg: str) -> Replies:
     return [ctx.reply(text), *await ctx.goto(MY_SIGNUPS)]
 
 
-async def back_list(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(MY_SIGNUPS)
-
-
-router.button(SIGNUP_DETAIL, "back_list")(back_list)
-router.button(CONFIRM_CANCEL_SIGNUP, "back_list")(back_list)
-
-
 async def release(ctx: Ctx, user: User, signup: Signup) -> None:
     """Cancel a place: withdraw her reminder; a freed seat goes to the next in line."""
     course = signup.course
@@ -174,8 +157,5 @@ async def erase_person(
 ) -> None:
     """Erase a person's data, first giving up her places so the next in line get them.
     Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
-    from handlers import FLOWS
-
-    ctx = Ctx(Event(user.key), user, translator(user.lang), repos, FLOWS, options=options)
-    await release_all(ctx, user)
+    await release_all(outside(repos, user, options), user)
     await repos.users.erase(user, keep_event=keep_event)

@@ -62,9 +62,7 @@ async def greet(ctx: Ctx) -> Replies:
     return [ctx.reply(text, [ctx.button(_("Continue ▶"), "continue")], language_buttons(ctx))]
 
 
-@router.button(GREETING, "continue")
-async def after_greeting(ctx: Ctx, _arg: str) -> Replies:
-    return await ctx.goto(PRIVACY)
+router.goes("continue", PRIVACY, GREETING)
 
 
 def privacy_notice(ctx: Ctx) -> str:

@@ -93,6 +93,15 @@ class Router:
 
         return register
 
+    def goes(self, action: str, target: str, *states: str) -> None:
+        """Tapping `action` in any of `states` simply moves to `target` (◀ Back, menus)."""
+
+        async def move(ctx: Ctx, _arg: str) -> Replies:
+            return await ctx.goto(target)
+
+        for state in states:
+            self.button(state, action)(move)
+
     def action(self, action: str) -> Callable[[Handler], Handler]:
         """A button action accepted in any state (language, back, privacy)."""
 
