@@ -278,3 +278,72 @@ async def test_deep_link_through_onboarding_opens_the_course(app, chat):
     assert "好心护理·养老护理员" in me.text and "Sign up" in " ".join(me.labels)
     await me.say("/start course_99999")
     assert "can't find that course" in me.text
+
+
+JOURNEY = {
+    "en": dict(
+        search="Type what you are looking for",
+        sign="Sign up",
+        confirm="Confirm sign-up",
+        waiting="number 1 on the waiting list",
+        cancel="Cancel my place",
+        yes="Yes, cancel my place",
+        freed="seat freed up",
+    ),
+    "zh-hans": dict(
+        search="输入关键词搜索",
+        sign="报名",
+        confirm="确认报名",
+        waiting="候补第 1 位",
+        cancel="取消我的名额",
+        yes="确定取消",
+        freed="空出了一个名额",
+    ),
+    "zh-hk": dict(
+        search="打字搜尋",
+        sign="報名",
+        confirm="確認報名",
+        waiting="候補第 1 位",
+        cancel="取消我嘅名額",
+        yes="確定取消",
+        freed="有人讓出名額",
+    ),
+}
+
+
+@pytest.mark.parametrize("hint", JOURNEY)
+async def test_search_waitlist_promotion_and_deep_link_in_each_language(app, chat, hint):
+    t = JOURNEY[hint]
+    ids = await load(app, [course("one", "好心月嫂单人班", "月嫂/母婴护理", seats=1), *COURSES[1:]])
+    first = await seeker(chat, "tg:631", hint)
+    await first.say(f"/start course_{ids['one']}")  # the poster's deep link
+    await first.tap(t["sign"])
+    await fill_form(first)
+    await first.tap(t["confirm"])
+
+    second = await seeker(chat, "tg:632", hint)
+    await second.press(second.replies[-1].buttons[0][0].data)  # find a course
+    for words in ("yue sao", "月艘"):  # pinyin, and a typo
+        await second.tap(t["search"])
+        await second.say(words)
+        assert "好心月嫂单人班" in second.labels[0], (words, second.labels)
+        await second.press(second.button("◀").data)
+    await second.tap(t["search"])
+    await second.say("yuesao")
+    await second.tap("好心月嫂单人班")
+    await second.tap(t["sign"])
+    await fill_form(second)
+    await second.tap(t["confirm"])
+    assert any(t["waiting"] in x for x in [second.text, *second.labels])
+
+    await first.tap("好心月嫂单人班")
+    await first.tap(t["cancel"])
+    await first.tap(t["yes"])
+    async with app.db.sessions() as s:
+        told = [
+            o.replies[0]["text"]
+            for o in await s.scalars(
+                select(Outbox).where(Outbox.user_key == "tg:632", Outbox.topic.is_(None))
+            )
+        ]
+    assert any(t["freed"] in text for text in told), told  # in her own language

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import create_app
 from bot.console import render, to_event
+from tests.catalogue import course, load
 from tests.conftest import load_user, make_settings
 from tests.telegram_player import TelegramPlayer, running_bot
 from tests.wechat_player import WeChatPlayer, running_wechat
@@ -132,18 +133,41 @@ async def stale_button(me, _language: str) -> None:
     assert "Do you agree?" in me.text  # and the current question again
 
 
+async def sign_up_for_a_course(me, _language: str) -> None:
+    """From the poster's deep link to a confirmed seat: typed answers, tapped choices."""
+    await me.say("/start course_1")
+    await me.tap("English")
+    await me.tap("Continue")
+    await me.tap("I agree")
+    await me.tap("I want training or work")
+    assert "好心月嫂初级班" in me.text
+    await me.tap("Sign up")
+    await me.say("李秀梅")
+    await me.say("13800138000")  # typed, on every platform
+    await me.tap("茂南")
+    await me.say("水东镇")
+    await me.say("38")
+    await me.tap("rural women")
+    await me.tap("every day")
+    assert "+8613800138000" in me.text
+    await me.tap("Confirm sign-up")
+    assert "Your seat is confirmed" in me.text
+
+
 JOURNEYS = [
     ("onboarding in English", onboarding, "English", "SEEKER_MENU"),
     ("onboarding in Simplified Chinese", onboarding, "简体中文", "SEEKER_MENU"),
     ("onboarding in Cantonese", onboarding, "廣東話", "SEEKER_MENU"),
     ("/cancel mid-flow", cancel_mid_flow, "English", "SEEKER_MENU"),
     ("a stale button", stale_button, "English", "PRIVACY"),
+    ("signing up for a course", sign_up_for_a_course, "English", "MY_SIGNUPS"),
 ]
 
 
 @pytest.mark.parametrize("name", ["console", "aiogram", "ptb", "wechat"])
 async def test_every_journey_on_every_platform(db_path, name):
     async with platform(name, db_path) as (player, key, app):
+        await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         for n, (title, journey, language, final_state) in enumerate(JOURNEYS):
             try:
                 await journey(player(n), language)

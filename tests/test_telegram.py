@@ -179,3 +179,28 @@ def test_replies_become_bot_api_calls():
     assert keyboard["keyboard"][1] == [{"text": "◀ Back"}] and keyboard["one_time_keyboard"]
     assert calls[3][1]["message_id"] == 99
     assert calls[3][1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a1|next"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_the_phone_is_shared_with_the_contact_button(db_path, framework):
+    from tests.catalogue import course, load
+
+    async with running_bot(db_path, framework) as (fake, app, _):
+        await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
+        me = TelegramPlayer(fake, 508)
+        await me.say("/start course_1")
+        for label in ("Continue", "I agree", "I want training or work", "Sign up"):
+            await me.tap(label)
+        await me.say("李秀梅")
+        markup = me.messages[-1][1]["reply_markup"]
+        assert markup["keyboard"][0][0] == {
+            "text": "📱 Share my phone number",
+            "request_contact": True,
+        }
+        assert {"text": "◀ Back"} in markup["keyboard"][1]  # typing a label works too
+        before = len(fake.sent_to(508))
+        await fake.share_contact(508, "+86 139 0013 9000")
+        me.messages = await fake.settle(508, before)
+        assert "which county" in me.text
+        form = (await load_user(app, "tg:508")).form["signup"]
+        assert form["phone"] == "+8613900139000"
