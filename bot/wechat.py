@@ -54,9 +54,8 @@ def render(replies: list[Reply]) -> str:
         for button in reply.flat_buttons():
             n += 1
             lines.append(f"{n}. {button.label}")
-        for label in (reply.request_contact, reply.request_location):
-            if label:
-                lines.append(label)
+        # WeChat has no contact or location buttons: the prompts say to type the number,
+        # or to send a location message (＋ → Location)
         parts.append("\n".join(lines))
     text = "\n\n".join(parts)
     return text if len(text) <= MAX_CONTENT else text[: MAX_CONTENT - 1] + "…"

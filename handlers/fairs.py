@@ -301,7 +301,10 @@ async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
     return [
         ctx.reply(
-            _("And your mobile phone number? Type it, or share it with the button."),
+            _(
+                "And your mobile phone number? Type it here (on Telegram you can also tap "
+                "“📱 Share my phone number”)."
+            ),
             _back_and_cancel(ctx),
             request_contact=_("📱 Share my phone number"),
         )

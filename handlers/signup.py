@@ -160,7 +160,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
         ctx.reply(
             _(
                 "Step 2 of 7: your mobile phone number, so the training base can call you. "
-                "Type it, or share it with the button."
+                "Type it here (on Telegram you can also tap “📱 Share my phone number”)."
             ),
             *_step_buttons(ctx, ASK_PHONE),
             request_contact=_("📱 Share my phone number"),

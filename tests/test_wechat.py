@@ -175,3 +175,20 @@ def test_safe_mode_crypto_round_trip_and_known_vector():
     secret = crypto.encrypt("<xml>你好</xml>", nonce=b"0123456789abcdef")
     assert crypto.decrypt(secret) == "<xml>你好</xml>"
     assert len(__import__("base64").b64decode(secret)) % 32 == 0
+
+
+def test_buttons_become_a_numbered_list_and_share_buttons_are_left_out():
+    from bot.wechat import render
+    from handlers.replies import Button
+
+    text = render(
+        [
+            Reply(
+                "Your phone?",
+                [[Button("◀ Back", "a|back"), Button("✖ Cancel", "a|x")]],
+                request_contact="📱 Share my phone number",
+            ),
+            Reply("Next", [[Button("Go", "a|go")]]),
+        ]
+    )
+    assert text == "Your phone?\n1. ◀ Back\n2. ✖ Cancel\n\nNext\n3. Go"
