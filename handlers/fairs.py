@@ -15,7 +15,7 @@ from handlers.events import Contact
 from handlers.lists import PAGE_SIZE, page_number, page_reply
 from handlers.replies import Pin, Reply
 from handlers.router import Invalid, Replies, Router
-from handlers.validate import person_name, phone_number
+from handlers.validate import checked_name, checked_phone
 from locales import translator
 from storage.fairs import destinations
 from storage.models import JobFair, User
@@ -289,9 +289,7 @@ async def ask_name(ctx: Ctx) -> Replies:
 
 @router.text(FAIR_ASK_NAME)
 async def got_name(ctx: Ctx, text: str) -> Replies:
-    name = person_name(text)
-    if name is None:
-        raise Invalid(ctx._("Please type your name (up to 20 characters, no numbers)."))
+    name = checked_name(ctx._, text)
     ctx.remember(fair_form={**_fair_form(ctx), "name": name})
     return await ctx.goto(FAIR_CONFIRM if _fair_form(ctx).get("phone") else FAIR_ASK_PHONE)
 
@@ -312,14 +310,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
 
 
 async def _phone(ctx: Ctx, text: str) -> Replies:
-    phone = phone_number(text)
-    if phone is None:
-        raise Invalid(
-            ctx._(
-                "That does not look like a mobile number. Please type 11 digits, like "
-                "13800138000 (Hong Kong or Macau: with +852 or +853)."
-            )
-        )
+    phone = checked_phone(ctx._, text)
     ctx.remember(fair_form={**_fair_form(ctx), "phone": phone})
     return await ctx.goto(FAIR_CONFIRM)
 

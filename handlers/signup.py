@@ -17,7 +17,7 @@ from handlers.courses import COURSE_CARD, free_for_names
 from handlers.events import Contact
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
-from handlers.validate import age, person_name, phone_number, short_text
+from handlers.validate import age, checked_name, checked_phone, short_text
 from storage.courses import AlreadyBooked, is_open
 
 router = Router(__name__)
@@ -147,10 +147,7 @@ async def ask_name(ctx: Ctx) -> Replies:
 
 @router.text(ASK_NAME)
 async def got_name(ctx: Ctx, text: str) -> Replies:
-    name = person_name(text)
-    if name is None:
-        raise Invalid(ctx._("Please type your name (up to 20 characters, no numbers)."))
-    return await _answer(ctx, ASK_NAME, name)
+    return await _answer(ctx, ASK_NAME, checked_name(ctx._, text))
 
 
 @router.prompt(ASK_PHONE)
@@ -168,26 +165,14 @@ async def ask_phone(ctx: Ctx) -> Replies:
     ]
 
 
-def _checked_phone(ctx: Ctx, text: str) -> str:
-    phone = phone_number(text)
-    if phone is None:
-        raise Invalid(
-            ctx._(
-                "That does not look like a mobile number. Please type 11 digits, like "
-                "13800138000 (Hong Kong or Macau: with +852 or +853)."
-            )
-        )
-    return phone
-
-
 @router.text(ASK_PHONE)
 async def got_phone(ctx: Ctx, text: str) -> Replies:
-    return await _answer(ctx, ASK_PHONE, _checked_phone(ctx, text))
+    return await _answer(ctx, ASK_PHONE, checked_phone(ctx._, text))
 
 
 @router.contact(ASK_PHONE)
 async def got_contact(ctx: Ctx, contact: Contact) -> Replies:
-    return await _answer(ctx, ASK_PHONE, _checked_phone(ctx, contact.phone))
+    return await _answer(ctx, ASK_PHONE, checked_phone(ctx._, contact.phone))
 
 
 @router.prompt(ASK_COUNTY)

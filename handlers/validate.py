@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+from handlers.router import Invalid
+
+if TYPE_CHECKING:
+    from locales import Translator
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -50,3 +56,24 @@ def age(text: str) -> int | None:
 def short_text(text: str, limit: int) -> str | None:
     cleaned = " ".join(text.split())
     return cleaned if 1 <= len(cleaned) <= limit else None
+
+
+def checked_phone(_: Translator, text: str) -> str:
+    """The normalised phone number, or `Invalid` with a translated explanation."""
+    phone = phone_number(text)
+    if phone is None:
+        raise Invalid(
+            _(
+                "That does not look like a mobile number. Please type 11 digits, like "
+                "13800138000 (Hong Kong or Macau: with +852 or +853)."
+            )
+        )
+    return phone
+
+
+def checked_name(_: Translator, text: str) -> str:
+    """The tidied name, or `Invalid` with a translated explanation."""
+    name = person_name(text)
+    if name is None:
+        raise Invalid(_("Please type your name (up to 20 characters, no numbers)."))
+    return name
