@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import insert
+from stats import pct
 
 from bot.app import create_app
 from bot.config import Settings
@@ -64,11 +66,6 @@ QUERIES = [
     "陪護",
     "maternity",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
 async def main() -> None:

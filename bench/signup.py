@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import func, select
+from stats import pct
 
 from bot.app import App, create_app
 from bot.config import Settings
@@ -43,11 +45,6 @@ STEPS = [
     "1",
     "1",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
 async def ready(app: App, user: str) -> None:

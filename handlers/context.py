@@ -59,7 +59,6 @@ class Ctx:
     options: Options = field(default_factory=Options)
     nonce: int = 0
     deleted: bool = False
-    notes: dict[str, Any] = field(default_factory=dict)
 
     # --- building replies -------------------------------------------------------------
     def button(self, label: str, action: str, arg: str | int = "") -> Button:

@@ -18,7 +18,7 @@ from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_name, checked_phone
 from locales import translator
 from storage.fairs import destinations
-from storage.models import JobFair, User
+from storage.models import JobFair, User, utcnow
 
 router = Router(__name__)
 
@@ -397,7 +397,7 @@ def topic(fair: JobFair) -> str:
 def remind(ctx: Ctx, user: User, fair: JobFair) -> None:
     """Her day-before reminder (replacing an earlier one for the same fair)."""
     at = ctx.options.utc(fair.starts_at.date() - dt.timedelta(days=1), ctx.options.reminder_time)
-    if at <= dt.datetime.now(dt.UTC).replace(tzinfo=None):
+    if at <= utcnow():
         return
     _ = translator(user.lang)
     text = _(
