@@ -177,8 +177,7 @@ async def _page(ctx: Ctx, page: int) -> tuple[list[Course], int, list[str]]:
     today = ctx.today()
     if listing.get("by") == "ids":
         ids: list[int] = listing.get("ids", [])
-        courses = [c for c in [await ctx.repos.courses.get(i) for i in ids] if c]
-        courses = [c for c in courses if is_open(c, today)]
+        courses = [c for c in await ctx.repos.courses.by_ids(ids) if is_open(c, today)]
         notes = [""] * len(courses)
         if "km" in listing:
             km = dict(zip(ids, listing["km"], strict=False))

@@ -62,6 +62,14 @@ class CourseRepo:
             select(Course).options(joinedload(Course.base)).where(Course.id == course_id)
         )
 
+    async def by_ids(self, ids: Sequence[int]) -> list[Course]:
+        """These courses, in the order given (missing ones left out), in one query."""
+        rows = await self.session.scalars(
+            select(Course).options(joinedload(Course.base)).where(Course.id.in_(list(ids)))
+        )
+        found = {c.id: c for c in rows}
+        return [found[i] for i in ids if i in found]
+
     async def open_page(
         self,
         today: dt.date,
