@@ -3,9 +3,13 @@ holding a place hears about it in her own language, and her reminder moves with 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
 from handlers import fairs, reminders
-from handlers.context import Options, outside
+from handlers.context import Ctx, Options, outside
 from handlers.replies import Reply
+from storage.models import FairRegistration, Signup
 from storage.repositories import Repos
 
 
@@ -20,67 +24,73 @@ async def announce(repos: Repos, options: Options, changes: list[tuple[str, int,
     return sent
 
 
+async def _tell_each(
+    repos: Repos,
+    options: Options,
+    holders: Sequence[Signup | FairRegistration],
+    tell: Callable[[Ctx, Any], Awaitable[str]],
+) -> int:
+    """For each person holding a place: `tell` updates her place and reminder and says
+    what changed; the notice goes to her outbox. Returns how many were told."""
+    sent = 0
+    for holder in holders:
+        user = await repos.users.by_id(holder.user_id)
+        if user is None:
+            continue
+        ctx = outside(repos, user, options)
+        ctx.notify(user.key, [Reply(await tell(ctx, holder))])
+        sent += 1
+    return sent
+
+
 async def _course_changed(repos: Repos, options: Options, course_id: int) -> int:
     course = await repos.courses.get(course_id)
     if course is None:
         return 0
-    sent = 0
-    for signup in await repos.signups.of_course(course.id):
-        user = await repos.users.by_id(signup.user_id)
-        if user is None:
-            continue
-        ctx = outside(repos, user, options)
+
+    async def tell(ctx: Ctx, signup: Signup) -> str:
         _ = ctx._
-        await reminders.withdraw_reminder(ctx, user, course)
+        await reminders.withdraw_reminder(ctx, ctx.user, course)
         if course.status == "cancelled":
             signup.status = "cancelled"
-            text = _(
+            return _(
                 "⛔ Sorry: the course “{title}” has been cancelled. Your place is released; "
                 "look for another course in the menu.",
                 title=course.title,
             )
-        else:
-            where = course.base.name + (f" {course.room}" if course.room else "")
-            text = _(
-                "📢 Change to your course “{title}”: it now runs {start} to {end}, {hours}, "
-                "at {place}.",
-                title=course.title,
-                start=_.date(course.starts_on),
-                end=_.date(course.ends_on),
-                hours=course.daily_hours,
-                place=where,
-            )
-            if signup.status == "confirmed":
-                reminders.remind(ctx, user, course)
-        ctx.notify(user.key, [Reply(text)])
-        sent += 1
-    return sent
+        if signup.status == "confirmed":
+            reminders.remind(ctx, ctx.user, course)
+        return _(
+            "📢 Change to your course “{title}”: it now runs {start} to {end}, {hours}, "
+            "at {place}.",
+            title=course.title,
+            start=_.date(course.starts_on),
+            end=_.date(course.ends_on),
+            hours=course.daily_hours,
+            place=course.base.name + (f" {course.room}" if course.room else ""),
+        )
+
+    return await _tell_each(repos, options, await repos.signups.of_course(course.id), tell)
 
 
 async def _fair_changed(repos: Repos, options: Options, fair_id: int) -> int:
     fair = await repos.fairs.get(fair_id)
     if fair is None:
         return 0
-    sent = 0
-    for registration in await repos.fairs.registered(fair.id):
-        user = await repos.users.by_id(registration.user_id)
-        if user is None:
-            continue
-        ctx = outside(repos, user, options)
+
+    async def tell(ctx: Ctx, registration: FairRegistration) -> str:
         _ = ctx._
-        await repos.outbox.withdraw(user.key, fairs.topic(fair))
+        await ctx.repos.outbox.withdraw(ctx.user.key, fairs.topic(fair))
         if fair.status == "cancelled":
             registration.status = "cancelled"
-            text = _("⛔ Sorry: the job fair “{title}” has been cancelled.", title=fair.title)
-        else:
-            text = _(
-                "📢 Change to the job fair “{title}”: now {day} at {time}, at {venue}.",
-                title=fair.title,
-                day=_.date(fair.starts_at.date()),
-                time=_.time(fair.starts_at),
-                venue=f"{fair.venue} {fair.address}",
-            )
-            fairs.remind(ctx, user, fair)
-        ctx.notify(user.key, [Reply(text)])
-        sent += 1
-    return sent
+            return _("⛔ Sorry: the job fair “{title}” has been cancelled.", title=fair.title)
+        fairs.remind(ctx, ctx.user, fair)
+        return _(
+            "📢 Change to the job fair “{title}”: now {day} at {time}, at {venue}.",
+            title=fair.title,
+            day=_.date(fair.starts_at.date()),
+            time=_.time(fair.starts_at),
+            venue=f"{fair.venue} {fair.address}",
+        )
+
+    return await _tell_each(repos, options, await repos.fairs.registered(fair.id), tell)
