@@ -3,6 +3,12 @@
 haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
 haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
+
+`haoxin import` prints how many rows of each kind it imported. A file it refuses (see
+`storage.importer`) gets one line on stderr, `haoxin import: FILE: ROW, FIELD: WHY`, and
+exit status 1, with nothing imported. A file without rows (empty, only comments, `{}`,
+empty lists) is no error: it prints `FILE: nothing to import (the file holds no rows)`
+and exits 0, so that an emptied file is noticed but does not fail a script.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import create_app, import_file, seed_demo
+from bot.app import App, create_app, import_file, seed_demo
 from bot.config import Settings
+from storage.importer import DataFileError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,8 +52,7 @@ async def _main(args: argparse.Namespace) -> int:
         if args.command == "db":
             print("database is up to date")
         elif args.command == "import":
-            counts = await import_file(app.db, args.file, app.settings)
-            print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+            return await _import(app, args.file)
         elif args.command == "chat":
             from bot.console import chat
 
@@ -61,6 +67,19 @@ async def _main(args: argparse.Namespace) -> int:
             )
     finally:
         await app.close()
+    return 0
+
+
+async def _import(app: App, path: Path) -> int:
+    try:
+        counts = await import_file(app.db, path, app.settings)
+    except DataFileError as err:
+        print(f"haoxin import: {err}", file=sys.stderr)
+        return 1
+    if not any(n for name, n in counts.items() if name != "notices"):
+        print(f"{path}: nothing to import (the file holds no rows)")
+    else:
+        print(", ".join(f"{name}: {n}" for name, n in counts.items()))
     return 0
 
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.app import create_app, import_file, seed_demo
 from bot.config import Settings
-from storage.importer import DEMO_FILE
+from storage.importer import DEMO_FILE, DataFileError
 from storage.models import Course, JobFair, TrainingBase
 from tests.conftest import make_settings
 
@@ -118,9 +117,9 @@ async def test_a_bad_data_file_is_refused_naming_the_row(db_path, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     app = await create_app(make_settings(db_path))
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(DataFileError) as err:
         await import_file(app.db, bad)
-    assert "courses.1.seats" in str(err.value)
+    assert "courses row 2 (code jg-muying-01), field seats" in str(err.value)
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count(Course.id))) == 0
     await app.close()
