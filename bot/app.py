@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.logs import configure_logging, quiet_loop_errors
 from storage.db import Database, open_database
 from storage.importer import DEMO_FILE, import_data, read_file
 from storage.repositories import Repos
@@ -27,9 +28,8 @@ class App:
 async def create_app(settings: Settings | None = None) -> App:
     """Open (and migrate) the database and build the dispatcher."""
     settings = settings or Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
+    quiet_loop_errors(asyncio.get_running_loop())
     db = await open_database(settings.database_url)
     return App(settings, db, Dispatcher(db, settings))
 
