@@ -7,8 +7,14 @@
   event is not held back to wait for company.
 - A user's state, form and the record that the event was handled are written in the
   same transaction as the handler's changes: a crash loses nothing half-done.
-- A repeated (platform, update id) is not handled again; it gets the replies stored the
-  first time (WeChat expects the same passive reply to a retried message).
+- A repeated (platform, person, update id) is not handled again; it gets the replies
+  stored the first time (WeChat expects the same passive reply to a retried message).
+  Stored replies are kept for `REPLIES_KEPT` (WeChat retries for 15 s), the record of
+  the update for a day; both are pruned by wall-clock time.
+- Staff actions need a verified sender (`Event.verified`): a WeChat plaintext request,
+  whose signature does not cover the body, never acts as an admin.
+- Each screen's buttons carry a fresh random nonce; the issued data is kept with the
+  person's state, and the core accepts only presses of exactly that data.
 - If a batch fails, its events are retried one transaction each, so one bad event
   cannot take others down; an event that still fails gets an apology in its language,
   and the user's state stays as it was.
@@ -17,14 +23,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import secrets
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.logs import log_failure as _log_failure
 from handlers import FLOWS
 from handlers.context import NONCE_SPACE, Ctx
 from handlers.conversation import converse
@@ -39,7 +47,10 @@ from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY = 3600.0
+PRUNE_EVERY = 60.0  # seconds of wall-clock time between prunes
+REPLIES_KEPT = dt.timedelta(seconds=60)  # WeChat retries within 15 s; a margin on top
+RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
+SIGNED_REQUESTS_KEPT = dt.timedelta(minutes=15)  # beyond the freshness window (bot.wechat)
 
 
 @dataclass(slots=True)
@@ -94,7 +105,8 @@ class Dispatcher:
             if person is None:
                 return False
             await erase_person(repos, person, self.options)
-            return True
+        await self.db.after_erasure()
+        return True
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -136,7 +148,7 @@ class Dispatcher:
                 for job in batch:
                     if not job.future.done():
                         job.future.set_result(Handled([]))
-            if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            if abs(time.time() - self._pruned_at) > PRUNE_EVERY:
                 await self._prune()
 
     async def _run(self, batch: list[_Job]) -> None:
@@ -156,15 +168,16 @@ class Dispatcher:
                 job.future.set_result(handled)
 
     async def _transaction(self, batch: list[_Job]) -> list[Handled]:
+        erased = False
         async with self.db.sessions() as session, session.begin():
             repos = Repos(session)
-            ids = [(j.event.platform, j.event.update_id) for j in batch if j.event.update_id]
-            answered = await repos.events.answered(ids)
+            ids = [_record_key(j.event) for j in batch if j.event.update_id]
+            answered = await repos.events.answered(ids, REPLIES_KEPT)
             users = await repos.users.by_keys(j.event.user for j in batch)
             results: list[Handled] = []
             for job in batch:
                 ev = job.event
-                key = (ev.platform, ev.update_id or "")
+                key = _record_key(ev)
                 if ev.update_id and key in answered:
                     results.append(Handled([Reply.from_dict(r) for r in answered[key]], True))
                     continue
@@ -174,12 +187,15 @@ class Dispatcher:
                 replies, deleted = await self._converse(ev, user, repos)
                 if deleted:
                     del users[ev.user]
+                    erased = True
                 if ev.update_id:
                     stored = [r.to_dict() for r in replies]
                     repos.events.record(ev.platform, ev.update_id, ev.user, stored)
                     answered[key] = stored
                 results.append(Handled(replies))
-            return results
+        if erased:
+            await self.db.after_erasure()
+        return results
 
     async def _converse(self, ev: Event, user: User, repos: Repos) -> tuple[list[Reply], bool]:
         ctx = Ctx(
@@ -188,9 +204,9 @@ class Dispatcher:
             _=translator(user.lang),
             repos=repos,
             flows=self.flows,
-            is_admin=self.settings.is_admin(ev.user),
+            is_admin=ev.verified and self.settings.is_admin(ev.user),
             options=self.options,
-            nonce=(user.screen_nonce + 1) % NONCE_SPACE,
+            nonce=_fresh_nonce(user.screen_nonce),
         )
         state_before = user.state
         replies = await converse(ctx)
@@ -206,22 +222,26 @@ class Dispatcher:
         return replies, False
 
     async def _prune(self) -> None:
-        self._pruned_at = time.monotonic()
+        self._pruned_at = time.time()
         try:
             async with self.db.sessions() as session, session.begin():
-                await Repos(session).events.prune()
+                repos = Repos(session)
+                await repos.events.prune(REPLIES_KEPT, RECORDS_KEPT)
+                await repos.signed.prune(SIGNED_REQUESTS_KEPT)
         except Exception as exc:
             _log_failure("pruning handled events failed", exc)
 
 
-def _log_failure(what: str, exc: BaseException) -> None:
-    """Log where it failed, never the exception's text: database errors quote the values
-    they were given, which may be a person's name or phone number."""
-    frames = traceback.extract_tb(exc.__traceback__)[-4:]
-    where = " <- ".join(
-        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames)
-    )
-    log.error("%s: %s at %s", what, type(exc).__name__, where)
+def _record_key(ev: Event) -> tuple[str, str, str]:
+    """What identifies one message of one person on one platform."""
+    return (ev.platform, ev.user, ev.update_id or "")
+
+
+def _fresh_nonce(previous: int) -> int:
+    """A random nonce for the next screen's buttons, never the previous one again."""
+    while (nonce := secrets.randbelow(NONCE_SPACE)) == previous:
+        pass
+    return nonce
 
 
 def _apology(job: _Job) -> Reply:

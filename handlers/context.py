@@ -16,13 +16,19 @@ if TYPE_CHECKING:
     from storage.models import User
     from storage.repositories import Repos
 
-NONCE_SPACE = 36**2
+NONCE_DIGITS = 5
+NONCE_SPACE = 36**NONCE_DIGITS  # about 60 million: a blind guess of a screen's nonce fails
 
 
 def nonce_code(nonce: int) -> str:
-    """Two base-36 characters: short enough to leave button data room for ids."""
+    """The nonce as five base-36 characters: short enough to leave button data room for
+    ids within Telegram's 64 bytes."""
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    return digits[nonce // 36 % 36] + digits[nonce % 36]
+    out = ""
+    for _ in range(NONCE_DIGITS):
+        nonce, d = divmod(nonce, 36)
+        out = digits[d] + out
+    return out
 
 
 @dataclass(frozen=True)

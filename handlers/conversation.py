@@ -12,11 +12,14 @@ by the current question, and the state and form stay as they were.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
 from handlers.context import Ctx, nonce_code
 from handlers.router import Invalid, Replies, State
+
+log = logging.getLogger(__name__)
 
 MAX_INPUT = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -68,8 +71,10 @@ async def _route(ctx: Ctx) -> Replies:
     if ev.data is not None:
         return await press(ctx, state, ev.data)
     if ev.contact is not None:
-        if ev.contact.user_id is not None and ev.contact.user_id != ev.user:
-            raise Invalid(_("Please share your own phone number, not someone else's."))
+        if ev.contact.user_id != ev.user:  # a card typed in by hand, or someone else's
+            raise Invalid(
+                _("That contact card is not your own. Please type your own phone number.")
+            )
         if state.on_contact is None:
             raise Invalid(_("Thank you, but I don't need a phone number here."))
         return await state.on_contact(ctx, ev.contact)
@@ -96,14 +101,21 @@ async def _route(ctx: Ctx) -> Replies:
 
 
 async def press(ctx: Ctx, state: State, data: str) -> Replies:
-    """A button press: issued on the current screen, and allowed in the current state."""
+    """A button press: accepted only when this exact data was issued to this person on
+    the screen she is on (`users.screen_buttons`), and the action is allowed in the
+    current state. Anything else (a button from an older message, data never issued,
+    a guess) is refused, counted in `users.refused_presses`, and the question asked again.
+    """
     _ = ctx._
     nonce, sep, action_arg = data.partition("|")
     action, _sep, arg = action_arg.partition(":")
-    if not sep or not action:
+    issued = any(d == data for _label, d in ctx.user.screen_buttons or [])
+    if not issued:
+        ctx.user.refused_presses = (ctx.user.refused_presses or 0) + 1
+        log.info("refused a button press that was not issued on the current screen")
+        if sep and action and nonce != nonce_code(ctx.user.screen_nonce):
+            raise Invalid(_("That button belongs to an earlier message. Here is where we are now:"))
         raise Invalid(_("I don't recognise that button."))
-    if nonce != nonce_code(ctx.user.screen_nonce):
-        raise Invalid(_("That button belongs to an earlier message. Here is where we are now:"))
     handler = state.buttons.get(action) or ctx.flows.actions.get(action)
     if handler is None:
         raise Invalid(_("I don't recognise that button."))

@@ -31,6 +31,9 @@ class Event:
     `update_id` identifies the platform update, so a repeat is never handled twice.
     `lang_hint` is the platform's idea of the person's language (`zh-hans`, `en-US`...).
     `message_ref` is the platform's id of the message a button was pressed on (for edits).
+    `verified` is False when the platform cannot vouch that the person sent this content
+    (a WeChat plaintext request: its signature covers the timestamp and nonce, not the
+    body); such an event never acts with staff rights.
     """
 
     user: str
@@ -42,6 +45,7 @@ class Event:
     lang_hint: str | None = None
     message_ref: str | None = None
     media: str | None = None  # a photo, voice note, sticker... that Haoxin cannot read
+    verified: bool = True
 
     @property
     def platform(self) -> str:

@@ -44,6 +44,10 @@ class Reply:
     `pin` is a place to show on a map. `replace` asks to edit the message a button was
     pressed on (paging through a list) instead of sending a new one. `qr` is text (a
     link) to show as a QR code image.
+
+    A text longer than a platform allows is never cut: each transport splits it into
+    several messages in the platform's own unit (`bot/limits.py`). Flows still aim to
+    keep one screen under `MAX_TEXT` characters, which the crawler test checks.
     """
 
     text: str
@@ -53,10 +57,6 @@ class Reply:
     pin: Pin | None = None
     replace: bool = False
     qr: str | None = None  # text to show as a QR code image (a deep link), where possible
-
-    def __post_init__(self) -> None:
-        if len(self.text) > MAX_TEXT:
-            self.text = self.text[: MAX_TEXT - 1] + "…"
 
     def qr_png(self) -> bytes:
         """The QR code as a PNG image (for transports that can send pictures)."""

@@ -1,12 +1,18 @@
 """The database: engine, sessions and bringing the schema up to date.
 
 SQLite-only tuning lives here and nowhere else: WAL journal, synchronous=NORMAL (safe
-with WAL: a power cut may lose the last commits but never corrupts), a busy timeout, and
-foreign keys on. Any SQLAlchemy async URL works (`postgresql+asyncpg://...`).
+with WAL: a power cut may lose the last commits but never corrupts), a busy timeout,
+foreign keys on, and `secure_delete` on, so deleted rows are overwritten with zeros
+instead of lingering in free space (some SQLite builds turn it on by default; we do not
+rely on that). After a person's data is erased, `after_erasure()` checkpoints the WAL and
+truncates it, so her bytes are gone from every file. Any SQLAlchemy async URL works
+(`postgresql+asyncpg://...`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +25,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+CHECKPOINT_TRIES = 20
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -28,6 +37,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -51,6 +61,26 @@ class Database:
         """Apply every Alembic migration not yet applied (a no-op when up to date)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade_sync)
+
+    async def after_erasure(self) -> bool:
+        """Make an erasure final on disk: on SQLite, copy the WAL into the database file
+        (where `secure_delete` has zeroed the deleted rows) and truncate the WAL to zero
+        bytes, so the old pages holding the person's data exist nowhere. A reader in
+        another connection can hold the checkpoint back: it is tried again for about a
+        second. Returns False if it could not complete (logged; the next erasure or
+        SQLite's own checkpoints finish the work). A no-op elsewhere."""
+        if not self.is_sqlite:
+            return True
+        for attempt in range(CHECKPOINT_TRIES):
+            async with self.engine.connect() as conn:
+                busy, _log, _done = (
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                ).one()
+            if not busy:
+                return True
+            await asyncio.sleep(0.05 * (attempt + 1) / 4)
+        log.warning("the WAL could not be truncated after an erasure: readers kept it busy")
+        return False
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -68,6 +68,8 @@ class User(Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     consent_version: Mapped[int | None] = mapped_column(Integer, default=None)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: presses of button data not issued to her on her current screen (stale or forged)
+    refused_presses: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -79,17 +81,39 @@ class User(Base):
 class ProcessedEvent(Base):
     """An incoming platform update that was handled, with the replies it got.
 
-    A repeat of the same (platform, update id) is answered from here and never handled
-    twice. Rows are pruned after a day and deleted with the user's data.
+    One row is one message (or event) of one person on one platform: WeChat's `MsgId`
+    is unique only within an account, and two followers' ids do collide, so the person
+    is part of the key. A repeat of the same (platform, person, update id) is never
+    handled twice. Its replies are kept only as long as a platform retries (WeChat: 15 s;
+    `bot.dispatcher.REPLIES_KEPT`), then cleared; the record itself is pruned after a day
+    and deleted with the person's data.
     """
 
     __tablename__ = "processed_events"
 
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(80), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_key: Mapped[str] = mapped_column(String(80), index=True)
-    replies: Mapped[list[Any]] = mapped_column(default=list)
+    replies: Mapped[list[Any] | None] = mapped_column(JSON, default=None, nullable=True)
     handled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class SignedRequest(Base):
+    """A (timestamp, nonce) pair of a signed platform request (WeChat), seen once.
+
+    WeChat signs only the token, timestamp and nonce; a pair seen again with the same
+    body is WeChat retrying, with another body it is a replay and is refused. Rows older
+    than the freshness window are pruned: a request that old is refused anyway.
+    """
+
+    __tablename__ = "signed_requests"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    timestamp: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: SHA-256 of the method and body, hex
+    digest: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class Outbox(Base):

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.courses import CourseRepo, SignupRepo
@@ -21,6 +21,7 @@ from storage.models import (
     Outbox,
     ProcessedEvent,
     Profile,
+    SignedRequest,
     TrainingBase,
     User,
     utcnow,
@@ -65,7 +66,9 @@ class UserRepo:
         The record of the event that asked for it is kept (without personal data) so a
         repeat of that same event is not mistaken for a new person's first message.
         """
-        events = delete(ProcessedEvent).where(ProcessedEvent.user_key == user.key)
+        events = delete(ProcessedEvent).where(
+            ProcessedEvent.platform == user.platform, ProcessedEvent.user_key == user.key
+        )
         if keep_event is not None:
             events = events.where(ProcessedEvent.update_id != keep_event)
         await self.session.execute(events)
@@ -75,23 +78,32 @@ class UserRepo:
 
 
 class EventRepo:
-    """Which platform updates were handled, and what they were answered."""
+    """Which platform updates were handled, for whom, and what they were answered."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def answered(self, ids: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
-        """Stored replies of the (platform, update id) pairs already handled."""
+    async def answered(
+        self, ids: Iterable[tuple[str, str, str]], replies_kept: dt.timedelta
+    ) -> dict[tuple[str, str, str], list[Any]]:
+        """The (platform, user key, update id) triples already handled, with their stored
+        replies; replies older than `replies_kept` come back empty (a platform that still
+        repeats the update then is answered with nothing, and nothing is handled twice)."""
         ids = list(set(ids))
         if not ids:
             return {}
-        pk = tuple_(ProcessedEvent.platform, ProcessedEvent.update_id)
+        pk = tuple_(ProcessedEvent.platform, ProcessedEvent.user_key, ProcessedEvent.update_id)
         rows = await self.session.execute(
-            select(ProcessedEvent.platform, ProcessedEvent.update_id, ProcessedEvent.replies).where(
-                pk.in_(ids)
-            )
+            select(
+                ProcessedEvent.platform,
+                ProcessedEvent.user_key,
+                ProcessedEvent.update_id,
+                ProcessedEvent.replies,
+                ProcessedEvent.handled_at,
+            ).where(pk.in_(ids))
         )
-        return {(p, u): r for p, u, r in rows}
+        oldest = utcnow() - replies_kept
+        return {(p, k, u): (r or []) if at >= oldest else [] for p, k, u, r, at in rows}
 
     def record(self, platform: str, update_id: str, user_key: str, replies: list[Any]) -> None:
         self.session.add(
@@ -100,11 +112,68 @@ class EventRepo:
             )
         )
 
-    async def prune(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    async def prune(self, replies_kept: dt.timedelta, kept: dt.timedelta) -> int:
+        """Clear replies older than `replies_kept`, delete records older than `kept`
+        (wall-clock UTC); returns how many records were deleted."""
+        now = utcnow()
+        await self.session.execute(
+            update(ProcessedEvent)
+            .where(
+                ProcessedEvent.handled_at < now - replies_kept, ProcessedEvent.replies.is_not(None)
+            )
+            .values(replies=None)
+        )
         result = await self.session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.handled_at < utcnow() - older_than)
+            delete(ProcessedEvent).where(ProcessedEvent.handled_at < now - kept)
         )
         return result.rowcount or 0
+
+
+class SignedRequestRepo:
+    """Signed platform requests (WeChat's timestamp and nonce), each accepted once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_seen(
+        self, platform: str, timestamp: str, nonce: str, digest: str
+    ) -> bool | None:
+        """True the first time this (timestamp, nonce) is seen; False when it was seen
+        with the same `digest` (the platform retrying); None when it was seen with another
+        digest (a replay with a new body: refuse it). Atomic across processes: the insert
+        and the unique key decide, not a read before it."""
+        inserted = await self.session.execute(
+            _insert_ignore(self.session, SignedRequest).values(
+                platform=platform, timestamp=timestamp, nonce=nonce, digest=digest, seen_at=utcnow()
+            )
+        )
+        if inserted.rowcount:
+            return True
+        seen = await self.session.scalar(
+            select(SignedRequest.digest).where(
+                SignedRequest.platform == platform,
+                SignedRequest.timestamp == timestamp,
+                SignedRequest.nonce == nonce,
+            )
+        )
+        return False if seen == digest else None
+
+    async def prune(self, older_than: dt.timedelta) -> int:
+        result = await self.session.execute(
+            delete(SignedRequest).where(SignedRequest.seen_at < utcnow() - older_than)
+        )
+        return result.rowcount or 0
+
+
+def _insert_ignore(session: AsyncSession, model: type) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).on_conflict_do_nothing()
 
 
 class OutboxRepo:
@@ -231,6 +300,7 @@ class Repos:
         self.session = session
         self.users = UserRepo(session)
         self.events = EventRepo(session)
+        self.signed = SignedRequestRepo(session)
         self.catalog = CatalogRepo(session)
         self.outbox = OutboxRepo(session)
         self.profiles = ProfileRepo(session)
