@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.dispatcher import Dispatcher, Handled
+from bot.limits import TELEGRAM_CAPTION, TELEGRAM_TEXT, split_text, utf16_units
+from bot.logs import log_failure
 from bot.notifier import Delivery, Notifier
 from handlers.events import Contact, Event, Location
 from handlers.replies import Reply
@@ -25,8 +27,24 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_RETRIES = 5
+BEST_EFFORT_WITHIN = 10.0  # seconds a courtesy call (answerCallbackQuery) may take
 COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy", "delete_me")
-MEDIA = ("photo", "voice", "audio", "video", "video_note", "document", "sticker", "animation")
+# what a person can send that Haoxin cannot read: answered "I can only read text..."
+MEDIA = (
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "document",
+    "sticker",
+    "animation",
+    "poll",
+    "dice",
+    "story",
+    "paid_media",
+    "game",
+)
 
 
 class RetryAfter(Exception):
@@ -48,35 +66,64 @@ def user_key(telegram_id: int | str) -> str:
     return f"tg:{telegram_id}"
 
 
+def _private_sender(chat: Any, sender: Any) -> int | None:
+    """The person's id when `chat` is her private chat with the bot and she sent it;
+    None for groups, channels, bots and anything not shaped like that."""
+    if not isinstance(chat, dict) or not isinstance(sender, dict):
+        return None
+    if chat.get("type") != "private" or sender.get("is_bot"):
+        return None
+    person = sender.get("id")
+    if not _is_id(person) or chat.get("id") != person:
+        return None
+    return person
+
+
 def to_event(update: dict[str, Any]) -> Event | None:
-    """The Haoxin event for a Telegram update (as JSON); None for what we do not handle."""
+    """The Haoxin event for a Telegram update (as JSON); None for what is not a person's
+    own input in her private chat with the bot: groups and channels, other bots, and
+    service messages (a pinned message, an auto-delete timer, "allowed to write"...),
+    which are status, not something she said, and are dropped without an answer."""
     update_id = str(update["update_id"])
     if query := update.get("callback_query"):
-        sender = query["from"]
-        message = query.get("message") or {}
-        ref = f"{message['chat']['id']}:{message['message_id']}" if message else None
+        sender = query.get("from") or {}
+        message = query.get("message")
+        person = _private_sender((message or {}).get("chat"), sender) if message else None
+        if person is None:  # inline-mode or group messages: not Haoxin's screens
+            return None
         return Event(
-            user_key(sender["id"]),
+            user_key(person),
             data=query.get("data") or "",
             update_id=update_id,
             lang_hint=sender.get("language_code"),
-            message_ref=ref,
+            message_ref=f"{person}:{message['message_id']}",
         )
     message = update.get("message")
-    if not message or message.get("chat", {}).get("type") != "private":
-        return None  # groups and channels are not for Haoxin
-    sender = message.get("from") or {"id": message["chat"]["id"]}
+    if not isinstance(message, dict):
+        return None
+    sender = message.get("from") or {}
+    person = _private_sender(message.get("chat"), sender)
+    if person is None:
+        return None
     common = {"update_id": update_id, "lang_hint": sender.get("language_code")}
-    user = user_key(sender["id"])
+    user = user_key(person)
     if contact := message.get("contact"):
-        owner = user_key(contact["user_id"]) if contact.get("user_id") else None
+        # hers only when the card carries her own user id: a card typed in by hand has
+        # none, and someone else's carries theirs (the core refuses both)
+        owner = user_key(contact["user_id"]) if _is_id(contact.get("user_id")) else None
         return Event(user, contact=Contact(contact["phone_number"], owner), **common)
     if location := message.get("location"):
         return Event(user, location=Location(location["latitude"], location["longitude"]), **common)
     if "text" in message:
         return Event(user, text=message["text"], **common)
-    media = next((kind for kind in MEDIA if kind in message), "other")
+    media = next((kind for kind in MEDIA if kind in message), None)
+    if media is None:
+        return None  # a service message: nothing she said
     return Event(user, media=media, **common)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _markup(reply: Reply) -> dict[str, Any] | None:
@@ -100,28 +147,94 @@ def _markup(reply: Reply) -> dict[str, Any] | None:
 
 
 def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None = None) -> list:
-    """The Bot API calls that show these replies in the chat, in order."""
+    """The Bot API calls that show these replies in the chat, in order. A text over
+    4,096 UTF-16 code units becomes several messages (split at line breaks, never cut),
+    the buttons under the last; a page that replaces the pressed message edits it with
+    the first piece."""
     calls: list[tuple[str, dict[str, Any]]] = []
     for reply in replies:
         if reply.pin:
             p = reply.pin
             venue = {"latitude": p.latitude, "longitude": p.longitude, "title": p.title}
             calls.append(("sendVenue", {"chat_id": chat_id, **venue, "address": p.address or " "}))
-        params: dict[str, Any] = {"chat_id": chat_id, "text": reply.text}
         markup = _markup(reply)
-        if markup is not None:
-            params["reply_markup"] = markup
-        if reply.replace and message_ref and "keyboard" not in (markup or {}):
-            params["message_id"] = int(message_ref.split(":", 1)[1])
-            calls.append(("editMessageText", params))
-            message_ref = None  # only the first reply replaces the pressed message
-        else:
-            calls.append(("sendMessage", params))
+        pieces = split_text(reply.text, TELEGRAM_TEXT, utf16_units)
+        for n, piece in enumerate(pieces):
+            params: dict[str, Any] = {"chat_id": chat_id, "text": piece}
+            if markup is not None and n == len(pieces) - 1:
+                params["reply_markup"] = markup
+            if n == 0 and reply.replace and message_ref and "keyboard" not in (markup or {}):
+                params["message_id"] = int(message_ref.split(":", 1)[1])
+                calls.append(("editMessageText", params))
+                message_ref = None  # only the first reply replaces the pressed message
+            else:
+                calls.append(("sendMessage", params))
         if reply.qr:
+            caption = reply.qr if utf16_units(reply.qr) <= TELEGRAM_CAPTION else ""
             calls.append(
-                ("sendPhoto", {"chat_id": chat_id, "photo": reply.qr_png(), "caption": reply.qr})
+                ("sendPhoto", {"chat_id": chat_id, "photo": reply.qr_png(), "caption": caption})
             )
+            if not caption:
+                for piece in split_text(reply.qr, TELEGRAM_TEXT, utf16_units):
+                    calls.append(("sendMessage", {"chat_id": chat_id, "text": piece}))
     return calls
+
+
+def check_update(update: Any) -> dict[str, Any]:
+    """A webhook update, checked before any framework parses (and might log) it.
+
+    Returns the update; raises ValueError when it is not a JSON object with an integer
+    `update_id` (0 to 2**53, as the Bot API's Integer) or when a message, callback query
+    or chat-member update lacks the fields Haoxin and both frameworks rely on. The
+    message names the field, never a value.
+    """
+    if not isinstance(update, dict):
+        raise ValueError("not an object")
+    update_id = update.get("update_id")
+    if not _is_id(update_id) or not 0 <= update_id < 2**53:
+        raise ValueError("update_id")
+    kinds = [k for k in update if k != "update_id"]
+    if len(kinds) != 1:
+        raise ValueError("one kind of update expected")
+    body = update[kinds[0]]
+    if not isinstance(body, dict):
+        raise ValueError(kinds[0])
+    if kinds[0] == "message":
+        _need(body, message_id=int, date=int, chat=dict)
+        _need(body["chat"], id=int, type=str)
+        if "from" in body:
+            _need(body["from"], id=int, is_bot=bool, first_name=str)
+        for field, kind in (("text", str), ("contact", dict), ("location", dict)):
+            if field in body and not isinstance(body[field], kind):
+                raise ValueError(field)
+        if "contact" in body:
+            _need(body["contact"], phone_number=str, first_name=str)
+        if "location" in body:
+            _need(body["location"], latitude=(int, float), longitude=(int, float))
+    elif kinds[0] == "callback_query":
+        _need(body, id=str, chat_instance=str)
+        _need(body.get("from"), id=int, is_bot=bool, first_name=str)
+        if "data" in body and not isinstance(body["data"], str):
+            raise ValueError("data")
+        if "message" in body:
+            _need(body["message"], message_id=int, date=int, chat=dict)
+            _need(body["message"]["chat"], id=int, type=str)
+    elif kinds[0] == "my_chat_member":
+        _need(body, chat=dict, date=int, old_chat_member=dict, new_chat_member=dict)
+        _need(body["chat"], id=int, type=str)
+        _need(body.get("from"), id=int, is_bot=bool, first_name=str)
+        _need(body["new_chat_member"], status=str, user=dict)
+        _need(body["old_chat_member"], status=str, user=dict)
+    return update
+
+
+def _need(obj: Any, **fields: type | tuple[type, ...]) -> None:
+    if not isinstance(obj, dict):
+        raise ValueError("object expected")
+    for name, kind in fields.items():
+        value = obj.get(name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(name)
 
 
 class Telegram:
@@ -133,6 +246,7 @@ class Telegram:
         self.dispatcher = dispatcher
         self.db = db
         self._call = call
+        self._background: set[asyncio.Future[None]] = set()
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """One Bot API call; a 429 is waited out and retried, never dropped silently."""
@@ -147,9 +261,19 @@ class Telegram:
         raise AssertionError("unreachable")
 
     async def on_update(self, update: dict[str, Any]) -> None:
+        """Handle one update. Never raises into the framework (which would log the
+        update's contents): a failure is logged by its type only."""
+        try:
+            await self._on_update(update)
+        except Exception as exc:
+            log_failure("handling a Telegram update failed", exc)
+
+    async def _on_update(self, update: dict[str, Any]) -> None:
         if member := update.get("my_chat_member"):
-            blocked = member["new_chat_member"]["status"] in ("kicked", "left")
-            await self.set_reachable(user_key(member["from"]["id"]), not blocked)
+            person = _private_sender(member.get("chat"), member.get("from"))
+            if person is not None:  # her own private chat: she blocked or restarted the bot
+                blocked = member["new_chat_member"]["status"] in ("kicked", "left")
+                await self.set_reachable(user_key(person), not blocked)
             return
         event = to_event(update)
         if event is None:
@@ -157,8 +281,10 @@ class Telegram:
         query_id = (update.get("callback_query") or {}).get("id")
 
         async def deliver(handled: Handled) -> None:
-            if query_id:  # stop the spinner on the person's phone
-                await self._quietly("answerCallbackQuery", {"callback_query_id": query_id})
+            if query_id:  # stop the spinner on her phone, without holding up the reply
+                self._in_background(
+                    self._best_effort("answerCallbackQuery", {"callback_query_id": query_id})
+                )
             if not handled.repeat:
                 await self.show(event.user, handled.replies, event.message_ref)
 
@@ -230,11 +356,18 @@ class Telegram:
             notifier.cancel()
             await asyncio.gather(notifier, return_exceptions=True)
 
-    async def _quietly(self, method: str, params: dict[str, Any]) -> None:
+    async def _best_effort(self, method: str, params: dict[str, Any]) -> None:
+        """One try, never waited out: flood control on a courtesy call (public reports
+        show `retry_after` of hundreds of seconds) must not delay anything."""
         try:
-            await self.call(method, params)
+            await asyncio.wait_for(self._call(method, params), BEST_EFFORT_WITHIN)
         except Exception as exc:  # an old callback cannot be answered: not worth failing
             log.info("%s failed: %s", method, type(exc).__name__)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
 
 def describe(command: str, lang: str) -> str:

@@ -47,13 +47,18 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
     for observer in (dp.message, dp.callback_query, dp.my_chat_member):
         observer.register(on_any)
 
-    async def feed(update: dict[str, Any]) -> None:
-        await dp.feed_raw_update(bot, update)
+    def parse(update: dict[str, Any]) -> Update:
+        return Update.model_validate(update, context={"bot": bot})
+
+    async def feed(update: Update) -> None:
+        await dp.feed_update(bot, update)
 
     try:
         async with telegram.running(webhook_url, s.telegram_webhook_secret):
             if webhook_url:
-                await run_webhook(webhook_url, listen, s.telegram_webhook_secret, feed, ready)
+                await run_webhook(
+                    webhook_url, listen, s.telegram_webhook_secret, parse, feed, ready
+                )
             else:
                 ready.set()
                 await dp.start_polling(

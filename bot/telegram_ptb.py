@@ -57,15 +57,20 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
 
     application.add_handler(TypeHandler(Update, on_any))
 
-    async def feed(update: dict[str, Any]) -> None:
-        await application.process_update(Update.de_json(update, application.bot))
+    def parse(update: dict[str, Any]) -> Update:
+        return Update.de_json(update, application.bot)
+
+    async def feed(update: Update) -> None:
+        await application.process_update(update)
 
     async with application:
         async with telegram.running(webhook_url, s.telegram_webhook_secret):
             await application.start()
             try:
                 if webhook_url:
-                    await run_webhook(webhook_url, listen, s.telegram_webhook_secret, feed, ready)
+                    await run_webhook(
+                        webhook_url, listen, s.telegram_webhook_secret, parse, feed, ready
+                    )
                 else:
                     assert application.updater is not None
                     await application.updater.start_polling(
