@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     wechat_aes_key: str = ""
     #: WeChat: the API base for sending later (tests point it at a double)
     wechat_api_url: str = "https://api.weixin.qq.com"
+    #: WeChat: the message mode set in the account's console (消息加解密方式): `plain`
+    #: (明文), `compatible` (兼容) or `safe` (安全); empty means safe when an AES key is set,
+    #: else plain. Taken from here, never from the request.
+    wechat_mode: Literal["", "plain", "compatible", "safe"] = ""
+
+    @property
+    def wechat_message_mode(self) -> str:
+        """The WeChat message mode in force: the configured one, or safe with a key."""
+        return self.wechat_mode or ("safe" if self.wechat_aes_key else "plain")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -33,6 +33,9 @@ async def run_platform(
     if not s.wechat_token:
         print("HAOXIN_WECHAT_TOKEN is not set", file=sys.stderr)
         return 2
+    if s.wechat_message_mode != "plain" and not s.wechat_aes_key:
+        print(f"HAOXIN_WECHAT_MODE={s.wechat_mode} needs HAOXIN_WECHAT_AES_KEY", file=sys.stderr)
+        return 2
     from bot.wechat import run
 
     await run(app, listen, ready)

@@ -3,17 +3,30 @@
     GET  ?signature&timestamp&nonce&echostr      → echostr, when the signature is right
     POST ?signature&timestamp&nonce[&encrypt_type=aes&msg_signature]  XML in, XML out
 
-Plaintext, compatible and safe mode all work with the same settings: the mode is read
-from each request's `encrypt_type`. Text replies have no buttons on WeChat, so buttons
-become a numbered list; the core takes a typed number or label as the button. The
-passive reply must come within 5 seconds: if handling takes longer, WeChat gets an empty
-answer and the replies follow through the customer-service API. A retried MsgId gets
-the same reply and is handled once. Unfollowing deletes the person's data.
+Every request must be authentic, fresh and seen once:
+- The message mode comes from configuration (`HAOXIN_WECHAT_MODE`), never from the
+  request. In safe mode only an encrypted body (checked by `msg_signature`, which covers
+  the ciphertext) is accepted. In plain mode, and for a plaintext request in compatible
+  mode, the signature covers only the token, timestamp and nonce, not the body: such an
+  event is marked unverified and never acts with staff rights.
+- A timestamp more than `FRESH_FOR` seconds from now, either way, is refused.
+- Each (timestamp, nonce) pair is accepted once, in the database, so across instances:
+  seen again with the same body it is WeChat retrying (the dispatcher answers from the
+  stored replies); with another body, or after the GET server verification used it,
+  it is a replay and is refused.
+- Unfollowing erases the person's data only on an authentic, fresh, first-seen request.
+
+Text replies have no buttons on WeChat, so buttons become a numbered list; the core takes
+a typed number or label as the button. A reply over WeChat's 2,048 UTF-8 bytes is split
+at line breaks: the first piece is the passive reply, the rest go through the outbox
+(customer-service API). The passive reply must come within 5 seconds: if handling takes
+longer, WeChat gets an empty answer and every piece follows through the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Any
@@ -26,16 +39,18 @@ from defusedxml.common import DefusedXmlException
 
 from bot.app import App
 from bot.dispatcher import Dispatcher, Handled
+from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
 from bot.notifier import Delivery, Notifier
 from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
 from handlers.events import Event, Location
 from handlers.replies import Reply
+from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 REPLY_WITHIN = 4.5  # WeChat waits 5 s for a passive reply
-MAX_CONTENT = 2000  # WeChat's text messages hold about 2,048 bytes' worth of characters
+FRESH_FOR = 300  # seconds a signed request's timestamp may be from now, either way
 UNREACHABLE = {43004, 45015, 40003}  # not following / outside 48 h / unknown openid
 TOKEN_EXPIRED = {40001, 40014, 42001}
 
@@ -57,8 +72,12 @@ def render(replies: list[Reply]) -> str:
         # WeChat has no contact or location buttons: the prompts say to type the number,
         # or to send a location message (＋ → Location)
         parts.append("\n".join(lines))
-    text = "\n\n".join(parts)
-    return text if len(text) <= MAX_CONTENT else text[: MAX_CONTENT - 1] + "…"
+    return "\n\n".join(parts)
+
+
+def pieces(replies: list[Reply]) -> list[str]:
+    """The replies as WeChat text messages, each at most 2,048 UTF-8 bytes."""
+    return split_text(render(replies), WECHAT_TEXT, utf8_bytes)
 
 
 def parse(xml: bytes | str) -> dict[str, str]:
@@ -70,15 +89,18 @@ def parse(xml: bytes | str) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
-def to_event(msg: dict[str, str]) -> Event | None:
-    """The Haoxin event for a WeChat message; None for what needs no answer."""
+def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
+    """The Haoxin event for a WeChat message; None for what needs no answer.
+    `verified`: whether the signature covered the body (see the module's docstring)."""
     openid = msg.get("FromUserName", "")
-    if not openid:
+    if not openid or len(openid) > 64:
         raise BadRequest("no sender")
     user = f"wx:{openid}"
     kind = msg.get("MsgType", "")
-    update_id = msg.get("MsgId") or f"{openid}:{msg.get('CreateTime', '')}:{msg.get('Event', '')}"
-    common = {"update_id": update_id[-64:]}
+    # MsgId is unique within the account only; the record of handled updates is keyed
+    # by the person too. Events have no MsgId: the time and the event name stand for it.
+    update_id = msg.get("MsgId") or f"{msg.get('CreateTime', '')}:{msg.get('Event', '')}"
+    common: dict[str, Any] = {"update_id": update_id[:64], "verified": verified}
     if kind == "text":
         return Event(user, text=msg.get("Content", ""), **common)
     if kind == "location":
@@ -97,6 +119,14 @@ def to_event(msg: dict[str, str]) -> Event | None:
             return Event(user, text=key, **common)
         return None
     return Event(user, media=kind or "other", **common)
+
+
+def fresh(timestamp: str, now: float | None = None) -> bool:
+    """Whether a signed request's timestamp (seconds since the epoch, as WeChat sends
+    it) is within `FRESH_FOR` seconds of now, either way."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return False
+    return abs((time.time() if now is None else now) - int(timestamp)) <= FRESH_FOR
 
 
 def reply_xml(to: str, account: str, content: str) -> str:
@@ -121,6 +151,7 @@ class WeChat:
         self.app_id = s.wechat_app_id
         self.app_secret = s.wechat_app_secret
         self.api = s.wechat_api_url.rstrip("/")
+        self.mode = s.wechat_message_mode
         self.crypto = WeChatCrypto(s.wechat_aes_key, s.wechat_app_id) if s.wechat_aes_key else None
         self._access: tuple[str, float] = ("", 0.0)
         self._http: aiohttp.ClientSession | None = None
@@ -128,42 +159,51 @@ class WeChat:
 
     # --- the callback URL ---------------------------------------------------------------
     async def verify(self, request: web.Request) -> web.Response:
+        """WeChat's server verification (GET): echo `echostr` for a fresh, signed request.
+        Its (timestamp, nonce) is then used up, so its signature cannot sign a POST."""
         q = request.query
-        if not signature_ok(
-            q.get("signature", ""), self.token, q.get("timestamp", ""), q.get("nonce", "")
-        ):
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        if not signature_ok(q.get("signature", ""), self.token, timestamp, nonce):
             return web.Response(status=403, text="bad signature")
+        if not fresh(timestamp):
+            return web.Response(status=403, text="stale request")
+        if await self._seen(timestamp, nonce, b"GET") is None:
+            return web.Response(status=403, text="replayed request")
         return web.Response(text=q.get("echostr", ""))
 
     async def receive(self, request: web.Request) -> web.Response:
         q = request.query
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         body = await request.read()
-        encrypted = q.get("encrypt_type", "raw").lower() == "aes"
         try:
             outer = parse(body)
-            if encrypted:
-                if self.crypto is None or not signature_ok(
-                    q.get("msg_signature", ""),
-                    self.token,
-                    timestamp,
-                    nonce,
-                    outer.get("Encrypt", ""),
+            if self.mode != "plain" and "Encrypt" in outer:
+                assert self.crypto is not None
+                if not signature_ok(
+                    q.get("msg_signature", ""), self.token, timestamp, nonce, outer["Encrypt"]
                 ):
                     return web.Response(status=403, text="bad signature")
-                msg = parse(self.crypto.decrypt(outer.get("Encrypt", "")))
+                msg, encrypted = parse(self.crypto.decrypt(outer["Encrypt"])), True
+            elif self.mode == "safe":
+                return web.Response(status=403, text="safe mode takes encrypted messages only")
             else:
                 if not signature_ok(q.get("signature", ""), self.token, timestamp, nonce):
                     return web.Response(status=403, text="bad signature")
-                msg = outer
-            event = to_event(msg)
+                msg, encrypted = outer, False
+            event = to_event(msg, verified=encrypted)
         except CryptoError:
             return web.Response(status=403, text="cannot decrypt")
         except (BadRequest, ValueError):
             return web.Response(status=400, text="bad message")
+        if not fresh(timestamp):
+            return web.Response(status=403, text="stale request")
+        first = await self._seen(timestamp, nonce, b"POST" + body)
+        if first is None:
+            return web.Response(status=403, text="replayed request")
 
         if msg.get("MsgType") == "event" and msg.get("Event", "").lower() == "unsubscribe":
-            await self.dispatcher.forget(f"wx:{msg['FromUserName']}")
+            if first:  # never on a retry or a replay: only the request WeChat sent first
+                await self.dispatcher.forget(f"wx:{msg['FromUserName']}")
             return web.Response(text="success")
         if event is None:
             return web.Response(text="success")
@@ -171,13 +211,31 @@ class WeChat:
         handled = await self._within_deadline(event)
         if handled is None or not handled.replies:
             return web.Response(text="success")
-        xml = reply_xml(msg["FromUserName"], msg.get("ToUserName", ""), render(handled.replies))
-        if encrypted and self.crypto is not None:
+        first_piece, *rest = pieces(handled.replies)
+        if rest and not handled.repeat:
+            await self._send_later(event.user, rest)
+        xml = reply_xml(msg["FromUserName"], msg.get("ToUserName", ""), first_piece)
+        if encrypted:
             xml = self._encrypted_reply(xml, nonce)
         return web.Response(text=xml, content_type="application/xml")
 
+    async def _seen(self, timestamp: str, nonce: str, what: bytes) -> bool | None:
+        """True the first time this signed (timestamp, nonce) arrives, False for the same
+        request again, None for the pair with anything else (a replay)."""
+        digest = hashlib.sha256(what).hexdigest()
+        async with self.db.sessions() as session, session.begin():
+            return await Repos(session).signed.first_seen("wx", timestamp, nonce[:64], digest)
+
+    async def _send_later(self, user: str, texts: list[str]) -> None:
+        """Queue texts for the customer-service API, in order, through the outbox (sent
+        once, retried, and recorded as sent or unreachable)."""
+        async with self.db.sessions() as session, session.begin():
+            outbox = Repos(session).outbox
+            for text in texts:
+                outbox.add(user, [Reply(text).to_dict()])
+
     async def _within_deadline(self, event: Event) -> Handled | None:
-        """The replies, if ready in time; otherwise they follow as a customer-service message."""
+        """The replies, if ready in time; otherwise they follow through the outbox."""
         task = asyncio.ensure_future(self.dispatcher.handle(event))
         try:
             return await asyncio.wait_for(asyncio.shield(task), REPLY_WITHIN)
@@ -185,8 +243,8 @@ class WeChat:
 
             async def later() -> None:
                 handled = await task
-                if not handled.repeat:
-                    await self.send(event.user, handled.replies)
+                if not handled.repeat and handled.replies:
+                    await self._send_later(event.user, pieces(handled.replies))
 
             late = asyncio.create_task(later())
             self._late.add(late)
@@ -194,7 +252,7 @@ class WeChat:
             return None
 
     def _encrypted_reply(self, xml: str, nonce: str) -> str:
-        assert self.crypto is not None
+        assert self.crypto is not None  # only encrypted requests get encrypted replies
         encrypt = self.crypto.encrypt(xml)
         timestamp = str(int(time.time()))
         sig = signature(self.token, timestamp, nonce, encrypt)
@@ -223,13 +281,18 @@ class WeChat:
         return self._access[0]
 
     async def send(self, user: str, replies: list[Reply]) -> Delivery:
+        """Deliver replies through the customer-service API, split to WeChat's limit."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        body = {
-            "touser": user.split(":", 1)[1],
-            "msgtype": "text",
-            "text": {"content": render(replies)},
-        }
+        for text in pieces(replies):
+            outcome = await self._send_text(user, text)
+            if outcome is not Delivery.SENT:
+                return outcome
+        return Delivery.SENT
+
+    async def _send_text(self, user: str, text: str) -> Delivery:
+        assert self._http is not None
+        body = {"touser": user.split(":", 1)[1], "msgtype": "text", "text": {"content": text}}
         for refresh in (False, True):
             token = await self._access_token(refresh)
             url = f"{self.api}/cgi-bin/message/custom/send"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 import pytest
@@ -26,9 +27,10 @@ from tests.wechat_player import (
 
 async def test_url_verification(db_path):
     async with running_wechat(db_path) as (url, _app, _api):
-        params = {"timestamp": "1700000000", "nonce": "abc", "echostr": "hello-echo"}
+        now = str(int(time.time()))
+        params = {"timestamp": now, "nonce": "abc", "echostr": "hello-echo"}
         async with aiohttp.ClientSession() as http:
-            good = {**params, "signature": signature(TOKEN, "1700000000", "abc")}
+            good = {**params, "signature": signature(TOKEN, now, "abc")}
             async with http.get(url, params=good) as r:
                 assert r.status == 200 and await r.text() == "hello-echo"
             async with http.get(url, params={**params, "signature": "f" * 40}) as r:

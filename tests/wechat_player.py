@@ -25,6 +25,7 @@ APP_ID = "wx1234567890abcdef"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
 ACCOUNT = "gh_haoxin"
 _msg_ids = itertools.count(10_000_000_000)
+_nonces = itertools.count(1)
 
 
 class FakeWeChatApi:
@@ -64,7 +65,11 @@ class FakeWeChatApi:
 
 
 @asynccontextmanager
-async def running_wechat(db_path: Path) -> AsyncIterator[tuple[str, App, FakeWeChatApi]]:
+async def running_wechat(
+    db_path: Path, mode: str = "compatible", **settings: Any
+) -> AsyncIterator[tuple[str, App, FakeWeChatApi]]:
+    """The WeChat server on a free port, in `mode` (HAOXIN_WECHAT_MODE): compatible by
+    default, which takes both plaintext and encrypted requests."""
     api = FakeWeChatApi()
     api_url = await api.start()
     app = await create_app(
@@ -72,9 +77,11 @@ async def running_wechat(db_path: Path) -> AsyncIterator[tuple[str, App, FakeWeC
             db_path,
             wechat_token=TOKEN,
             wechat_app_id=APP_ID,
-            wechat_app_secret="secret",
+            wechat_app_secret="wechat-app-secret-value",
             wechat_aes_key=AES_KEY,
             wechat_api_url=api_url,
+            wechat_mode=mode,
+            **settings,
         )
     )
     listen = f"127.0.0.1:{free_port()}"
@@ -107,10 +114,13 @@ async def post(
     *,
     mode: str = "raw",
     good_signature: bool = True,
-    nonce: str = "n0nce",
+    nonce: str | None = None,
+    timestamp: str | None = None,
 ) -> tuple[int, str]:
-    """POST a message as WeChat would; returns the status and the (decrypted) reply."""
-    timestamp = str(int(time.time()))
+    """POST a message as WeChat would (a fresh timestamp and a new nonce unless given);
+    returns the status and the (decrypted) reply."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or f"n{next(_nonces)}"
     params = {"timestamp": timestamp, "nonce": nonce, "openid": "x"}
     params["signature"] = signature(TOKEN, timestamp, nonce) if good_signature else "0" * 40
     body = xml if isinstance(xml, bytes) else xml.encode()
