@@ -3,6 +3,8 @@
 haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
 haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
+haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--listen HOST:PORT]
+                                                        serve a messaging platform
 
 `haoxin import` prints how many rows of each kind it imported. A file it refuses (see
 `storage.importer`) gets one line on stderr, `haoxin import: FILE: ROW, FIELD: WHY`, and
@@ -71,10 +73,23 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 async def _import(app: App, path: Path) -> int:
+    from sqlalchemy.exc import OperationalError
+
     try:
         counts = await import_file(app.db, path, app.settings)
     except DataFileError as err:
         print(f"haoxin import: {err}", file=sys.stderr)
+        return 1
+    except OperationalError as err:
+        # SQLite's write lock, held by the bot past the busy timeout: the import rolled back
+        text = str(err.orig if err.orig is not None else err).lower()
+        if "locked" not in text and "busy" not in text:
+            raise
+        print(
+            f"haoxin import: {path}: the database is busy (the bot is writing); "
+            "nothing was imported, try again",
+            file=sys.stderr,
+        )
         return 1
     if not any(n for name, n in counts.items() if name != "notices"):
         print(f"{path}: nothing to import (the file holds no rows)")
@@ -84,11 +99,19 @@ async def _import(app: App, path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A failure is one redacted line on stderr and exit status 1, never
+    a traceback: a library's error can quote the bot token or a person's data."""
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_main(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from bot.logs import redact
+
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        print(f"haoxin: {type(exc).__name__}: {redact(first)}".rstrip(": "), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY = 60.0  # seconds of wall-clock time between prunes
-REPLIES_KEPT = dt.timedelta(seconds=60)  # WeChat retries within 15 s; a margin on top
+PRUNE_EVERY = 10.0  # seconds between prunes, busy or idle
+REPLIES_KEPT = dt.timedelta(seconds=30)  # WeChat retries within 15 s; a margin on top
 RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
 SIGNED_REQUESTS_KEPT = dt.timedelta(minutes=15)  # beyond the freshness window (bot.wechat)
 
@@ -80,6 +80,7 @@ class Dispatcher:
         self.flows = flows
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._janitor: asyncio.Task[None] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._pruned_at = 0.0
         self.options = settings.options()
@@ -96,26 +97,36 @@ class Dispatcher:
                 await deliver(handled)
             return handled
 
-    async def forget(self, user: str) -> bool:
+    async def forget(
+        self, user: str, guard: Callable[[Repos], Awaitable[bool | None]] | None = None
+    ) -> bool | None:
         """Erase a person's data outside a conversation (WeChat unfollow), in turn with
-        their events. False when Haoxin held nothing about them."""
+        her events. `guard` runs first in the same transaction (WeChat records the
+        request's signed nonce there): True goes on, False (the same request again)
+        erases nothing, None (a replay) too and is returned as None. Otherwise returns
+        whether Haoxin held anything about her."""
         async with self._user_turn(user), self.db.sessions() as session, session.begin():
             repos = Repos(session)
+            if guard is not None:
+                verdict = await guard(repos)
+                if not verdict:
+                    return verdict
             person = await repos.users.get(user)
             if person is None:
                 return False
             await erase_person(repos, person, self.options)
-        await self.db.after_erasure()
+        self.db.erased()
         return True
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+        for task in (self._writer, self._janitor):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._writer = self._janitor = None
 
     @asynccontextmanager
     async def _user_turn(self, user: str):  # type: ignore[no-untyped-def]
@@ -135,6 +146,15 @@ class Dispatcher:
     def _ensure_writer(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_forever(), name="haoxin-writer")
+        if self._janitor is None or self._janitor.done():
+            self._janitor = asyncio.create_task(self._prune_forever(), name="haoxin-janitor")
+
+    async def _prune_forever(self) -> None:
+        """Prune while idle too: stored replies must not outlive their use."""
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            if abs(time.time() - self._pruned_at) >= PRUNE_EVERY:
+                await self._prune()
 
     async def _write_forever(self) -> None:
         while True:
@@ -194,7 +214,7 @@ class Dispatcher:
                     answered[key] = stored
                 results.append(Handled(replies))
         if erased:
-            await self.db.after_erasure()
+            self.db.erased()
         return results
 
     async def _converse(self, ev: Event, user: User, repos: Repos) -> tuple[list[Reply], bool]:

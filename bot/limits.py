@@ -16,8 +16,11 @@ which two pieces meet is left out (the next message starts the next line).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
+
+import regex
+
+_GRAPHEMES = regex.compile(r"\X")
 
 TELEGRAM_TEXT = 4096  # UTF-16 code units
 TELEGRAM_CAPTION = 1024  # UTF-16 code units
@@ -64,45 +67,26 @@ def split_text(text: str, limit: int, measure: Measure) -> list[str]:
 
 
 def _fit_line(line: str, limit: int, measure: Measure) -> list[str]:
-    """One line as parts that each fit: whole if it fits, else broken at spaces or, for
-    a word longer than a message, between characters."""
-    parts = []
-    while measure(line) > limit:
-        cut = _longest_prefix(line, limit, measure)
-        space = line.rfind(" ", 0, cut)
-        if space > 0:
-            cut = space + 1
-        parts.append(line[:cut])
-        line = line[cut:]
-    parts.append(line)
+    """One line as parts that each fit: whole if it fits, else broken after the last
+    space that fits or, for a word longer than a message, between grapheme clusters
+    (Unicode's user-perceived characters, found by the `regex` library's `\\X`: a flag,
+    a keycap, an emoji with its skin tone or joiners, a Hangul syllable stay whole)."""
+    if measure(line) <= limit:
+        return [line]
+    parts: list[str] = []
+    current, size, space_at = "", 0, -1
+    for cluster in _GRAPHEMES.findall(line):
+        width = measure(cluster)
+        if width > limit:
+            raise ValueError(f"a limit of {limit} cannot hold {cluster!r}")
+        if size + width > limit:
+            cut = space_at if space_at > 0 else len(current)
+            parts.append(current[:cut])
+            current = current[cut:]
+            size, space_at = measure(current), -1
+        current += cluster
+        size += width
+        if cluster == " ":
+            space_at = len(current)
+    parts.append(current)
     return parts
-
-
-def _longest_prefix(line: str, limit: int, measure: Measure) -> int:
-    """The longest prefix length that fits, moved back off a combining sequence."""
-    lo, hi = 0, len(line)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if measure(line[:mid]) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    cut = lo
-    while 0 < cut < len(line) and (_joins_previous(line[cut]) or line[cut - 1] == "\u200d"):
-        cut -= 1
-    if cut == 0:
-        if lo == 0:
-            raise ValueError(f"a limit of {limit} cannot hold {line[:1]!r}")
-        cut = lo  # one grapheme longer than a whole message: break it rather than loop
-    return cut
-
-
-def _joins_previous(ch: str) -> bool:
-    """Characters that belong to the one before them: combining marks, variation
-    selectors, the zero-width joiner, skin tones."""
-    return (
-        unicodedata.combining(ch) != 0
-        or ch in "\u200d\ufe0e\ufe0f"
-        or "\U0001f3fb" <= ch <= "\U0001f3ff"
-        or unicodedata.category(ch) == "Mn"
-    )

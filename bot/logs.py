@@ -69,7 +69,7 @@ SECRET, PHONE, ID = "[secret]", "[phone]", "[id]"
 # comes before it with a look-behind after that first character, so the regex engine can
 # skip ahead to candidates; cheap substring tests (`_Redactor.__call__`) skip the rest.
 #: a Telegram bot token: the bot's numeric id, a colon, 35 URL-safe characters
-_BOT_TOKEN = re.compile(r"\d(?<![0-9]\d)\d{4,}:[A-Za-z0-9_-]{20,}")
+_BOT_TOKEN = re.compile(r"\d(?<![0-9]\d)\d{4,}(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
 #: a Bot API URL path: whatever follows /bot (or /file/bot) is the token, even cut short
 _BOT_URL = re.compile(r"/bot(?=[^/\s?#]*(?::|%3A|%3a))[^/\s?#\"'<>]+")
 _KEYS = ("token", "secret", "password", "aes")
@@ -88,10 +88,12 @@ _HK_ID = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{1,2}\d{6}(?:\([0-9A]\)|[0-9A])(?!
 _HK_MACAU_PHONE = re.compile(
     r"(?:(?:\+|00)\(?8|\(8|8(?<![0-9]8))5[23]\)?[\s-]?\d{4}[\s-]?\d{4}(?![0-9])"
 )
-#: a mainland mobile number, with or without +86 / 0086 / 86, spaces or dashes
+#: a mainland mobile number, with or without +86 / 0086 / 86, spaces, dashes, dots or
+#: brackets around the first three digits (139.1234.5678, +86 (139) 1234-5678)
 _MAINLAND_PHONE = re.compile(
-    r"(?:(?:\+|00)86|8(?<![0-9]8)6)[\s-]?1[3-9]\d(?:[\s-]?\d){8}(?![0-9])"
-    r"|1(?<![0-9]1)[3-9]\d(?:[\s-]?\d){8}(?![0-9])"
+    r"(?:(?:\+|00)86|8(?<![0-9]8)6)[\s.-]?\(?1[3-9]\d\)?(?:[\s.-]?\d){8}(?![0-9])"
+    r"|\(1[3-9]\d\)(?:[\s.-]?\d){8}(?![0-9])"
+    r"|1(?<![0-9]1)[3-9]\d(?:[\s.-]?\d){8}(?![0-9])"
 )
 
 
@@ -207,6 +209,8 @@ def configure_logging(settings: Settings) -> None:
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "haoxin_redacts", False):
         logging.setLogRecordFactory(_redacting_factory(factory))
+    # warnings (aiogram warns with a whole update's text) go through logging, redacted
+    logging.captureWarnings(True)
 
     root = logging.getLogger()
     root.setLevel(logging.WARNING)

@@ -22,6 +22,21 @@ from storage.repositories import Repos
 log = logging.getLogger(__name__)
 
 
+class SendError(Exception):
+    """A platform refused a message; `code` is its error code (WeChat's errcode...)."""
+
+    def __init__(self, code: int | str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, for the log and the outbox row: the exception's type and, for a
+    platform's refusal, its error code; never the text (it may quote the message)."""
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__} {code}" if isinstance(code, int | str) else type(exc).__name__
+
+
 class Delivery(enum.Enum):
     SENT = "sent"
     UNREACHABLE = "unreachable"
@@ -52,26 +67,44 @@ class Notifier:
         self.max_attempts = max_attempts
 
     async def run_once(self) -> int:
-        """Send what is due now; returns how many messages were tried."""
+        """Send what is due now; returns how many messages were tried.
+
+        Claimed with a token (`OutboxRepo.claim`); each message's lease is renewed right
+        before it is sent, and one whose claim was lost is not sent. When a person's
+        message fails, her later ones in this batch are given back unsent, so her
+        messages never arrive out of order."""
         async with self.db.sessions() as session, session.begin():
-            due = await Repos(session).outbox.claim(self.sender.platforms, user=self.user)
+            token, due = await Repos(session).outbox.claim(self.sender.platforms, user=self.user)
             jobs = [(m.id, m.user_key, m.replies, m.attempts) for m in due]
+        held: set[str] = set()
+        tried = 0
         for message_id, user, replies, attempts in jobs:
+            async with self.db.sessions() as session, session.begin():
+                outbox = Repos(session).outbox
+                if user in held:
+                    await outbox.release(message_id, token)
+                    continue
+                if not await outbox.renew(message_id, token):
+                    continue
+            tried += 1
             retry_in = None
             try:
                 outcome = await self.sender.send(user, [Reply.from_dict(r) for r in replies])
                 error = ""
             except Exception as exc:
-                log.warning("sending message %d failed: %s", message_id, type(exc).__name__)
-                outcome, error = Delivery.FAILED, type(exc).__name__
+                error = describe(exc)
+                log.warning("sending message %d failed: %s", message_id, error)
+                outcome = Delivery.FAILED
                 if attempts < self.max_attempts:
                     retry_in = dt.timedelta(seconds=2**attempts)
+            if outcome is not Delivery.SENT:
+                held.add(user)
             async with self.db.sessions() as session, session.begin():
                 repos = Repos(session)
-                await repos.outbox.settle(message_id, outcome.value, error, retry_in)
+                await repos.outbox.settle(message_id, token, outcome.value, error, retry_in)
                 if outcome is Delivery.UNREACHABLE:
                     await repos.users.set_reachable(user, False)
-        return len(jobs)
+        return tried
 
     async def run_forever(self) -> None:
         while True:

@@ -8,9 +8,11 @@ same bot behaves the same through either framework.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from bot.dispatcher import Dispatcher, Handled
@@ -21,12 +23,14 @@ from handlers.events import Contact, Event, Location
 from handlers.replies import Reply
 from locales import translator
 from storage.db import Database
+from storage.models import utcnow
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_RETRIES = 5
+WAIT_INLINE = 10.0  # seconds of flood control waited out while she waits for the reply
 BEST_EFFORT_WITHIN = 10.0  # seconds a courtesy call (answerCallbackQuery) may take
 COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy", "delete_me")
 # what a person can send that Haoxin cannot read: answered "I can only read text..."
@@ -180,6 +184,11 @@ def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None 
     return calls
 
 
+def update_kind(update: dict[str, Any]) -> str:
+    """`message`, `callback_query`... the kind of a checked update."""
+    return next(k for k in update if k != "update_id")
+
+
 def check_update(update: Any) -> dict[str, Any]:
     """A webhook update, checked before any framework parses (and might log) it.
 
@@ -209,6 +218,8 @@ def check_update(update: Any) -> dict[str, Any]:
                 raise ValueError(field)
         if "contact" in body:
             _need(body["contact"], phone_number=str, first_name=str)
+            if "user_id" in body["contact"]:
+                _need(body["contact"], user_id=int)
         if "location" in body:
             _need(body["location"], latitude=(int, float), longitude=(int, float))
     elif kinds[0] == "callback_query":
@@ -249,12 +260,14 @@ class Telegram:
         self._background: set[asyncio.Future[None]] = set()
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
-        """One Bot API call; a 429 is waited out and retried, never dropped silently."""
+        """One Bot API call; a short 429 (up to `WAIT_INLINE` seconds) is waited out and
+        retried. A longer one is raised: her turn must not be held that long, and
+        `send` hands the rest of the replies to the outbox."""
         for attempt in range(MAX_RETRIES + 1):
             try:
                 return await self._call(method, params)
             except RetryAfter as flood:
-                if attempt == MAX_RETRIES:
+                if attempt == MAX_RETRIES or flood.seconds > WAIT_INLINE:
                     raise
                 log.warning("flood control: waiting %.1f s before %s", flood.seconds, method)
                 await asyncio.sleep(flood.seconds)
@@ -302,14 +315,29 @@ class Telegram:
     async def send(
         self, user: str, replies: list[Reply], message_ref: str | None = None
     ) -> Delivery:
-        """Deliver replies; the notifier uses this for messages sent later too."""
+        """Deliver replies; the notifier uses this for messages sent later too. When
+        flood control asks for a long wait, the replies not yet shown are written to
+        the outbox, due when Telegram allows: sent then, in order, never dropped."""
         chat_id = int(user.split(":", 1)[1])
-        try:
-            for method, params in api_calls(chat_id, replies, message_ref):
-                await self._edit_or_send(method, params)
-        except Blocked:
-            return Delivery.UNREACHABLE
+        for n, reply in enumerate(replies):
+            calls = api_calls(chat_id, [reply], message_ref)
+            try:
+                for method, params in calls:
+                    await self._edit_or_send(method, params)
+            except Blocked:
+                return Delivery.UNREACHABLE
+            except RetryAfter as flood:
+                log.warning("flood control: %.0f s; the rest goes later", flood.seconds)
+                await self._send_later(user, replies[n:], flood.seconds)
+                return Delivery.SENT
+            if any(method == "editMessageText" for method, _ in calls):
+                message_ref = None  # only the first page replaces the pressed message
         return Delivery.SENT
+
+    async def _send_later(self, user: str, replies: list[Reply], seconds: float) -> None:
+        due = utcnow() + dt.timedelta(seconds=seconds)
+        async with self.db.sessions() as session, session.begin():
+            Repos(session).outbox.add(user, [r.to_dict() for r in replies], due)
 
     async def _edit_or_send(self, method: str, params: dict[str, Any]) -> None:
         if method != "editMessageText":
@@ -330,7 +358,13 @@ class Telegram:
             await Repos(session).users.set_reachable(user, reachable)
 
     async def setup(self, webhook_url: str | None = None, secret: str = "") -> None:
-        """The command menu per language; the webhook set, or removed for polling."""
+        """The bot's username for deep links (unless HAOXIN_TELEGRAM_BOT names it), the
+        command menu per language; the webhook set, or removed for polling."""
+        if not self.dispatcher.options.telegram_bot:
+            me = await self.call("getMe", {})
+            username = me.get("username") if isinstance(me, dict) else getattr(me, "username", "")
+            if username:
+                self.dispatcher.options = replace(self.dispatcher.options, telegram_bot=username)
         for lang, code in (("zh", "zh"), ("en", "en"), ("zh", None)):
             commands = [{"command": c, "description": describe(c, lang)} for c in COMMANDS]
             params: dict[str, Any] = {"commands": commands}

@@ -4,8 +4,10 @@ The secret Telegram sends (`X-Telegram-Bot-Api-Secret-Token`) is compared in con
 time; a request without the right secret is refused with 403 and never reaches the
 core. A malformed update (not JSON, `update_id` not an integer, a message without its
 chat...) is refused with 400 before any framework parses it, so no framework logs its
-contents; the framework's own parser runs next, also before the answer. The update is
-then handed on in the background so Telegram gets its 200 at once.
+contents; the framework's own parser runs next, also before the answer. A kind of update
+Haoxin did not ask for (`allowed_updates`) is answered 200 and dropped unread (aiogram
+would warn with its whole text). The update is then handed on in the background so
+Telegram gets its 200 at once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.logs import log_failure
-from bot.telegram import check_update
+from bot.telegram import ALLOWED_UPDATES, check_update, update_kind
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,10 @@ def webhook_app(
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403, text="forbidden")
         try:
-            parsed = parse(check_update(json.loads(await request.read())))
+            update = check_update(json.loads(await request.read()))
+            if update_kind(update) not in ALLOWED_UPDATES:
+                return web.Response(text="ok")  # not asked for: dropped unread
+            parsed = parse(update)
         except Exception:  # whatever it was, its text may quote the update: not logged
             return web.Response(status=400, text="bad update")
         task = asyncio.create_task(_quietly(feed(parsed)))

@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -40,7 +41,8 @@ from defusedxml.common import DefusedXmlException
 from bot.app import App
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
-from bot.notifier import Delivery, Notifier
+from bot.logs import log_failure
+from bot.notifier import Delivery, Notifier, SendError
 from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
 from handlers.events import Event, Location
 from handlers.replies import Reply
@@ -89,6 +91,19 @@ def parse(xml: bytes | str) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
+def _update_id(msg: dict[str, str]) -> str:
+    """What identifies this message among the person's: MsgId (a 64-bit number, unique
+    within the account only, so the record of handled updates is keyed by the person
+    too), or for events, which have none, the time, the event and its key."""
+    if "MsgId" in msg:
+        msg_id = msg["MsgId"].strip()
+        if not (msg_id.isascii() and msg_id.isdigit() and len(msg_id) <= 20):
+            raise BadRequest("MsgId")
+        return msg_id
+    key = f"{msg.get('CreateTime', '')}:{msg.get('Event', '')}:{msg.get('EventKey', '')}"
+    return key if len(key) <= 64 else "h:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
     """The Haoxin event for a WeChat message; None for what needs no answer.
     `verified`: whether the signature covered the body (see the module's docstring)."""
@@ -97,10 +112,7 @@ def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
         raise BadRequest("no sender")
     user = f"wx:{openid}"
     kind = msg.get("MsgType", "")
-    # MsgId is unique within the account only; the record of handled updates is keyed
-    # by the person too. Events have no MsgId: the time and the event name stand for it.
-    update_id = msg.get("MsgId") or f"{msg.get('CreateTime', '')}:{msg.get('Event', '')}"
-    common: dict[str, Any] = {"update_id": update_id[:64], "verified": verified}
+    common: dict[str, Any] = {"update_id": _update_id(msg), "verified": verified}
     if kind == "text":
         return Event(user, text=msg.get("Content", ""), **common)
     if kind == "location":
@@ -119,6 +131,16 @@ def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
             return Event(user, text=key, **common)
         return None
     return Event(user, media=kind or "other", **common)
+
+
+def _canonical(msg: dict[str, str]) -> bytes:
+    """A message's fields in a fixed order, as bytes: the same message however encoded."""
+    return "\x00".join(f"{k}={v}" for k, v in sorted(msg.items())).encode()
+
+
+def _nonce_ok(nonce: str) -> bool:
+    """WeChat's nonces are short digit strings; anything empty or long is not one."""
+    return 0 < len(nonce) <= 64 and nonce.isascii() and nonce.isalnum()
 
 
 def fresh(timestamp: str, now: float | None = None) -> bool:
@@ -156,55 +178,92 @@ class WeChat:
         self._access: tuple[str, float] = ("", 0.0)
         self._http: aiohttp.ClientSession | None = None
         self._late: set[asyncio.Task[Any]] = set()
+        self._refused: dict[str, tuple[float, int]] = {}
 
     # --- the callback URL ---------------------------------------------------------------
     async def verify(self, request: web.Request) -> web.Response:
-        """WeChat's server verification (GET): echo `echostr` for a fresh, signed request.
-        Its (timestamp, nonce) is then used up, so its signature cannot sign a POST."""
+        """WeChat's server verification (GET): echo `echostr` for a fresh, signed request
+        seen for the first time. Its (timestamp, nonce) is then used up, so its
+        signature cannot sign a POST, nor the same URL echo anything again."""
         q = request.query
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         if not signature_ok(q.get("signature", ""), self.token, timestamp, nonce):
-            return web.Response(status=403, text="bad signature")
-        if not fresh(timestamp):
-            return web.Response(status=403, text="stale request")
-        if await self._seen(timestamp, nonce, b"GET") is None:
-            return web.Response(status=403, text="replayed request")
+            return self._refuse("bad signature (is HAOXIN_WECHAT_TOKEN right?)")
+        if not fresh(timestamp) or not _nonce_ok(nonce):
+            return self._refuse("stale request (is this server's clock right?)")
+        if not await self._first_seen(timestamp, nonce, b"GET"):
+            return self._refuse("replayed request")
         return web.Response(text=q.get("echostr", ""))
 
+    def _refuse(self, why: str) -> web.Response:
+        """403, logged with the reason only (never the sender or the content), at most
+        once a minute for each reason, so refused requests cannot flood the log."""
+        now = time.monotonic()
+        last, count = self._refused.get(why, (0.0, 0))
+        if now - last >= 60:
+            more = f" (and {count} more in the last minute)" if count else ""
+            log.warning("refused a WeChat request: %s%s", why, more)
+            self._refused[why] = (now, 0)
+        else:
+            self._refused[why] = (last, count + 1)
+        return web.Response(status=403, text=why.split(" (", 1)[0])
+
     async def receive(self, request: web.Request) -> web.Response:
+        """A message or event from WeChat. Never raises into aiohttp, whose error log
+        would quote the request: a failure is logged by its type and answered 500 (so
+        WeChat retries)."""
+        try:
+            return await self._receive(request)
+        except web.HTTPException:  # 413 for a body over MAX_BODY, and the like
+            raise
+        except Exception as exc:
+            log_failure("handling a WeChat request failed", exc, log)
+            return web.Response(status=500, text="try again")
+
+    async def _receive(self, request: web.Request) -> web.Response:
         q = request.query
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         body = await request.read()
         try:
             outer = parse(body)
-            if self.mode != "plain" and "Encrypt" in outer:
+            if self.mode == "plain":
+                if not signature_ok(q.get("signature", ""), self.token, timestamp, nonce):
+                    return self._refuse("bad signature (is HAOXIN_WECHAT_TOKEN right?)")
+                msg, encrypted = outer, False
+            elif "Encrypt" not in outer:  # in compatible mode too, WeChat always encrypts
+                return self._refuse(
+                    f"{self.mode} mode takes encrypted messages only (is HAOXIN_WECHAT_MODE right?)"
+                )
+            else:
                 assert self.crypto is not None
                 if not signature_ok(
                     q.get("msg_signature", ""), self.token, timestamp, nonce, outer["Encrypt"]
                 ):
-                    return web.Response(status=403, text="bad signature")
+                    return self._refuse("bad signature (is HAOXIN_WECHAT_TOKEN right?)")
                 msg, encrypted = parse(self.crypto.decrypt(outer["Encrypt"])), True
-            elif self.mode == "safe":
-                return web.Response(status=403, text="safe mode takes encrypted messages only")
-            else:
-                if not signature_ok(q.get("signature", ""), self.token, timestamp, nonce):
-                    return web.Response(status=403, text="bad signature")
-                msg, encrypted = outer, False
             event = to_event(msg, verified=encrypted)
         except CryptoError:
-            return web.Response(status=403, text="cannot decrypt")
+            return self._refuse("cannot decrypt (is HAOXIN_WECHAT_AES_KEY right?)")
         except (BadRequest, ValueError):
             return web.Response(status=400, text="bad message")
-        if not fresh(timestamp):
-            return web.Response(status=403, text="stale request")
-        first = await self._seen(timestamp, nonce, b"POST" + body)
-        if first is None:
-            return web.Response(status=403, text="replayed request")
+        if not fresh(timestamp) or not _nonce_ok(nonce):
+            return self._refuse("stale request (is this server's clock right?)")
+        # the message itself, not its encryption: WeChat may encrypt a retry afresh
+        digest = hashlib.sha256(b"POST" + _canonical(msg)).hexdigest()
 
         if msg.get("MsgType") == "event" and msg.get("Event", "").lower() == "unsubscribe":
-            if first:  # never on a retry or a replay: only the request WeChat sent first
-                await self.dispatcher.forget(f"wx:{msg['FromUserName']}")
+            # the pair is recorded in the erasure's own transaction: if erasing fails,
+            # WeChat's retry finds the pair unused and erases; a retry or a replay of
+            # a request that did erase finds it used and erases nothing
+            first = await self.dispatcher.forget(
+                f"wx:{msg['FromUserName']}", guard=self._guard(timestamp, nonce, digest)
+            )
+            if first is None:
+                return self._refuse("replayed request")
             return web.Response(text="success")
+        first = await self._seen(timestamp, nonce, digest)
+        if first is None:
+            return self._refuse("replayed request")
         if event is None:
             return web.Response(text="success")
 
@@ -219,12 +278,23 @@ class WeChat:
             xml = self._encrypted_reply(xml, nonce)
         return web.Response(text=xml, content_type="application/xml")
 
-    async def _seen(self, timestamp: str, nonce: str, what: bytes) -> bool | None:
+    @staticmethod
+    def _guard(
+        timestamp: str, nonce: str, digest: str
+    ) -> Callable[[Repos], Awaitable[bool | None]]:
+        async def first_seen(repos: Repos) -> bool | None:
+            return await repos.signed.first_seen("wx", timestamp, nonce, digest)
+
+        return first_seen
+
+    async def _seen(self, timestamp: str, nonce: str, digest: str) -> bool | None:
         """True the first time this signed (timestamp, nonce) arrives, False for the same
         request again, None for the pair with anything else (a replay)."""
-        digest = hashlib.sha256(what).hexdigest()
         async with self.db.sessions() as session, session.begin():
-            return await Repos(session).signed.first_seen("wx", timestamp, nonce[:64], digest)
+            return await self._guard(timestamp, nonce, digest)(Repos(session))
+
+    async def _first_seen(self, timestamp: str, nonce: str, what: bytes) -> bool:
+        return await self._seen(timestamp, nonce, hashlib.sha256(what).hexdigest()) is True
 
     async def _send_later(self, user: str, texts: list[str]) -> None:
         """Queue texts for the customer-service API, in order, through the outbox (sent
@@ -275,7 +345,7 @@ class WeChat:
         async with self._http.get(f"{self.api}/cgi-bin/token", params=params) as r:
             data = await r.json(content_type=None)
         if "access_token" not in data:
-            raise RuntimeError(f"no access token (errcode {data.get('errcode')})")
+            raise SendError(f"token {data.get('errcode')}")  # 40164: this IP is not whitelisted
         lifetime = float(data.get("expires_in", 7200))
         self._access = (data["access_token"], time.monotonic() + max(60.0, lifetime - 300))
         return self._access[0]
@@ -305,7 +375,7 @@ class WeChat:
                 return Delivery.UNREACHABLE
             if code not in TOKEN_EXPIRED:
                 break
-        raise RuntimeError(f"customer-service message refused (errcode {code})")
+        raise SendError(code)  # e.g. 48001: the account may not use the customer-service API
 
     async def close(self) -> None:
         for task in list(self._late):
@@ -329,6 +399,13 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
     wechat = WeChat(app)
     wechat._http = aiohttp.ClientSession()
     runner = await serve(wechat_app(wechat), listen)
+    log.info("WeChat: serving %s in %s mode", listen, wechat.mode)
+    if wechat.mode != "safe" and any(a.startswith("wx:") for a in app.settings.admin_ids):
+        log.warning(
+            "WeChat is in %s mode: plaintext messages cannot be trusted, so the staff in "
+            "HAOXIN_ADMIN_IDS get no staff rights from them; use safe mode",
+            wechat.mode,
+        )
     notifier = asyncio.create_task(Notifier(app.db, wechat).run_forever())
     ready.set()
     try:

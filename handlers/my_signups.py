@@ -152,10 +152,8 @@ async def release_all(ctx: Ctx, user: User) -> None:
         await release(ctx, user, signup)
 
 
-async def erase_person(
-    repos: Repos, user: User, options: Options, keep_event: str | None = None
-) -> None:
+async def erase_person(repos: Repos, user: User, options: Options) -> None:
     """Erase a person's data, first giving up her places so the next in line get them.
     Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
     await release_all(outside(repos, user, options), user)
-    await repos.users.erase(user, keep_event=keep_event)
+    await repos.users.erase(user)

@@ -37,10 +37,22 @@ def onboarded(ctx: Ctx) -> bool:
     return user.consented_at is not None and (user.role is not None or ctx.is_admin)
 
 
+def deep_link_payload(ctx: Ctx, payload: str) -> str | None:
+    """The payload if it is one of Haoxin's deep links (`course_3`, `fair_12`: a known
+    prefix and a number), else None. Only such a payload is kept before she agrees to
+    the privacy notice: anything else typed after /start could be personal."""
+    if not PAYLOAD_RE.match(payload):
+        return None
+    prefix, _sep, ident = payload.rpartition("_")
+    if prefix not in ctx.flows.deep_links or not (ident.isdigit() and len(ident) <= 9):
+        return None
+    return payload
+
+
 async def begin(ctx: Ctx, payload: str) -> Replies:
     """/start, or anything on first contact: keep a deep link, then greet or go home."""
-    if PAYLOAD_RE.match(payload):
-        ctx.user.start_payload = payload
+    if kept := deep_link_payload(ctx, payload):
+        ctx.user.start_payload = kept
     if onboarded(ctx):
         return await open_home(ctx)
     return await ctx.goto(GREETING)

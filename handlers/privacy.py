@@ -63,7 +63,7 @@ async def ask_delete(ctx: Ctx) -> Replies:
 
 @router.button(CONFIRM_DELETE, "erase")
 async def erase(ctx: Ctx, _arg: str) -> Replies:
-    await erase_person(ctx.repos, ctx.user, ctx.options, keep_event=ctx.event.update_id)
+    await erase_person(ctx.repos, ctx.user, ctx.options)
     ctx.deleted = True
     return [ctx.reply(ctx._("Done: your data has been deleted. Send /start to begin again."))]
 

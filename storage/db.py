@@ -4,9 +4,9 @@ SQLite-only tuning lives here and nowhere else: WAL journal, synchronous=NORMAL 
 with WAL: a power cut may lose the last commits but never corrupts), a busy timeout,
 foreign keys on, and `secure_delete` on, so deleted rows are overwritten with zeros
 instead of lingering in free space (some SQLite builds turn it on by default; we do not
-rely on that). After a person's data is erased, `after_erasure()` checkpoints the WAL and
-truncates it, so her bytes are gone from every file. Any SQLAlchemy async URL works
-(`postgresql+asyncpg://...`).
+rely on that). After a person's data is erased, `erased()` checkpoints the WAL and
+truncates it in the background, so her bytes are gone from every file. Any SQLAlchemy
+async URL works (`postgresql+asyncpg://...`).
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ from sqlalchemy.ext.asyncio import (
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE = 5.0  # seconds, the longest pause between tries of a WAL checkpoint
+BUSY_TIMEOUT_MS = 5000
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
@@ -52,6 +53,8 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True
         )
+        self._checkpoint_wanted = False
+        self._checkpointing: asyncio.Task[None] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,27 +65,58 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade_sync)
 
-    async def after_erasure(self) -> bool:
-        """Make an erasure final on disk: on SQLite, copy the WAL into the database file
-        (where `secure_delete` has zeroed the deleted rows) and truncate the WAL to zero
-        bytes, so the old pages holding the person's data exist nowhere. A reader in
-        another connection can hold the checkpoint back: it is tried again for about a
-        second. Returns False if it could not complete (logged; the next erasure or
-        SQLite's own checkpoints finish the work). A no-op elsewhere."""
+    def erased(self) -> None:
+        """A person's data was just erased: make it final on disk, in the background.
+
+        On SQLite the WAL still holds the pages as they were before; `secure_delete` has
+        zeroed the deleted rows in the new pages. A checkpoint copies the new pages into
+        the database file and truncates the WAL to zero bytes, so her bytes exist
+        nowhere. A reader in another connection (a staff import, a second instance) can
+        hold the checkpoint back; it is tried again, never blocking the bot (each try
+        waits for no lock), with a growing pause up to `CHECKPOINT_PAUSE` seconds, until
+        it completes. A no-op elsewhere."""
         if not self.is_sqlite:
-            return True
-        for attempt in range(CHECKPOINT_TRIES):
+            return
+        self._checkpoint_wanted = True
+        if self._checkpointing is None or self._checkpointing.done():
+            self._checkpointing = asyncio.create_task(self._checkpoint_until_done())
+
+    async def wal_truncated(self) -> None:
+        """Wait until the WAL checkpoint asked for by `erased()` has completed."""
+        while self._checkpointing is not None and not self._checkpointing.done():
+            await asyncio.shield(self._checkpointing)
+
+    async def _checkpoint_until_done(self) -> None:
+        pause = 0.02
+        while self._checkpoint_wanted:
+            self._checkpoint_wanted = False
+            if await self._truncate_wal():
+                continue
+            self._checkpoint_wanted = True
+            if pause < CHECKPOINT_PAUSE <= pause * 2:
+                log.warning("the WAL is not truncated after an erasure yet: a reader holds it")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, CHECKPOINT_PAUSE)
+
+    async def _truncate_wal(self) -> bool:
+        try:
             async with self.engine.connect() as conn:
-                busy, _log, _done = (
-                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                ).one()
-            if not busy:
-                return True
-            await asyncio.sleep(0.05 * (attempt + 1) / 4)
-        log.warning("the WAL could not be truncated after an erasure: readers kept it busy")
-        return False
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    busy, _log, _done = (
+                        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                    ).one()
+                finally:
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except Exception as exc:  # "database is locked": another writer, try again soon
+            log.info("a WAL checkpoint could not run: %s", type(exc).__name__)
+            return False
+        return not busy
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            self._checkpointing.cancel()
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
         await self.engine.dispose()
 
 

@@ -138,6 +138,8 @@ class Outbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     error: Mapped[str] = mapped_column(String(120), default="")
+    #: the token of the notifier that holds it while `sending` (see OutboxRepo.claim)
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 Index("ix_outbox_platform_status_due", Outbox.platform, Outbox.status, Outbox.due_at)

@@ -7,11 +7,13 @@ uses the same repositories to load users and record handled events in batches.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
@@ -60,18 +62,19 @@ class UserRepo:
         user.reachable = reachable
         return True
 
-    async def erase(self, user: User, *, keep_event: str | None = None) -> None:
+    async def erase(self, user: User) -> None:
         """Delete everything Haoxin holds about this person (PIPL art. 47; WeChat unfollow).
 
-        The record of the event that asked for it is kept (without personal data) so a
-        repeat of that same event is not mistaken for a new person's first message.
+        The records of her handled updates stay until they are pruned (a day), with
+        their replies cleared: without them a repeat or a replay of one of her earlier
+        messages would be taken for a new person's first message and start a new
+        conversation. They hold her platform key and update ids, nothing she said.
         """
-        events = delete(ProcessedEvent).where(
-            ProcessedEvent.platform == user.platform, ProcessedEvent.user_key == user.key
+        await self.session.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.platform == user.platform, ProcessedEvent.user_key == user.key)
+            .values(replies=None)
         )
-        if keep_event is not None:
-            events = events.where(ProcessedEvent.update_id != keep_event)
-        await self.session.execute(events)
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
         await self.session.delete(user)
         await self.session.flush()
@@ -214,40 +217,102 @@ class OutboxRepo:
 
     async def claim(
         self, platforms: Iterable[str], limit: int = 50, user: str | None = None
-    ) -> list[Outbox]:
-        """Due messages for these platforms, leased to the caller for a few minutes.
+    ) -> tuple[str, list[Outbox]]:
+        """Due messages for these platforms, leased to the caller for `LEASE`, with the
+        claim token that marks them as the caller's: `(token, rows)`, rows in the order
+        to send them.
 
-        A lease that runs out (the sender died mid-send) makes the message due again.
-        On PostgreSQL, rows another instance is claiming are skipped, not waited for.
-        """
+        One conditional UPDATE writes the token (atomic on SQLite and PostgreSQL alike;
+        `SKIP LOCKED` does nothing on SQLite), then only rows carrying it are read. A
+        person's messages go out in the order they were written: a message is not
+        claimed while an earlier one of hers is being sent, is due, or waits for a
+        retry. A lease that runs out (the sender died) makes the message due again;
+        a sender renews its lease (`renew`) right before each send, so a message it
+        delivered is not sent again by another."""
         now = utcnow()
-        due = (
-            select(Outbox)
+        token = secrets.token_hex(8)
+        earlier = aliased(Outbox)
+        due_now = or_(
+            and_(Outbox.status == "pending", Outbox.due_at <= now),
+            and_(Outbox.status == "sending", Outbox.due_at <= now),
+        )
+        held_back = (
+            select(earlier.id)
             .where(
-                Outbox.platform.in_(list(platforms)),
-                Outbox.status.in_(("pending", "sending")),
-                Outbox.due_at <= now,
+                earlier.user_key == Outbox.user_key,
+                earlier.id < Outbox.id,
+                or_(
+                    earlier.status == "sending",
+                    and_(
+                        earlier.status == "pending",
+                        or_(earlier.due_at <= now, earlier.attempts > 0),
+                    ),
+                ),
             )
+            .exists()
+        )
+        due = (
+            select(Outbox.id)
+            .where(Outbox.platform.in_(list(platforms)), due_now, ~held_back)
             .order_by(Outbox.due_at, Outbox.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         if user is not None:
             due = due.where(Outbox.user_key == user)
-        rows = list(await self.session.scalars(due))
-        for row in rows:
-            row.status = "sending"
-            row.attempts += 1
-            row.due_at = now + self.LEASE
-        return rows
+        ids = list(await self.session.scalars(due))
+        if not ids:
+            return token, []
+        await self.session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(ids), due_now)
+            .values(
+                status="sending",
+                claim=token,
+                attempts=Outbox.attempts + 1,
+                due_at=now + self.LEASE,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(
+            select(Outbox)
+            .where(Outbox.claim == token)
+            .order_by(Outbox.id)
+            .execution_options(populate_existing=True)
+        )
+        return token, list(rows)
+
+    async def renew(self, message_id: int, token: str) -> bool:
+        """Extend the lease right before sending; False when the claim was lost (the
+        lease ran out and another notifier took the message): then do not send it."""
+        result = await self.session.execute(
+            update(Outbox)
+            .where(Outbox.id == message_id, Outbox.claim == token, Outbox.status == "sending")
+            .values(due_at=utcnow() + self.LEASE)
+        )
+        return result.rowcount == 1
+
+    async def release(self, message_id: int, token: str) -> None:
+        """Give a claimed message back unsent (an earlier one of hers failed first)."""
+        await self.session.execute(
+            update(Outbox)
+            .where(Outbox.id == message_id, Outbox.claim == token, Outbox.status == "sending")
+            .values(status="pending", claim=None, due_at=utcnow(), attempts=Outbox.attempts - 1)
+        )
 
     async def settle(
-        self, message_id: int, status: str, error: str = "", retry_in: dt.timedelta | None = None
+        self,
+        message_id: int,
+        token: str,
+        status: str,
+        error: str = "",
+        retry_in: dt.timedelta | None = None,
     ) -> None:
+        """Record how sending went, if the caller still holds the claim."""
         row = await self.session.get(Outbox, message_id)
-        if row is None:  # deleted with the person's data meanwhile
+        if row is None or row.claim != token:  # erased meanwhile, or another took it
             return
         row.error = error[:120]
+        row.claim = None
         if retry_in is not None:
             row.status, row.due_at = "pending", utcnow() + retry_in
             return

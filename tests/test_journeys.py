@@ -66,8 +66,8 @@ async def platform(name: str, db_path) -> AsyncIterator:
         finally:
             await app.close()
     elif name == "wechat":
-        async with running_wechat(db_path) as (url, app, _api):
-            yield (lambda n: WeChatPlayer(url, f"oP{n}"), lambda n: f"wx:oP{n}", app)
+        async with running_wechat(db_path, mode="safe") as (url, app, _api):
+            yield (lambda n: WeChatPlayer(url, f"oP{n}", "aes"), lambda n: f"wx:oP{n}", app)
     else:
         async with running_bot(db_path, name) as (fake, app, _):
             yield (

@@ -236,3 +236,19 @@ def test_ordinary_log_text_is_left_alone():
         "flood control: waiting 3.5 s before sendMessage; took 1718000000000 ns",
     ):
         assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 139.1234.5678 now",
+        "+86 (139) 1234-5678",
+        "(139) 1234 5678",
+        "https://api.telegram.org/bot123456%3AAAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+    ],
+)
+def test_phone_numbers_and_tokens_in_other_spellings_are_redacted(text):
+    from bot.logs import redact
+
+    cleaned = redact(text)
+    assert not any(d in cleaned for d in ("1234", "AAHdq")), cleaned

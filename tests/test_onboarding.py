@@ -189,13 +189,19 @@ async def test_delete_me_erases_everything_after_confirmation(app, chat):
     await me.tap("Yes, delete everything")
     assert "your data has been deleted" in me.text
     assert await load_user(app, "tg:107") is None
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from storage.models import ProcessedEvent
 
     async with app.db.sessions() as s:
-        left = await s.scalar(select(func.count()).where(ProcessedEvent.user_key == "tg:107"))
-    assert left == 1  # only the record of the deleting event itself, holding no personal data
+        kept = list(
+            await s.scalars(
+                select(ProcessedEvent.replies).where(ProcessedEvent.user_key == "tg:107")
+            )
+        )
+    # the records of her updates stay (so a repeat is not a new first message), but
+    # every reply that could quote her is gone; the deleting event's own reply is kept
+    assert len(kept) > 1 and all(r is None or "deleted" in r[0]["text"] for r in kept), kept
 
     await me.say("/start")  # a new beginning
     assert "Hello! I am Haoxin" in me.text

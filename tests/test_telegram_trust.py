@@ -4,6 +4,7 @@ over 4,096 UTF-16 code units are split, never cut. Both frameworks, real HTTP.""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -155,6 +156,9 @@ async def test_malformed_webhook_updates_are_refused_unread(db_path, framework, 
             photo = {"update_id": 11, **fake.message(605, "en", text=secret_words, photo="x")}
             assert await post_webhook(hook, photo, SECRET) == 400
         assert await load_user(app, "tg:605") is None
+        for kind in ("foo", "edited_message", "channel_post"):  # kinds not asked for
+            odd = {"update_id": 20, kind: {"text": secret_words, "x": {"y": secret_words}}}
+            assert await post_webhook(hook, odd, SECRET) == 200  # dropped unread
         good = {"update_id": 12, **fake.message(605, "en", text="/start")}
         assert await post_webhook(hook, good, SECRET) == 200
         await fake.settle(605, 0)
@@ -207,3 +211,53 @@ def test_splitting_counts_in_each_platforms_unit():
     # a page that replaces the pressed message edits it with the first piece
     paged = api_calls(1, [Reply(text, replace=True)], message_ref="1:99")
     assert paged[0][0] == "editMessageText" and [m for m, _ in paged[1:]] == ["sendMessage"] * 3
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_staff_links_use_the_bots_own_username(db_path, framework):
+    """Without HAOXIN_TELEGRAM_BOT the poster link still opens the bot: its username
+    comes from getMe."""
+    from tests.catalogue import course, load
+
+    async with running_bot(db_path, framework) as (fake, app, _):
+        await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
+        staff = TelegramPlayer(fake, 900)  # tg:900 is an admin in the test settings
+        await staff.say("/start course_1")
+        await staff.tap("Continue")
+        await staff.tap("I agree")
+        await staff.tap("Link and QR code")
+        assert "https://t.me/haoxin_test_bot?start=course_1" in staff.text
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_long_flood_wait_sends_the_reply_later_and_frees_her_turn(db_path, framework):
+    """A 429 asking for a minute is not waited out while she waits: the reply goes to
+    the outbox, due when Telegram allows, and her next message is answered at once."""
+    from sqlalchemy import select
+
+    from storage.models import Outbox, utcnow
+
+    async with running_bot(db_path, framework) as (fake, app, _):
+        me = TelegramPlayer(fake, 607)
+        fake.flood_next("sendMessage", retry_after=60)
+        await fake.say(607, "/start")
+        await fake.wait_for(lambda: any(m == "!sendMessage" for m, _ in fake.calls))
+        await me.say("/help")  # settle() waits 15 s at most: a 60 s wait would fail it
+        assert "How to use Haoxin" in me.text
+        async with app.db.sessions() as s:
+            (later,) = list(await s.scalars(select(Outbox).where(Outbox.user_key == "tg:607")))
+        assert "Hello! I am Haoxin" in later.replies[0]["text"]
+        assert later.status == "pending" and later.due_at > utcnow() + dt.timedelta(seconds=40)
+
+
+def test_a_long_line_is_broken_between_grapheme_clusters_only():
+    import regex
+
+    from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
+
+    line = "🇨🇳🇭🇰" * 300 + "1️⃣#️⃣" * 200 + "👩🏽‍⚕️" * 150 + "한국어" * 300 + "é" * 500
+    for limit, measure in ((TELEGRAM_TEXT, utf16_units), (WECHAT_TEXT, utf8_bytes)):
+        pieces = split_text(line, limit, measure)
+        assert len(pieces) > 1 and all(measure(p) <= limit for p in pieces)
+        clusters = [c for p in pieces for c in regex.findall(r"\X", p)]
+        assert clusters == regex.findall(r"\X", line)  # no cluster split across pieces

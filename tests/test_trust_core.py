@@ -3,6 +3,7 @@ one person and are pruned by the clock, and an erasure leaves no byte of her beh
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import time
@@ -153,9 +154,42 @@ async def test_erasure_leaves_no_byte_of_her_in_the_database_files(app, chat, db
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(User)) == 0
         assert await s.scalar(select(func.count()).select_from(Signup)) == 0
+    await app.db.wal_truncated()
     wal = db_path.with_name(db_path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
     for path in db_path.parent.glob(db_path.name + "*"):
         raw = path.read_bytes()
         for secret in secrets:
             assert secret not in raw, (path.name, secret)
+
+
+async def test_stored_replies_are_cleared_while_the_bot_is_idle(app, monkeypatch):
+    import bot.dispatcher
+
+    monkeypatch.setattr(bot.dispatcher, "PRUNE_EVERY", 0.05)
+    await app.dispatcher.handle(Event("tg:708", text="/start", update_id="1", lang_hint="en"))
+    async with app.db.sessions() as s, s.begin():
+        s.add(
+            ProcessedEvent(
+                platform="wx",
+                user_key="wx:oIDLE",
+                update_id="9",
+                replies=[{"text": "李秀梅 +8613800138000"}],
+                handled_at=utcnow() - REPLIES_KEPT - dt.timedelta(seconds=1),
+            )
+        )
+    for _ in range(100):  # no event arrives meanwhile
+        async with app.db.sessions() as s:
+            row = await s.scalar(select(ProcessedEvent).where(ProcessedEvent.update_id == "9"))
+        if row.replies is None:
+            break
+        await asyncio.sleep(0.05)
+    assert row.replies is None
+
+
+async def test_only_a_deep_link_is_kept_before_she_agrees(app, chat):
+    me = chat("tg:709", "en")
+    await me.say("/start Ouyang_Cuihua_44090219900101123X")
+    assert (await load_user(app, "tg:709")).start_payload is None
+    await me.say("/start fair_12")
+    assert (await load_user(app, "tg:709")).start_payload == "fair_12"

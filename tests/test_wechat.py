@@ -37,9 +37,11 @@ async def test_url_verification(db_path):
                 assert r.status == 403
 
 
-@pytest.mark.parametrize("mode", ["raw", "compatible", "aes"])
-async def test_onboarding_in_each_mode(db_path, mode):
-    async with running_wechat(db_path) as (url, app, _api):
+@pytest.mark.parametrize(
+    ("server", "mode"), [("plain", "raw"), ("compatible", "compatible"), ("safe", "aes")]
+)
+async def test_onboarding_in_each_mode(db_path, server, mode):
+    async with running_wechat(db_path, mode=server) as (url, app, _api):
         me = WeChatPlayer(url, "oMEI001", mode)
         await me.say("你好")
         assert "你好！我是好心家政" in me.text and "1. 继续 ▶" in me.text

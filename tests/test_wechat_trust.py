@@ -72,9 +72,8 @@ async def test_safe_mode_refuses_a_plaintext_body_under_a_captured_query(db_path
         assert await load_user(app, "wx:oPLAIN") is None
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible"])
-async def test_a_plaintext_request_never_acts_as_staff(db_path, mode):
-    async with running_wechat(db_path, mode=mode, **STAFF) as (url, app, _api):
+async def test_a_plaintext_request_never_acts_as_staff(db_path):
+    async with running_wechat(db_path, mode="plain", **STAFF) as (url, app, _api):
         admin = WeChatPlayer(url, ADMIN_OPENID, "raw")
         await admin.say("/start")
         await admin.tap("继续")
@@ -83,21 +82,33 @@ async def test_a_plaintext_request_never_acts_as_staff(db_path, mode):
         await admin.say("/menu")
         assert "管理员菜单" not in admin.text
         assert (await load_user(app, f"wx:{ADMIN_OPENID}")).state != "ADMIN_MENU"
-        if mode == "compatible":  # the same person, encrypted, is staff
-            admin.mode = "aes"
-            await admin.say("/menu")
-            assert (await load_user(app, f"wx:{ADMIN_OPENID}")).state == "ADMIN_MENU"
+
+
+async def test_compatible_mode_reads_the_encrypted_copy_only(db_path):
+    """In compatible mode WeChat sends every message both plain and encrypted: the
+    encrypted copy is read, and a plaintext-only body (never sent by WeChat in this mode:
+    a forgery under a signed URL) is refused, so it can neither act as staff nor erase."""
+    async with running_wechat(db_path, mode="compatible", **STAFF) as (url, app, _api):
+        admin = WeChatPlayer(url, ADMIN_OPENID, "compatible")
+        await admin.say("/start")
+        await admin.tap("继续")
+        await admin.say("我同意")
+        assert (await load_user(app, f"wx:{ADMIN_OPENID}")).state == "ADMIN_MENU"
+        bye = message_xml(ADMIN_OPENID, "event", Event="unsubscribe")
+        assert (await post(url, bye))[0] == 403  # plaintext only: refused
+        assert (await post(url, message_xml(ADMIN_OPENID, "text", 9, Content="/menu")))[0] == 403
+        assert await load_user(app, f"wx:{ADMIN_OPENID}") is not None
 
 
 @pytest.mark.parametrize("age", [-3 * 24 * 3600, -301, 301, 10 * 60])
-async def test_requests_older_or_newer_than_five_minutes_are_refused(db_path, age):
-    async with running_wechat(db_path) as (url, app, _api):
+@pytest.mark.parametrize(("server", "mode"), [("plain", "raw"), ("safe", "aes")])
+async def test_requests_older_or_newer_than_five_minutes_are_refused(db_path, age, server, mode):
+    async with running_wechat(db_path, mode=server) as (url, app, _api):
         when = str(int(time.time()) + age)
-        for mode in ("raw", "aes"):
-            status, _ = await post(
-                url, message_xml("oSTALE", "text", 1, Content="/start"), mode=mode, timestamp=when
-            )
-            assert status == 403
+        status, _ = await post(
+            url, message_xml("oSTALE", "text", 1, Content="/start"), mode=mode, timestamp=when
+        )
+        assert status == 403
         assert await load_user(app, "wx:oSTALE") is None
         # a GET verification URL that old is refused too
         params = {"timestamp": when, "nonce": "g", "echostr": "e"}
@@ -116,29 +127,28 @@ async def test_a_stale_signed_unsubscribe_erases_nothing(db_path):
         assert await load_user(app, "wx:oKEEP") is not None
 
 
-async def test_a_nonce_is_used_once(db_path):
-    async with running_wechat(db_path) as (url, app, _api):
+@pytest.mark.parametrize(("server", "mode"), [("plain", "raw"), ("safe", "aes")])
+async def test_a_nonce_is_used_once(db_path, server, mode):
+    async with running_wechat(db_path, mode=server) as (url, app, _api):
         now = str(int(time.time()))
         hello = message_xml("oONCE", "text", 11, Content="/start")
-        first = await post(url, hello, timestamp=now, nonce="same")
-        again = await post(url, hello, timestamp=now, nonce="same")  # WeChat retrying
+        first = await post(url, hello, mode=mode, timestamp=now, nonce="same")
+        again = await post(url, hello, mode=mode, timestamp=now, nonce="same")  # WeChat retrying
         assert first[0] == again[0] == 200
         assert "你好！我是好心家政" in again[1]
         strip = lambda body: body.split("<MsgType>")[1]  # noqa: E731 - CreateTime may differ
         assert strip(first[1]) == strip(again[1])
         # the same signed pair with another body is a replay: refused, not handled
         other = message_xml("oOTHER", "text", 12, Content="/start")
-        assert (await post(url, other, timestamp=now, nonce="same"))[0] == 403
+        assert (await post(url, other, mode=mode, timestamp=now, nonce="same"))[0] == 403
         assert await load_user(app, "wx:oOTHER") is None
-        # and in encrypted mode the same
-        secret = message_xml("oONCE", "text", 13, Content="1")
-        assert (await post(url, secret, mode="aes", timestamp=now, nonce="enc"))[0] == 200
-        replay = message_xml("oONCE", "text", 14, Content="/delete_me")
-        assert (await post(url, replay, mode="aes", timestamp=now, nonce="enc"))[0] == 403
+        forget = message_xml("oONCE", "text", 14, Content="/delete_me")
+        assert (await post(url, forget, mode=mode, timestamp=now, nonce="same"))[0] == 403
         async with app.db.sessions() as s:
-            assert await s.scalar(select(func.count()).select_from(SignedRequest)) == 2
+            assert await s.scalar(select(func.count()).select_from(SignedRequest)) == 1
             handled = await s.scalar(select(func.count()).select_from(ProcessedEvent))
-        assert handled == 2
+        assert handled == 1
+        assert (await load_user(app, "wx:oONCE")).state == "GREETING"
 
 
 async def test_the_server_verification_signature_does_not_sign_a_post(db_path):
@@ -152,8 +162,8 @@ async def test_the_server_verification_signature_does_not_sign_a_post(db_path):
         async with aiohttp.ClientSession() as http:
             async with http.get(url, params={**query, "echostr": "e1"}) as r:
                 assert r.status == 200 and await r.text() == "e1"
-            async with http.get(url, params={**query, "echostr": "e1"}) as r:
-                assert r.status == 200  # WeChat may verify twice: the same request again
+            async with http.get(url, params={**query, "echostr": "anything"}) as r:
+                assert r.status == 403  # used up: the URL cannot echo again
         status, _ = await raw_post(url, query, message_xml("oVERI", "text", 1, Content="/start"))
         assert status == 403
         assert await load_user(app, "wx:oVERI") is None
@@ -171,6 +181,45 @@ async def test_unfollowing_erases_once_and_a_replay_cannot_erase_again(db_path):
         await me.tap("继续")
         assert await post(url, bye, timestamp=now, nonce="bye") == (200, "success")  # replayed
         assert (await load_user(app, "wx:oBYE")).state == "PRIVACY"  # nothing erased
+
+
+async def test_a_replay_after_unfollowing_does_not_bring_her_back(db_path):
+    async with running_wechat(db_path) as (url, app, _api):
+        now = str(int(time.time()))
+        hello = message_xml("oGONE", "text", 77, Content="/start")
+        assert (await post(url, hello, timestamp=now, nonce="hello"))[0] == 200
+        bye = message_xml("oGONE", "event", Event="unsubscribe")
+        assert await post(url, bye) == (200, "success")
+        assert await load_user(app, "wx:oGONE") is None
+        # the captured request, sent again within its five minutes, starts nothing
+        status, body = await post(url, hello, timestamp=now, nonce="hello")
+        assert status == 200 and "你好" not in body
+        status, body = await post(url, hello)  # or under a new signed URL
+        assert status == 200 and "你好" not in body
+        assert await load_user(app, "wx:oGONE") is None
+
+
+async def test_an_unfollow_that_failed_is_erased_by_wechats_retry(db_path, monkeypatch):
+    async with running_wechat(db_path) as (url, app, _api):
+        me = WeChatPlayer(url, "oRETRYBYE")
+        await me.say("/start")
+        import bot.dispatcher
+
+        real = bot.dispatcher.erase_person
+        calls = []
+
+        async def fails_once(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("the disk is full")
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(bot.dispatcher, "erase_person", fails_once)
+        now = str(int(time.time()))
+        bye = message_xml("oRETRYBYE", "event", Event="unsubscribe")
+        assert (await post(url, bye, timestamp=now, nonce="bye1"))[0] == 500
+        assert await post(url, bye, timestamp=now, nonce="bye1") == (200, "success")
+        assert await load_user(app, "wx:oRETRYBYE") is None
 
 
 async def test_wechat_retries_of_one_msgid_get_the_same_reply(db_path):
@@ -197,11 +246,15 @@ async def test_the_same_msgid_from_two_followers_is_two_messages(db_path):
         for who in (a, b):
             await who.send(message_xml(who.openid, "event", Event="CLICK", EventKey="/help"))
             assert "/delete_me" in who.text
+        # and two menu clicks of one person within one second are two events
+        await a.send(message_xml(a.openid, "event", Event="CLICK", EventKey="/privacy"))
+        assert "你的隐私" in a.text  # the privacy notice, not /help's answer again
 
 
 async def test_a_long_reply_is_split_within_wechats_2048_bytes(db_path):
     """A job fair with 20 employers: the passive reply carries what fits in 2,048 UTF-8
-    bytes, the rest follows through the customer-service API; nothing is cut."""
+    bytes, the rest follows through the customer-service API, in order even when a send
+    fails and is retried; nothing is cut."""
     from tests.catalogue import load
     from tests.test_fairs import fair
 
@@ -220,8 +273,10 @@ async def test_a_long_reply_is_split_within_wechats_2048_bytes(db_path):
         await load(app, [], [fair("big", "大湾区家政招聘大会", 5, "茂南", firms)])
         me = WeChatPlayer(url, "oLONG")
         await me.say("/start fair_1")
-        for label in ("继续", "我同意", "我想参加培训或找工作"):
+        for label in ("继续", "我同意"):
             await me.tap(label)
+        api.errcodes = [-1]  # the first customer-service send fails: the rest must wait
+        await me.tap("我想参加培训或找工作")
         passive = me.text
         assert len(passive.encode()) <= 2048
         for _ in range(200):
@@ -229,12 +284,12 @@ async def test_a_long_reply_is_split_within_wechats_2048_bytes(db_path):
                 pending = await s.scalar(
                     select(func.count()).select_from(Outbox).where(Outbox.status != "sent")
                 )
-            if api.sent and not pending:
+            if api.sent and not pending:  # a retry comes after 2 s
                 break
             await asyncio.sleep(0.05)
         later = [m["text"]["content"] for m in api.sent if m["touser"] == "oLONG"]
         assert later and all(len(t.encode()) <= 2048 for t in later)
         whole = "\n".join([passive, *later])
-        for n in range(1, 21):
-            assert f"Maoming Home Care Branch {n}: 月嫂" in whole
+        where = [whole.find(f"Maoming Home Care Branch {n}: 月嫂") for n in range(1, 21)]
+        assert -1 not in where and where == sorted(where)  # all there, in order
         assert whole.count("🌸") == 20

@@ -66,10 +66,10 @@ class FakeWeChatApi:
 
 @asynccontextmanager
 async def running_wechat(
-    db_path: Path, mode: str = "compatible", **settings: Any
+    db_path: Path, mode: str = "plain", **settings: Any
 ) -> AsyncIterator[tuple[str, App, FakeWeChatApi]]:
-    """The WeChat server on a free port, in `mode` (HAOXIN_WECHAT_MODE): compatible by
-    default, which takes both plaintext and encrypted requests."""
+    """The WeChat server on a free port, in `mode` (HAOXIN_WECHAT_MODE): plain by
+    default (plaintext requests); compatible and safe take encrypted ones only."""
     api = FakeWeChatApi()
     api_url = await api.start()
     app = await create_app(

@@ -6,7 +6,8 @@ holds a day of short-lived records: it is recreated, not copied). Stored replies
 nullable so they can be cleared once platforms stop retrying. `signed_requests` keeps
 each WeChat (timestamp, nonce) pair for the freshness window, so a captured request
 cannot be replayed. `users.refused_presses` counts presses of button data that was not
-issued to the person on her current screen.
+issued to the person on her current screen. `outbox.claim` holds the token of the
+notifier sending a message, so two notifiers never send the same one.
 
 Revision ID: 0004
 Revises: 0003
@@ -56,9 +57,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("refused_presses", sa.Integer(), nullable=False, server_default="0")
         )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claim", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("claim")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("refused_presses")
     op.drop_index(op.f("ix_signed_requests_seen_at"), table_name="signed_requests")
