@@ -13,20 +13,33 @@ YAML file with nested aliases (a "billion laughs") took 4.9 s and 551 MB and wro
   before anything is expanded: a data file writes every row out in full;
 - refuses a file over `MAX_BYTES` (1 MiB; the demo file is under 10 KB) or with more
   than `MAX_ROWS` rows in all (5,000);
+- stops reading YAML after `MAX_NODES` values (200,000), as soon as it gets there, so
+  that a file of a million tiny values (`- ` lines, `[]`s) is refused quickly and small;
 - caps every text at its column's length (`storage.models`), every list at `MAX_ITEMS`
-  (a fair's employers at `MAX_EMPLOYERS`) and the free-form `employers` and `need` at
-  `MAX_JSON` characters, so that no row can be megabytes, and numbers to fit columns.
+  (a fair's employers at `MAX_EMPLOYERS`) and a fair's `employers` and a household's
+  free-form `need` at `MAX_JSON` characters, so that no row can be megabytes, and numbers
+  to fit columns.
+
+And a data file must say what it means, once: a key written twice in one mapping (YAML or
+JSON) is refused rather than the last one silently winning; texts may not hold control
+characters (other than tab and newline) or the invisible marks that reverse how text is
+shown (U+202A–U+202E, U+2066–U+2069); dates must lie in 2000–2099 and times carry no
+time zone; a fair's employers and their jobs have fixed fields (`EmployerRow`, `JobRow`),
+since every viewer's fair card shows them.
 
 Every problem (a missing file, broken YAML or JSON, a bad date, an unknown training base,
 a code used twice...) is raised as a `DataFileError` whose text is one line naming the
 file, the row (counted from 1) and the field, e.g.
-`courses.yaml: courses row 3 (code ys1), field starts_on: invalid date 'tomorrow-ish' ...`.
+`courses.yaml: courses row 3 (code ys1), field starts_on: invalid date 'tomorrow-ish' ...`;
+a field inside a list is a path with items counted from 1, too:
+`fairs.yaml: job_fairs row 1 (code f1), field employers.2.jobs.1.pay_min: ...`.
 An import is all or nothing: nothing of a refused file is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import stat
@@ -41,6 +54,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import ErrorDetails
@@ -49,6 +63,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
+from yaml.nodes import MappingNode
+from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
 from storage.models import Course, DemoHousehold, DemoWorker, JobFair, TrainingBase
@@ -58,12 +74,25 @@ DEMO_FILE = Path(__file__).parent / "demo.yaml"
 MAX_BYTES = 1024 * 1024
 #: the most rows one file may hold, all kinds together
 MAX_ROWS = 5000
+SUFFIXES = (".yaml", ".yml", ".json")
 #: the most items of a list field (free_for, categories, certificates...)
 MAX_ITEMS = 50
 #: the most employers at one job fair
 MAX_EMPLOYERS = 200
 #: the longest free-form field (a fair's employers, a household's need), as JSON text
 MAX_JSON = 100_000
+#: the most values (every mapping, list, key and value: YAML's nodes) a YAML file may hold,
+#: 40 for each row allowed, counted as it is read. A 1 MiB file of tiny values
+#: (`"-\n" * 524288`, `courses: [{a: []}, ...]`, `courses:` then `- {}` lines) holds
+#: 210,000-524,000 of them, and `haoxin import` read them all before refusing it (for too
+#: many rows, or for not holding sections): 6.7-11.3 s and 285-358 MB peak (time -v).
+#: Refused at the 200,001st value, it takes 4.0-4.2 s and 193-206 MB, of which starting
+#: the command is 2.5 s and 132 MB; reading alone (`read_file`) went from 3.3-8.4 s and
+#: 150-220 MB over what Python had to 1.3-1.9 s and 60-75 MB. A real file meets `MAX_BYTES`
+#: first: the demo file holds 737 values, a 5,000-row course file of 750 KB 95,000.
+MAX_NODES = 40 * MAX_ROWS
+#: the dates a course or fair may have: anything else is a typing slip (`0001-01-01`)
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 SECTIONS = ("training_bases", "courses", "job_fairs", "workers", "households")
 
 # `today`, `today+14`, `today-3 09:30`; at most 5 digits of days, so the date stays valid
@@ -84,7 +113,10 @@ class DataFileError(ValueError):
 
     def __str__(self) -> str:
         text = ": ".join(part for part in (self.file, self.where, self.why) if part)
-        return " ".join(text.splitlines())
+        text = " ".join(text.splitlines())
+        # a code or field name from the file may hold an escape sequence or a bidi override:
+        # shown as `\x1b`, `\u202e`, never sent to the terminal as is
+        return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -117,6 +149,8 @@ class _Strict:
         for first, resolvers in Resolver.yaml_implicit_resolvers.items()
     }
 
+    _nodes = 0  # the values composed so far, against `MAX_NODES`
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         # an anchor or alias is refused before any node is shared, so nothing expands
         event = self.peek_event()  # type: ignore[attr-defined]
@@ -126,7 +160,34 @@ class _Strict:
                 "write every row out in full",
                 _line(event.start_mark),
             )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise DataFileError(
+                f"more than {MAX_NODES:,} values (rows, fields and list items together), "
+                "the most one file may hold; split it",
+                _line(event.start_mark),
+            )
         return super().compose_node(parent, index)  # type: ignore[misc]
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        # a key written twice is refused: otherwise the last one silently wins
+        if isinstance(node, MappingNode):
+            self.flatten_mapping(node)  # type: ignore[attr-defined]  # `<<:` keys count too
+            seen: dict[Any, Any] = {}
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    other = seen.setdefault(key, key_node)
+                except TypeError:  # a list as a key: PyYAML's own message names it
+                    continue
+                if other is not key_node:  # name the later one (`<<:` keys come first)
+                    first, second = sorted((other, key_node), key=lambda n: n.start_mark.index)
+                    raise DataFileError(
+                        f"{_show(key)} is written twice here (also on line "
+                        f"{first.start_mark.line + 1}); write it once",
+                        _line(second.start_mark),
+                    )
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
@@ -179,9 +240,79 @@ def _when(value: Any, today: dt.date) -> Any:
     return value
 
 
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook` for `json.loads`: a key written twice is refused."""
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            code = mapping.get("code", dict(pairs).get("code"))
+            place = f" (the one with code {_show(code)})" if isinstance(code, str) else ""
+            raise DataFileError(
+                f"{_show(key)} is written twice in the same {{...}}{place}; write it once"
+            )
+        mapping[key] = value
+    return mapping
+
+
+# C0 and C1 control characters but tab and newline, and the bidi embeddings, overrides
+# and isolates (U+202A-U+202E, U+2066-U+2069), which make a name display reversed
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _hidden(text: str) -> str | None:
+    """Why `text` cannot be shown as written, or None when it can."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = (
+        "an invisible mark that changes the direction text is shown in"
+        if "\u202a" <= char
+        else "a control character"
+    )
+    return f"{_show(text)} holds {what} (U+{ord(char):04X}); remove it"
+
+
+def _plain_texts(value: Any) -> Any:
+    """Refuse hidden characters in a text, or any text (or key) inside lists and mappings."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            why = _hidden(item)
+            if why:
+                raise ValueError(why)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return value
+
+
+def _in_range(value: dt.date) -> dt.date:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(
+            f"the date {day} is out of range: write one from {FIRST_DAY} to {LAST_DAY}"
+        )
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        raise ValueError(
+            f"{value.isoformat()} has a time zone; write the local time without one "
+            "(2026-12-03 09:30)"
+        )
+    return value
+
+
+def _model_data(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    raise TypeError(type(value).__name__)
+
+
 def _small_json(value: Any) -> Any:
     try:
-        size = len(json.dumps(value, ensure_ascii=False))
+        size = len(json.dumps(value, ensure_ascii=False, default=_model_data))
     except (TypeError, ValueError, RecursionError):
         raise ValueError("only text, numbers, true/false, lists and mappings go here") from None
     if size > MAX_JSON:
@@ -196,10 +327,23 @@ Words = Annotated[list[Word], Field(max_length=MAX_ITEMS)]
 Phrases = Annotated[list[Phrase], Field(max_length=MAX_ITEMS)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+Day = Annotated[dt.date, AfterValidator(_in_range)]  # 2000-01-01 to 2099-12-31
+Moment = Annotated[dt.datetime, AfterValidator(_in_range)]  # the same days, no time zone
+Pay = Annotated[int, Field(ge=0, le=1_000_000)]  # yuan a month (or, under 300, an hour)
 
 
-class _Row(BaseModel):
+class _Model(BaseModel):
+    """What every row and part of a row shares: known fields only, texts shown as written."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_hidden_characters(cls, value: Any) -> Any:
+        return _plain_texts(value)
+
+
+class _Row(_Model):
     code: str = Field(min_length=1, max_length=40)
 
 
@@ -217,8 +361,8 @@ class CourseRow(_Row):
     track: Word
     brand: Word = ""
     base: Word
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: Day
+    ends_on: Day
     daily_hours: Word = ""
     seats: int = Field(ge=0, le=100_000)
     fee_yuan: float = Field(default=0, ge=0, le=10_000_000)
@@ -227,15 +371,57 @@ class CourseRow(_Row):
     teaching_language: Word = ""
     lodging: bool = False
     childcare: bool = False
-    signup_closes_on: dt.date | None = None
+    signup_closes_on: Day | None = None
     room: str = Field(default="", max_length=80)
     status: str = Field(default="open", pattern="^(open|cancelled)$")
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, ends_on: dt.date, info: ValidationInfo) -> dt.date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and ends_on < starts_on:
+            raise ValueError(f"the course ends ({ends_on}) before it starts ({starts_on})")
+        return ends_on
+
+    @field_validator("signup_closes_on")
+    @classmethod
+    def _closes_before_start(cls, closes: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        starts_on = info.data.get("starts_on")
+        if closes is not None and starts_on is not None and closes > starts_on:
+            raise ValueError(f"sign-up closes ({closes}) after the course starts ({starts_on})")
+        return closes
+
+
+class JobRow(_Model):
+    """One kind of job an employer offers at a fair, as the fair card shows it:
+    `• firm: category · destination · ¥pay_min–pay_max a month · live-in`."""
+
+    category: Word = Field(min_length=1)
+    destination: Word = ""
+    pay_min: Pay | None = None
+    pay_max: Pay | None = None
+    live_in: bool = False
+
+    @field_validator("pay_max")
+    @classmethod
+    def _max_above_min(cls, pay_max: int | None, info: ValidationInfo) -> int | None:
+        pay_min = info.data.get("pay_min")
+        if pay_max is not None and pay_min is not None and pay_max < pay_min:
+            raise ValueError(f"the highest pay ({pay_max}) is below the lowest ({pay_min})")
+        return pay_max
+
+
+class EmployerRow(_Model):
+    """An employer at a fair: stored (`model_dump`) as the fair card reads it."""
+
+    name: Phrase = Field(min_length=1)
+    jobs: Annotated[list[JobRow], Field(max_length=MAX_ITEMS)] = []
 
 
 class FairRow(_Row):
     title: str = Field(max_length=160)
-    starts_at: dt.datetime
-    ends_at: dt.datetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     venue: str = Field(default="", max_length=160)
     address: str = Field(default="", max_length=200)
     county: Word = ""
@@ -244,9 +430,17 @@ class FairRow(_Row):
     organiser: Phrase = ""
     registration_required: bool = False
     employers: Annotated[
-        list[dict[str, Any]], Field(max_length=MAX_EMPLOYERS), AfterValidator(_small_json)
+        list[EmployerRow], Field(max_length=MAX_EMPLOYERS), AfterValidator(_small_json)
     ] = []
     status: str = Field(default="open", pattern="^(open|cancelled)$")
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, ends_at: dt.datetime | None, info: ValidationInfo) -> Any:
+        starts_at = info.data.get("starts_at")
+        if ends_at is not None and starts_at is not None and ends_at < starts_at:
+            raise ValueError(f"the fair ends ({ends_at}) before it starts ({starts_at})")
+        return ends_at
 
 
 class WorkerRow(_Row):
@@ -293,7 +487,7 @@ class DataFile(BaseModel):
 
 
 def read_file(path: Path | str) -> DataFile:
-    """Read and check a data file (`.json` is JSON, anything else YAML).
+    """Read and check a data file (`.json` is JSON, `.yaml` and `.yml` YAML).
 
     Raises `DataFileError` (one line naming the file, the row and the field) and nothing
     else, for a missing or unreadable file, one over `MAX_BYTES` or `MAX_ROWS`, text
@@ -303,6 +497,12 @@ def read_file(path: Path | str) -> DataFile:
     """
     name = str(path)
     path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataFileError(
+            "only .yaml, .yml or .json data files can be imported (save a spreadsheet "
+            "as one of those first)",
+            file=name,
+        )
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
@@ -336,7 +536,9 @@ def _parse(text: str, name: str, as_json: bool) -> Any:
         return None
     kind = "JSON" if as_json else "YAML"
     try:
-        return json.loads(text) if as_json else yaml.load(text, Loader=_LOADER)
+        if as_json:
+            return json.loads(text, object_pairs_hook=_json_pairs)
+        return _load_yaml(text)
     except DataFileError as exc:
         exc.file = name
         raise
@@ -348,12 +550,32 @@ def _parse(text: str, name: str, as_json: bool) -> Any:
         raise DataFileError(
             f"broken YAML: {what}", _line(exc.problem_mark or exc.context_mark), name
         ) from exc
+    except ReaderError as exc:  # a control character written as is
+        at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        where = f"line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
+        raise DataFileError(
+            f"a control character ({what}) that cannot be shown; remove it", where, name
+        ) from exc
     except yaml.YAMLError as exc:
         raise DataFileError(f"broken YAML: {exc}", file=name) from exc
     except RecursionError:
         raise DataFileError(f"broken {kind}: nested too deeply", file=name) from None
     except ValueError as exc:  # JSON: an integer of more than 4300 digits
         raise DataFileError(f"broken {kind}: {exc}", file=name) from exc
+
+
+def _load_yaml(text: str) -> Any:
+    # PyYAML makes a few objects a value, and no reference cycles to speak of (aliases are
+    # refused): Python's cycle collector, run again and again over the growing pile, took
+    # half the time of reading a large file (3.4 s of 200,000 values, 1.4 s without it)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return yaml.load(text, Loader=_LOADER)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _validate(raw: Any, name: str) -> DataFile:
@@ -400,10 +622,10 @@ def _validate(raw: Any, name: str) -> DataFile:
 
 
 def _field(section: str, index: int, code: Any, *path: str | int) -> str:
-    where = f"{_row(section, index, code)}, field {_clip(str(path[0]))}"
-    return where + "".join(
-        f", item {p + 1}" if isinstance(p, int) else f", {_clip(str(p))}" for p in path[1:]
-    )
+    """`courses row 3 (code ys1), field starts_on`; inside lists, items count from 1:
+    `job_fairs row 1 (code f1), field employers.2.jobs.1.pay_min`."""
+    steps = (str(p + 1) if isinstance(p, int) else _clip(str(p)) for p in path)
+    return f"{_row(section, index, code)}, field {'.'.join(steps)}"
 
 
 def _locate(loc: tuple[str | int, ...], raw: dict[str, Any]) -> str:
@@ -417,6 +639,20 @@ def _locate(loc: tuple[str | int, ...], raw: dict[str, Any]) -> str:
     return _field(str(section), index, code, *path) if path else _row(str(section), index, code)
 
 
+# pydantic's wording, where it speaks of types
+_PLAIN = {
+    "int_parsing": "should be a whole number",
+    "int_type": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_parsing": "should be a number",
+    "float_type": "should be a number",
+    "string_type": "should be text",
+    "list_type": "should be a list",
+    "bool_parsing": "should be true or false",
+    "bool_type": "should be true or false",
+}
+
+
 def _reason(problem: ErrorDetails) -> str:
     kind, value = problem["type"], problem.get("input")
     if kind.startswith("datetime"):
@@ -427,7 +663,10 @@ def _reason(problem: ErrorDetails) -> str:
         return "missing; it is required"
     if kind == "extra_forbidden":
         return "unknown field; check its spelling"
-    message = problem["msg"].removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"should be fields written `name: value`, not {_show(value)}"
+    message = _PLAIN.get(kind) or problem["msg"].removeprefix("Value error, ")
+    message = message.replace(" after validation", "")  # `List should have at most 50 items`
     if isinstance(value, str | int | float) and kind != "value_error" and "too_long" not in kind:
         message += f", not {_show(value)}"
     return message
@@ -435,7 +674,8 @@ def _reason(problem: ErrorDetails) -> str:
 
 # what a person holding a place must hear about when it changes
 WATCHED = {
-    "courses": {"starts_on", "ends_on", "daily_hours", "room", "status", "base_id"},
+    # seats: more seats go to the people waiting (handlers.changes), without a notice
+    "courses": {"starts_on", "ends_on", "daily_hours", "room", "status", "base_id", "seats"},
     "job_fairs": {"starts_at", "ends_at", "venue", "address", "status"},
 }
 
