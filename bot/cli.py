@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from bot.logs import redact
 
+        if "database is locked" in str(exc):
+            print(
+                "haoxin: the database is busy (another process is writing); try again",
+                file=sys.stderr,
+            )
+            return 1
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         print(f"haoxin: {type(exc).__name__}: {redact(first)}".rstrip(": "), file=sys.stderr)
         return 1

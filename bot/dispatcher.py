@@ -15,6 +15,9 @@
   whose signature does not cover the body, never acts as an admin.
 - Each screen's buttons carry a fresh random nonce; the issued data is kept with the
   person's state, and the core accepts only presses of exactly that data.
+- Every transaction reads and writes one consistent snapshot (SQLite: BEGIN IMMEDIATE;
+  PostgreSQL: SERIALIZABLE, run again on a serialization failure), so two processes on
+  one database never act on stale reads.
 - If a batch fails, its events are retried one transaction each, so one bad event
   cannot take others down; an event that still fails gets an apology in its language,
   and the user's state stays as it was.
@@ -47,6 +50,7 @@ from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
+TRIES = 3  # runs of a transaction that conflicted with another process's
 PRUNE_EVERY = 10.0  # seconds between prunes, busy or idle
 REPLIES_KEPT = dt.timedelta(seconds=30)  # WeChat retries within 15 s; a margin on top
 RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
@@ -173,19 +177,32 @@ class Dispatcher:
 
     async def _run(self, batch: list[_Job]) -> None:
         try:
-            results = await self._transaction(batch)
+            results = await self._retrying(batch)
         except Exception as exc:
             _log_failure(f"a batch of {len(batch)} events failed; retrying one by one", exc)
             results = []
             for job in batch:
                 try:
-                    results += await self._transaction([job])
+                    results += await self._retrying([job])
                 except Exception as exc:
                     _log_failure("an event failed; the user's state is kept", exc)
                     results.append(Handled([_apology(job)]))
         for job, handled in zip(batch, results, strict=True):
             if not job.future.done():
                 job.future.set_result(handled)
+
+    async def _retrying(self, batch: list[_Job]) -> list[Handled]:
+        """The batch's transaction, run again (up to `TRIES` times) when the database
+        says it conflicted with another process's (PostgreSQL's serialization failure,
+        SQLite's busy timeout): nothing of a failed try was kept, so it is safe."""
+        for attempt in range(TRIES):
+            try:
+                return await self._transaction(batch)
+            except Exception as exc:
+                if attempt == TRIES - 1 or not self.db.retryable(exc):
+                    raise
+                await asyncio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _transaction(self, batch: list[_Job]) -> list[Handled]:
         erased = False

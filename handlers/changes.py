@@ -16,9 +16,11 @@ from storage.repositories import Repos
 async def announce(repos: Repos, options: Options, changes: list[tuple[str, int, set[str]]]) -> int:
     """Tell each person concerned; returns how many notices were queued."""
     sent = 0
-    for table, ident, _fields in changes:
+    for table, ident, fields in changes:
         if table == "courses":
-            sent += await _course_changed(repos, options, ident)
+            if fields - {"seats"}:
+                sent += await _course_changed(repos, options, ident)
+            sent += await _seats_added(repos, options, ident)
         elif table == "job_fairs":
             sent += await _fair_changed(repos, options, ident)
     return sent
@@ -70,7 +72,25 @@ async def _course_changed(repos: Repos, options: Options, course_id: int) -> int
             place=course.base.name + (f" {course.room}" if course.room else ""),
         )
 
-    return await _tell_each(repos, options, await repos.signups.of_course(course.id), tell)
+    told = await _tell_each(repos, options, await repos.signups.of_course(course.id), tell)
+    if course.status == "cancelled":
+        await repos.signups.recount(course.id)  # the released seats are free again
+    return told
+
+
+async def _seats_added(repos: Repos, options: Options, course_id: int) -> int:
+    """Seats free on an open course (staff added seats, or a change freed some) go to
+    the people waiting, first come first served; each is told. Returns how many."""
+    course = await repos.courses.get(course_id)
+    if course is None or course.status != "open":
+        return 0
+    told = 0
+    while (promoted := await repos.signups.promote_next(course.id)) is not None:
+        user = await repos.users.by_id(promoted.user_id)
+        if user is not None:
+            await reminders.seat_freed(outside(repos, user, options), promoted, course)
+            told += 1
+    return told
 
 
 async def _fair_changed(repos: Repos, options: Options, fair_id: int) -> int:

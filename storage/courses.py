@@ -4,6 +4,9 @@ Seats are never overbooked, whatever runs at the same moment (one process or sev
 SQLite or PostgreSQL): a seat is taken only by one atomic
 `UPDATE courses SET seats_taken = seats_taken + 1 WHERE id = ? AND seats_taken < seats`.
 Whoever's update finds no seat left goes on the waiting list, in the order of arrival.
+`seats_taken` is a stored count of the confirmed sign-ups: whenever a sign-up leaves
+"confirmed" (cancelled by her, by staff, by erasure), it is counted again from the
+sign-ups themselves (`recount`), so it never drifts from what it counts.
 """
 
 from __future__ import annotations
@@ -152,11 +155,19 @@ class SignupRepo:
         )
         return result.rowcount == 1
 
-    async def _free_seat(self, course_id: int) -> None:
+    async def recount(self, course_id: int) -> None:
+        """Set the course's `seats_taken` to its confirmed sign-ups, counted (changes
+        not yet written are written first)."""
+        await self.session.flush()
+        confirmed = (
+            select(func.count())
+            .where(Signup.course_id == course_id, Signup.status == "confirmed")
+            .scalar_subquery()
+        )
         await self.session.execute(
             update(Course)
-            .where(Course.id == course_id, Course.seats_taken > 0)
-            .values(seats_taken=Course.seats_taken - 1)
+            .where(Course.id == course_id)
+            .values(seats_taken=confirmed)
             .execution_options(synchronize_session=False)
         )
 
@@ -199,7 +210,7 @@ class SignupRepo:
         await self.session.flush()
         if not was_seated:
             return None
-        await self._free_seat(signup.course_id)
+        await self.recount(signup.course_id)
         return await self.promote_next(signup.course_id)
 
     async def promote_next(self, course_id: int) -> Signup | None:

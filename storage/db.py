@@ -40,6 +40,18 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    # the driver would begin a transaction only at the first write, so the reads before
+    # it would see other connections' commits: Haoxin begins every transaction itself
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Any) -> None:
+    """Every SQLite transaction takes the write lock when it begins (BEGIN IMMEDIATE):
+    what it reads and what it writes are one consistent snapshot, so a check-then-act
+    ("is she seated? free the seat, promote the next") cannot run on stale reads when
+    two processes share the file. Other writers wait (busy_timeout), readers never do
+    (WAL)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -47,14 +59,30 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+        options: dict[str, Any] = {}
+        if make_url(url).get_backend_name() == "postgresql":
+            # one consistent snapshot per transaction; conflicts raise and are retried
+            # (`retryable`) instead of acting on stale reads
+            options["isolation_level"] = "SERIALIZABLE"
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True
         )
         self._checkpoint_wanted = False
         self._checkpointing: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def retryable(exc: BaseException) -> bool:
+        """Whether a failed transaction may simply run again: PostgreSQL's serialization
+        failure (40001) or deadlock (40P01), or SQLite's busy timeout."""
+        orig = getattr(exc, "orig", None)
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if code in ("40001", "40P01"):
+            return True
+        return "database is locked" in str(orig or "").lower()
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,13 +129,15 @@ class Database:
     async def _truncate_wal(self) -> bool:
         try:
             async with self.engine.connect() as conn:
-                await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                # on the driver's connection itself: SQLAlchemy would BEGIN IMMEDIATE
+                # first, and no checkpoint can run inside a transaction
+                driver = (await conn.get_raw_connection()).driver_connection
+                await driver.execute("PRAGMA busy_timeout=0")
                 try:
-                    busy, _log, _done = (
-                        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                    ).one()
+                    cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy, _log, _done = await cursor.fetchone()
                 finally:
-                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                    await driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except Exception as exc:  # "database is locked": another writer, try again soon
             log.info("a WAL checkpoint could not run: %s", type(exc).__name__)
             return False

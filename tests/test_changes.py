@@ -82,3 +82,30 @@ async def test_a_moved_course_and_a_cancelled_one_are_announced(app, tmp_path):
     assert statuses == ["cancelled", "confirmed", "confirmed"]
     assert ("tg:802", "course:2") not in notes  # no reminder for a cancelled course
     assert (await load_user(app, "tg:801")).state == "MY_SIGNUPS"
+
+
+async def test_a_cancelled_and_reopened_course_counts_its_seats_right(app, tmp_path):
+    """2 seated and 1 waiting, imported as cancelled: no seat is held any more; imported
+    open again, a newcomer gets a seat (the count used to stay at 2, and she queued
+    behind no one, forever)."""
+    from storage.models import Course
+
+    small = course("two", "两个名额班", "月嫂/母婴护理", seats=2)
+    await import_file(app.db, write(tmp_path, [small], []), app.settings)
+    async with app.db.sessions() as s:
+        course_id = await s.scalar(select(Course.id).where(Course.code == "two"))
+    for n in range(3):
+        await sign_up(app, f"tg:{8100 + n}", "en", course_id)
+
+    async def counted() -> tuple[int, list[str]]:
+        async with app.db.sessions() as s:
+            taken = await s.scalar(select(Course.seats_taken).where(Course.id == course_id))
+            rows = await s.scalars(select(Signup.status).order_by(Signup.id))
+            return taken, list(rows)
+
+    assert await counted() == (2, ["confirmed", "confirmed", "waitlisted"])
+    await import_file(app.db, write(tmp_path, [{**small, "status": "cancelled"}], []), app.settings)
+    assert await counted() == (0, ["cancelled"] * 3)
+    await import_file(app.db, write(tmp_path, [small], []), app.settings)
+    await sign_up(app, "tg:8200", "en", course_id)
+    assert await counted() == (1, ["cancelled"] * 3 + ["confirmed"])

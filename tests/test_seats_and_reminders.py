@@ -134,12 +134,12 @@ async def test_a_reminder_goes_out_once_across_a_restart(db_path):
     me = Chat(app.dispatcher, "console:mei", "en")
     confirm = await ready_to_confirm(app, "console:mei", ids["rem"])
     await me.press(confirm)
-    async with app.db.sessions() as s, s.begin():
+    async with app.db.sessions() as s:
         (reminder,) = list(await s.scalars(select(Outbox).where(Outbox.user_key == "console:mei")))
-        assert reminder.due_at > utcnow()  # not yet
-        out = io.StringIO()
-        assert await Notifier(app.db, ConsoleSender(out), user="console:mei").run_once() == 0
-        # the day before has come
+    assert reminder.due_at > utcnow()  # not yet
+    out = io.StringIO()
+    assert await Notifier(app.db, ConsoleSender(out), user="console:mei").run_once() == 0
+    async with app.db.sessions() as s, s.begin():  # the day before has come
         await s.execute(update(Outbox).values(due_at=dt.datetime(2000, 1, 1)))
     await app.close()  # a restart before it is due: the reminder is stored, not lost
 

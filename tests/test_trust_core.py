@@ -154,7 +154,7 @@ async def test_erasure_leaves_no_byte_of_her_in_the_database_files(app, chat, db
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(User)) == 0
         assert await s.scalar(select(func.count()).select_from(Signup)) == 0
-    await app.db.wal_truncated()
+    await asyncio.wait_for(app.db.wal_truncated(), 30)
     wal = db_path.with_name(db_path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
     for path in db_path.parent.glob(db_path.name + "*"):
