@@ -108,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from bot.logs import redact
+        from storage.db import Database
 
-        if "database is locked" in str(exc):
+        if Database.retryable(exc):  # another process holds the database: not a fault
             print(
                 "haoxin: the database is busy (another process is writing); try again",
                 file=sys.stderr,

@@ -20,6 +20,7 @@ from storage.models import Profile, Signup
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import load_user, make_settings
+from tests.test_courses import fill_form
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 HOOK_SECRET = "very-secret-hook-value"
@@ -111,13 +112,7 @@ async def test_a_whole_sign_up_at_debug_logs_nothing_personal(db_path, collect):
         await me.tap("月嫂/母婴护理")
         await me.tap("好心月嫂初级班")
         await me.tap("Sign up")
-        await me.say(NAME)
-        await me.say("13800138000")
-        await me.press(me.replies[0].buttons[0][0].data)  # 茂南
-        await me.say("水东镇")
-        await me.say("38")
-        await me.press(me.replies[0].buttons[0][0].data)  # rural women
-        await me.press(me.replies[0].buttons[0][0].data)  # every day
+        await fill_form(me)  # NAME, 138 0013 8000, 茂南, 水东镇, 38, ...
         assert NAME in me.text and "+8613800138000" in me.text
         await me.tap("Confirm sign-up")
         assert "Your seat is confirmed" in me.text
