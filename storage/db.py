@@ -24,6 +24,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+
+from storage.sqlite_inline import STATEMENT_BUSY_MS, connector
+from storage.sqlite_inline import Connection as InlineConnection
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +40,21 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={_statement_busy_ms(dbapi_connection)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
     # the driver would begin a transaction only at the first write, so the reads before
     # it would see other connections' commits: Haoxin begins every transaction itself
     dbapi_connection.isolation_level = None
+
+
+def _statement_busy_ms(dbapi_connection: Any) -> int:
+    """How long one statement may wait for a lock: briefly when it runs on the event
+    loop's thread (BEGIN then waits asynchronously, `storage.sqlite_inline`), the whole
+    `BUSY_TIMEOUT_MS` in aiosqlite's thread."""
+    driver = getattr(dbapi_connection, "_connection", dbapi_connection)  # SQLAlchemy's adapter
+    return STATEMENT_BUSY_MS if isinstance(driver, InlineConnection) else BUSY_TIMEOUT_MS
 
 
 def _begin_immediate(conn: Any) -> None:
@@ -52,6 +64,25 @@ def _begin_immediate(conn: Any) -> None:
     two processes share the file. Other writers wait (busy_timeout), readers never do
     (WAL)."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class HeldSession(Session):
+    """A session whose autoflush leaves changes to rows of a `flush_at_commit` model
+    (the person's own row: her state, form and screen change on nearly every event)
+    for the flush at commit, as long as nothing else is pending: a query in between
+    does not write her row again, and a batch writes each row once. Anything else
+    pending (a new row, a changed sign-up, a deletion) is flushed as usual, her row with
+    it, so what every query sees is unchanged except that one row (which no flow reads
+    back within its own event: `UserRepo.by_keys` runs before any change)."""
+
+    def _autoflush(self) -> None:
+        if self.new or self.deleted:
+            super()._autoflush()
+            return
+        for obj in self.dirty:
+            if not getattr(type(obj), "flush_at_commit", False):
+                super()._autoflush()
+                return
 
 
 class Database:
@@ -64,12 +95,16 @@ class Database:
             # one consistent snapshot per transaction; conflicts raise and are retried
             # (`retryable`) instead of acting on stale reads
             options["isolation_level"] = "SERIALIZABLE"
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not parsed.query:
+            # statements run on the event loop's thread, not aiosqlite's (storage.sqlite_inline)
+            options["async_creator"] = connector(parsed.database or ":memory:", BUSY_TIMEOUT_MS)
         self.engine: AsyncEngine = create_async_engine(url, echo=echo, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False, autoflush=True
+            self.engine, expire_on_commit=False, autoflush=True, sync_session_class=HeldSession
         )
         self._checkpoint_wanted = False
         self._checkpointing: asyncio.Task[None] | None = None
@@ -137,7 +172,8 @@ class Database:
                     cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     busy, _log, _done = await cursor.fetchone()
                 finally:
-                    await driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                    wait_ms = _statement_busy_ms(driver)
+                    await driver.execute(f"PRAGMA busy_timeout={wait_ms}")
         except Exception as exc:  # "database is locked": another writer, try again soon
             log.info("a WAL checkpoint could not run: %s", type(exc).__name__)
             return False
