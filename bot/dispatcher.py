@@ -3,12 +3,16 @@
 - Events from one user are handled one at a time and in order (a lock per user, held
   until the transport has delivered the replies); different users go in parallel.
 - Events waiting at the same moment share one database transaction (group commit): one
-  query loads their users, one checks for repeats, one commit saves them all. Alone, an
-  event is not held back to wait for company.
+  query loads their users, one checks for repeats, one statement records them, one
+  writes their rows, one commit saves them all. Alone, an event is not held back to wait
+  for company; with many waiting, a batch takes as many as fit in `BATCH_BUDGET` at the
+  recent time per event, so no one waits long on a big batch's commit.
 - A user's state, form and the record that the event was handled are written in the
   same transaction as the handler's changes: a crash loses nothing half-done.
-- A repeated (platform, person, update id) is not handled again; it gets the replies
-  stored the first time (WeChat expects the same passive reply to a retried message).
+- A repeated (platform, person, update id) is not handled again; a platform that needs
+  the same replies again (`Event.replayed`: WeChat's passive reply to a retried
+  message) gets the replies stored the first time; others get none, so nothing is
+  stored for them.
   Stored replies are kept for `REPLIES_KEPT` (WeChat retries for 15 s), the record of
   the update for a day; both are pruned by wall-clock time.
 - Staff actions need a verified sender (`Event.verified`): a WeChat plaintext request,
@@ -33,6 +37,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config import Settings
 from bot.logs import log_failure as _log_failure
@@ -55,6 +60,8 @@ PRUNE_EVERY = 10.0  # seconds between prunes, busy or idle
 REPLIES_KEPT = dt.timedelta(seconds=30)  # WeChat retries within 15 s; a margin on top
 RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
 SIGNED_REQUESTS_KEPT = dt.timedelta(minutes=15)  # beyond the freshness window (bot.wechat)
+BATCH_BUDGET = 0.008  # seconds of handling one transaction's batch aims at (see _batch_limit)
+LAST_SEEN_EVERY = dt.timedelta(hours=1)  # `last_seen_at` is kept to the hour, not written per event
 
 
 @dataclass(slots=True)
@@ -87,6 +94,7 @@ class Dispatcher:
         self._janitor: asyncio.Task[None] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._pruned_at = 0.0
+        self._per_event = 0.0  # seconds, a moving average of the handling time per event
         self.options = settings.options()
 
     # --- the transports' side -----------------------------------------------------------
@@ -163,8 +171,10 @@ class Dispatcher:
     async def _write_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            while len(batch) < self.settings.batch_size and not self._queue.empty():
+            limit = self._batch_limit()
+            while len(batch) < limit and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
                 await self._run(batch)
             except Exception as exc:  # never leave a transport waiting for an answer
@@ -172,8 +182,18 @@ class Dispatcher:
                 for job in batch:
                     if not job.future.done():
                         job.future.set_result(Handled([]))
+            each = (time.perf_counter() - started) / len(batch)
+            self._per_event += (each - self._per_event) * 0.2
             if abs(time.time() - self._pruned_at) > PRUNE_EVERY:
                 await self._prune()
+
+    def _batch_limit(self) -> int:
+        """How many waiting events the next transaction takes: as many as fit in
+        `BATCH_BUDGET` at the recent time per event, between 1 and `batch_size`. Everyone
+        in a batch waits for its one commit, so a batch is kept short: a bigger one adds
+        little throughput but makes each of them wait longer."""
+        fits = int(BATCH_BUDGET / max(self._per_event, 1e-6))
+        return max(1, min(self.settings.batch_size, fits))
 
     async def _run(self, batch: list[_Job]) -> None:
         try:
@@ -212,6 +232,7 @@ class Dispatcher:
             answered = await repos.events.answered(ids, REPLIES_KEPT)
             users = await repos.users.by_keys(j.event.user for j in batch)
             results: list[Handled] = []
+            records: list[tuple[str, str, str, list[Any] | None]] = []
             for job in batch:
                 ev = job.event
                 key = _record_key(ev)
@@ -226,10 +247,11 @@ class Dispatcher:
                     del users[ev.user]
                     erased = True
                 if ev.update_id:
-                    stored = [r.to_dict() for r in replies]
-                    repos.events.record(ev.platform, ev.update_id, ev.user, stored)
-                    answered[key] = stored
+                    stored = [r.to_dict() for r in replies] if ev.replayed else None
+                    records.append((ev.platform, ev.user, ev.update_id, stored))
+                    answered[key] = stored or []
                 results.append(Handled(replies))
+            await repos.events.record(records)
         if erased:
             self.db.erased()
         return results
@@ -253,7 +275,9 @@ class Dispatcher:
         if buttons or user.state != state_before:
             user.screen_nonce = ctx.nonce
             user.screen_buttons = buttons
-        user.last_seen_at = utcnow()
+        now = utcnow()
+        if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_EVERY:
+            user.last_seen_at = now
         if not user.reachable:
             user.reachable = True
         return replies, False

@@ -38,7 +38,7 @@ from aiohttp import web
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.app import App
+from bot.app import App, settle_memory
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
 from bot.logs import log_failure
@@ -112,7 +112,7 @@ def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
         raise BadRequest("no sender")
     user = f"wx:{openid}"
     kind = msg.get("MsgType", "")
-    common: dict[str, Any] = {"update_id": _update_id(msg), "verified": verified}
+    common: dict[str, Any] = {"update_id": _update_id(msg), "verified": verified, "replayed": True}
     if kind == "text":
         return Event(user, text=msg.get("Content", ""), **common)
     if kind == "location":
@@ -398,6 +398,7 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
 
     wechat = WeChat(app)
     wechat._http = aiohttp.ClientSession()
+    settle_memory()
     runner = await serve(wechat_app(wechat), listen)
     log.info("WeChat: serving %s in %s mode", listen, wechat.mode)
     if wechat.mode != "safe" and any(a.startswith("wx:") for a in app.settings.admin_ids):

@@ -34,6 +34,9 @@ class Event:
     `verified` is False when the platform cannot vouch that the person sent this content
     (a WeChat plaintext request: its signature covers the timestamp and nonce, not the
     body); such an event never acts with staff rights.
+    `replayed` is True when the platform, repeating an update, needs the very replies it
+    was given the first time (WeChat's passive reply to a retried message): only then
+    are the replies stored with the record of the update.
     """
 
     user: str
@@ -46,6 +49,7 @@ class Event:
     message_ref: str | None = None
     media: str | None = None  # a photo, voice note, sticker... that Haoxin cannot read
     verified: bool = True
+    replayed: bool = False
 
     @property
     def platform(self) -> str:

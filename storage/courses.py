@@ -14,14 +14,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, event, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import ORMExecuteState, Session, contains_eager, joinedload, selectinload
 
 from storage.models import Course, Signup, TrainingBase, utcnow
 
 ACTIVE = ("confirmed", "waitlisted")
+_POSITIONS = "haoxin.waiting_positions"  # Session.info key: positions counted this transaction
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_positions(session: Session, _context: Any) -> None:
+    """Waiting positions counted before a write may have changed: count them again."""
+    session.info.pop(_POSITIONS, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_positions_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_POSITIONS, None)
 
 
 class AlreadyBooked(Exception):
@@ -193,7 +207,12 @@ class SignupRepo:
         return signup
 
     async def position(self, signup: Signup) -> int:
-        """Her place on the waiting list: 1 is next."""
+        """Her place on the waiting list: 1 is next. Asked again within a transaction
+        (the confirmation's text, then My sign-ups) it is counted once, until something
+        is written (`_forget_positions`)."""
+        memo = self.session.info.setdefault(_POSITIONS, {})
+        if signup.id in memo:
+            return memo[signup.id]
         ahead = await self.session.scalar(
             select(func.count()).where(
                 Signup.course_id == signup.course_id,
@@ -201,7 +220,8 @@ class SignupRepo:
                 tuple_(Signup.queued_at, Signup.id) < tuple_(signup.queued_at, signup.id),
             )
         )
-        return (ahead or 0) + 1
+        memo[signup.id] = (ahead or 0) + 1
+        return memo[signup.id]
 
     async def cancel(self, signup: Signup) -> Signup | None:
         """Cancel; a freed seat goes to the first on the waiting list, who is returned."""
@@ -230,8 +250,8 @@ class SignupRepo:
     async def of_user(self, user_id: int, statuses: Sequence[str] = ACTIVE) -> list[Signup]:
         rows = await self.session.scalars(
             select(Signup)
-            .options(selectinload(Signup.course).joinedload(Course.base))
             .join(Signup.course)
+            .options(contains_eager(Signup.course).joinedload(Course.base))
             .where(Signup.user_id == user_id, Signup.status.in_(statuses))
             .order_by(Course.starts_on, Signup.id)
         )

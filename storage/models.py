@@ -53,6 +53,8 @@ class User(Base):
     """
 
     __tablename__ = "users"
+    # her row changes on nearly every event: written once at commit (storage.db.HeldSession)
+    flush_at_commit: ClassVar[bool] = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)

@@ -11,9 +11,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
@@ -108,12 +112,20 @@ class EventRepo:
         oldest = utcnow() - replies_kept
         return {(p, k, u): (r or []) if at >= oldest else [] for p, k, u, r, at in rows}
 
-    def record(self, platform: str, update_id: str, user_key: str, replies: list[Any]) -> None:
-        self.session.add(
-            ProcessedEvent(
-                platform=platform, update_id=update_id, user_key=user_key, replies=replies
-            )
-        )
+    async def record(self, handled: Iterable[tuple[str, str, str, list[Any] | None]]) -> None:
+        """Note updates as handled: (platform, user key, update id, replies), replies only
+        when the platform needs them again, else None (stored as SQL NULL). One
+        executemany for those with replies and one for those without."""
+        now = utcnow()
+        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+        for platform, user_key, update_id, replies in handled:
+            row = {"platform": platform, "user_key": user_key, "update_id": update_id}
+            if replies is not None:
+                row["replies"] = replies
+            rows[replies is not None].append({**row, "handled_at": now})
+        for group in rows.values():
+            if group:
+                await self.session.execute(insert(ProcessedEvent), group)
 
     async def prune(self, replies_kept: dt.timedelta, kept: dt.timedelta) -> int:
         """Clear replies older than `replies_kept`, delete records older than `kept`
@@ -337,12 +349,20 @@ class ProfileRepo:
     async def of(self, user: User) -> Profile | None:
         return await self.session.get(Profile, user.id)
 
-    async def save(self, user: User, **values: Any) -> Profile:
-        profile = await self.of(user) or Profile(user_id=user.id)
-        for name, value in values.items():
-            setattr(profile, name, value)
-        self.session.add(profile)
-        return profile
+    async def save(self, user: User, **values: Any) -> None:
+        """Keep these answers (column name → value) for her next form: one statement,
+        inserted or updated (`INSERT ... ON CONFLICT DO UPDATE`, SQLite and PostgreSQL)."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert(Profile)
+            .values(user_id=user.id, **values)
+            .on_conflict_do_update(index_elements=[Profile.user_id], set_=values)
+            .execution_options(synchronize_session=False)
+        )
+        if (kept := self.session.identity_map.get(identity_key(Profile, user.id))) is not None:
+            for name, value in values.items():  # a copy loaded earlier in this transaction
+                set_committed_value(kept, name, value)
 
 
 class CatalogRepo:

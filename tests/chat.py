@@ -31,6 +31,9 @@ class Chat:
         return self.replies
 
     def _event(self, **kw: object) -> Event:
+        """Her next event, as her platform's transport builds it (WeChat's ask for the
+        same replies when they repeat an update: `bot.wechat.to_event`)."""
+        kw.setdefault("replayed", self.user.startswith("wx:"))
         return Event(self.user, update_id=str(next(_update_ids)), lang_hint=self.lang_hint, **kw)
 
     async def say(self, text: str) -> list[Reply]:

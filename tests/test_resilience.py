@@ -57,11 +57,30 @@ async def test_a_repeated_update_is_answered_the_same_and_handled_once(app, chat
         assert await s.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
 
 
+async def test_replies_are_stored_only_for_a_platform_that_replays_them(app, chat):
+    """Telegram never shows a repeat's replies again: nothing is stored for it, and a
+    repeat is still handled once; WeChat's passive reply needs them (above)."""
+    me = chat("tg:203", "en")
+    await me.say("/start")
+    await me.tap("Continue")
+    again = await me.repeat()
+    assert again.repeat and again.replies == []
+    assert (await load_user(app, "tg:203")).state == "PRIVACY"
+    async with app.db.sessions() as s:
+        stored = (await s.scalars(select(ProcessedEvent.replies))).all()
+    assert stored == [None, None]
+
+
 async def test_repeats_inside_one_batch_are_handled_once(app):
-    ev = Event("tg:202", text="/start", update_id="777", lang_hint="en")
-    results = await asyncio.gather(*(app.dispatcher.handle(ev) for _ in range(5)))
-    assert sum(not r.repeat for r in results) == 1
-    assert len({r.replies[0].text for r in results}) == 1
+    for user, replayed in (("tg:202", False), ("wx:o202", True)):
+        ev = Event(user, text="/start", update_id="777", lang_hint="en", replayed=replayed)
+        results = await asyncio.gather(*(app.dispatcher.handle(ev) for _ in range(5)))
+        assert sum(not r.repeat for r in results) == 1
+        first = next(r for r in results if not r.repeat)
+        for r in results:
+            assert [x.text for x in r.replies] == (
+                [x.text for x in first.replies] if replayed or r is first else []
+            )
 
 
 async def test_one_users_events_run_in_order_while_many_users_run_together(app):
