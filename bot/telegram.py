@@ -11,8 +11,8 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import replace
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.dispatcher import Dispatcher, Handled
@@ -246,6 +246,19 @@ def _need(obj: Any, **fields: type | tuple[type, ...]) -> None:
         value = obj.get(name)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """One framework wired to the core. `parse` turns an update's dict into the
+    framework's object (raising on what it cannot take); `feed` processes that object
+    and returns once the replies are sent; `started(webhook_url, secret)` sets the bot
+    up and delivers the outbox while inside. The webhook, polling and `bench/` use it."""
+
+    telegram: Telegram
+    parse: Callable[[dict[str, Any]], Any]
+    feed: Callable[[Any], Awaitable[None]]
+    started: Callable[[str | None, str], AbstractAsyncContextManager[None]]
 
 
 class Telegram:

@@ -10,19 +10,48 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, TelegramObject, Update
 
-from bot.app import App
-from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram
+from bot.app import App, settle_memory
+from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram, Wiring
 from bot.webhook import run_webhook
 
+# The Bot API methods Haoxin calls. aiogram reads each answer as `Response[<result>]`, a
+# parametrised pydantic generic, and pydantic caches those weakly: once a garbage
+# collection frees one, the next answer builds its schema again (3-5 ms, measured in
+# bench/transports.py, and most of that path's time). Holding them keeps them built.
+CALLED = (
+    "answerCallbackQuery",
+    "deleteWebhook",
+    "editMessageText",
+    "getMe",
+    "sendMessage",
+    "sendPhoto",
+    "sendVenue",
+    "setMyCommands",
+    "setWebhook",
+)
+_RESPONSES = {
+    name: Response[getattr(methods, name[0].upper() + name[1:]).__returning__]  # type: ignore[name-defined]
+    for name in CALLED
+}
 
-async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Event) -> None:
+
+def wire(app: App, session: BaseSession | None = None) -> Wiring:
+    """aiogram wired to the core; `session` replaces the network (bench/transports.py)."""
+    return _wire(app, session)[0]
+
+
+def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatcher]:
     s = app.settings
-    api = TelegramAPIServer.from_base(s.telegram_api_url) if s.telegram_api_url else None
-    bot = Bot(s.telegram_token, session=AiohttpSession(api=api) if api else AiohttpSession())
+    if session is None:
+        api = TelegramAPIServer.from_base(s.telegram_api_url) if s.telegram_api_url else None
+        session = AiohttpSession(api=api) if api else AiohttpSession()
+    bot = Bot(s.telegram_token, session=session)
     dp = Dispatcher()
 
     async def call(name: str, params: dict[str, Any]) -> Any:
@@ -39,25 +68,43 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
 
     telegram = Telegram(app.dispatcher, app.db, call)
 
+    # the checked JSON of each update `parse` read, by the parsed object's id while it is
+    # fed: the core gets the JSON Telegram sent instead of aiogram's model dumped back
+    # (about a quarter of a millisecond an update)
+    sent: dict[int, dict[str, Any]] = {}
+
     async def on_any(_event: TelegramObject, event_update: Update) -> None:
-        await telegram.on_update(
-            event_update.model_dump(mode="json", exclude_none=True, by_alias=True)
-        )
+        update = sent.get(id(event_update))
+        if update is None:  # polling: aiogram read this one itself
+            update = event_update.model_dump(mode="json", exclude_none=True, by_alias=True)
+        await telegram.on_update(update)
 
     for observer in (dp.message, dp.callback_query, dp.my_chat_member):
         observer.register(on_any)
 
     def parse(update: dict[str, Any]) -> Update:
-        return Update.model_validate(update, context={"bot": bot})
+        parsed = Update.model_validate(update, context={"bot": bot})
+        sent[id(parsed)] = update  # `feed`, which always follows, forgets it
+        return parsed
 
     async def feed(update: Update) -> None:
-        await dp.feed_update(bot, update)
+        try:
+            await dp.feed_update(bot, update)
+        finally:
+            sent.pop(id(update), None)
 
+    return Wiring(telegram, parse, feed, telegram.running), bot, dp
+
+
+async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Event) -> None:
+    s = app.settings
+    wiring, bot, dp = _wire(app, None)
+    settle_memory()
     try:
-        async with telegram.running(webhook_url, s.telegram_webhook_secret):
+        async with wiring.started(webhook_url, s.telegram_webhook_secret):
             if webhook_url:
                 await run_webhook(
-                    webhook_url, listen, s.telegram_webhook_secret, parse, feed, ready
+                    webhook_url, listen, s.telegram_webhook_secret, wiring.parse, wiring.feed, ready
                 )
             else:
                 ready.set()
