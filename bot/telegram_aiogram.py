@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.methods.base import Response
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BufferedInputFile, TelegramObject, Update
 
 from bot.app import App, settle_memory
@@ -35,6 +35,9 @@ CALLED = (
     "setMyCommands",
     "setWebhook",
 )
+_BLANK: dict[str, TelegramMethod[Any]] = {
+    name: getattr(methods, name[0].upper() + name[1:]).model_construct() for name in CALLED
+}
 _RESPONSES = {
     name: Response[getattr(methods, name[0].upper() + name[1:]).__returning__]  # type: ignore[name-defined]
     for name in CALLED
@@ -58,7 +61,11 @@ def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatche
         files = {
             k: BufferedInputFile(v, f"{k}.png") for k, v in params.items() if isinstance(v, bytes)
         }
-        method = getattr(methods, name[0].upper() + name[1:]).model_validate({**params, **files})
+        # built by bot.telegram.api_calls to the Bot API's own shapes: a copy of the
+        # method with its defaults, not validated field by field again (aiogram still
+        # serialises it for the request; pydantic's model_construct would deep-copy
+        # every default on each call)
+        method = _BLANK[name].model_copy(update={**params, **files})
         try:
             return await bot(method)
         except TelegramRetryAfter as flood:
