@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, event, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, contains_eager, joinedload, selectinload
 
@@ -70,14 +70,42 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+# The statements of the busiest paths, built once: building one is most of what a
+# statement costs on a local SQLite file (bench/signup.py spent a third of a
+# confirmation in SQLAlchemy's expression constructors)
+_COURSE = select(Course).options(joinedload(Course.base)).where(Course.id == bindparam("course_id"))
+_TAKE_SEAT = (
+    update(Course)
+    .where(Course.id == bindparam("course_id"), Course.seats_taken < Course.seats)
+    .values(seats_taken=Course.seats_taken + 1)
+    .execution_options(synchronize_session=False)
+)
+_MINE = select(Signup).where(
+    Signup.course_id == bindparam("course_id"), Signup.user_id == bindparam("user_id")
+)
+_AHEAD = select(func.count()).where(
+    Signup.course_id == bindparam("course_id"),
+    Signup.status == "waitlisted",
+    tuple_(Signup.queued_at, Signup.id) < tuple_(bindparam("queued_at"), bindparam("id")),
+)
+_OF_USER = (
+    select(Signup)
+    .join(Signup.course)
+    .options(contains_eager(Signup.course).joinedload(Course.base))
+    .where(
+        Signup.user_id == bindparam("user_id"),
+        Signup.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(Course.starts_on, Signup.id)
+)
+
+
 class CourseRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, course_id: int) -> Course | None:
-        return await self.session.scalar(
-            select(Course).options(joinedload(Course.base)).where(Course.id == course_id)
-        )
+        return await self.session.scalar(_COURSE, {"course_id": course_id})
 
     async def by_ids(self, ids: Sequence[int]) -> list[Course]:
         """These courses, in the order given (missing ones left out), in one query."""
@@ -161,12 +189,7 @@ class SignupRepo:
         self.session = session
 
     async def _take_seat(self, course_id: int) -> bool:
-        result = await self.session.execute(
-            update(Course)
-            .where(Course.id == course_id, Course.seats_taken < Course.seats)
-            .values(seats_taken=Course.seats_taken + 1)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_TAKE_SEAT, {"course_id": course_id})
         return result.rowcount == 1
 
     async def recount(self, course_id: int) -> None:
@@ -186,9 +209,7 @@ class SignupRepo:
         )
 
     async def mine(self, course_id: int, user_id: int) -> Signup | None:
-        return await self.session.scalar(
-            select(Signup).where(Signup.course_id == course_id, Signup.user_id == user_id)
-        )
+        return await self.session.scalar(_MINE, {"course_id": course_id, "user_id": user_id})
 
     async def book(self, course_id: int, user_id: int, **answers: object) -> Signup:
         """A seat if one is left, else a place on the waiting list."""
@@ -214,11 +235,8 @@ class SignupRepo:
         if signup.id in memo:
             return memo[signup.id]
         ahead = await self.session.scalar(
-            select(func.count()).where(
-                Signup.course_id == signup.course_id,
-                Signup.status == "waitlisted",
-                tuple_(Signup.queued_at, Signup.id) < tuple_(signup.queued_at, signup.id),
-            )
+            _AHEAD,
+            {"course_id": signup.course_id, "queued_at": signup.queued_at, "id": signup.id},
         )
         memo[signup.id] = (ahead or 0) + 1
         return memo[signup.id]
@@ -249,11 +267,7 @@ class SignupRepo:
 
     async def of_user(self, user_id: int, statuses: Sequence[str] = ACTIVE) -> list[Signup]:
         rows = await self.session.scalars(
-            select(Signup)
-            .join(Signup.course)
-            .options(contains_eager(Signup.course).joinedload(Course.base))
-            .where(Signup.user_id == user_id, Signup.status.in_(statuses))
-            .order_by(Course.starts_on, Signup.id)
+            _OF_USER, {"user_id": user_id, "statuses": list(statuses)}
         )
         return list(rows)
 

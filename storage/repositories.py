@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,34 @@ from storage.models import (
 )
 from storage.search import SearchRepo
 
+# The statements every batch or every sign-up sends, built once (building one costs
+# more than running it on a local SQLite file)
+_USERS = select(User).where(User.key.in_(bindparam("keys", expanding=True)))
+_ANSWERED = select(
+    ProcessedEvent.platform,
+    ProcessedEvent.user_key,
+    ProcessedEvent.update_id,
+    ProcessedEvent.replies,
+    ProcessedEvent.handled_at,
+).where(
+    tuple_(ProcessedEvent.platform, ProcessedEvent.user_key, ProcessedEvent.update_id).in_(
+        bindparam("ids", expanding=True)
+    )
+)
+
+
+@cache
+def _profile_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT (user_id) DO UPDATE of these columns, for this dialect."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    values = {name: bindparam(name) for name in columns}
+    return (
+        insert(Profile)
+        .values(user_id=bindparam("user_id"), **values)
+        .on_conflict_do_update(index_elements=[Profile.user_id], set_=values)
+        .execution_options(synchronize_session=False)
+    )
+
 
 class UserRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -44,7 +73,7 @@ class UserRepo:
         keys = list(set(keys))
         if not keys:
             return {}
-        rows = await self.session.scalars(select(User).where(User.key.in_(keys)))
+        rows = await self.session.scalars(_USERS, {"keys": keys})
         return {u.key: u for u in rows}
 
     async def by_id(self, user_id: int) -> User | None:
@@ -99,16 +128,7 @@ class EventRepo:
         ids = list(set(ids))
         if not ids:
             return {}
-        pk = tuple_(ProcessedEvent.platform, ProcessedEvent.user_key, ProcessedEvent.update_id)
-        rows = await self.session.execute(
-            select(
-                ProcessedEvent.platform,
-                ProcessedEvent.user_key,
-                ProcessedEvent.update_id,
-                ProcessedEvent.replies,
-                ProcessedEvent.handled_at,
-            ).where(pk.in_(ids))
-        )
+        rows = await self.session.execute(_ANSWERED, {"ids": ids})
         oldest = utcnow() - replies_kept
         return {(p, k, u): (r or []) if at >= oldest else [] for p, k, u, r, at in rows}
 
@@ -353,12 +373,8 @@ class ProfileRepo:
         """Keep these answers (column name → value) for her next form: one statement,
         inserted or updated (`INSERT ... ON CONFLICT DO UPDATE`, SQLite and PostgreSQL)."""
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         await self.session.execute(
-            insert(Profile)
-            .values(user_id=user.id, **values)
-            .on_conflict_do_update(index_elements=[Profile.user_id], set_=values)
-            .execution_options(synchronize_session=False)
+            _profile_upsert(dialect, tuple(sorted(values))), {"user_id": user.id, **values}
         )
         if (kept := self.session.identity_map.get(identity_key(Profile, user.id))) is not None:
             for name, value in values.items():  # a copy loaded earlier in this transaction
