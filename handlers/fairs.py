@@ -17,7 +17,7 @@ from handlers.replies import Pin, Reply
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_name, checked_phone
 from locales import translator
-from storage.fairs import destinations
+from storage.fairs import FairFilter, FairLine
 from storage.models import JobFair, User, utcnow
 
 router = Router(__name__)
@@ -35,33 +35,36 @@ def _since(ctx: Ctx) -> dt.datetime:
     return dt.datetime.combine(ctx.today(), dt.time())  # fairs keep local wall-clock times
 
 
-def _month(fair: JobFair) -> str:
-    return fair.starts_at.strftime("%Y-%m")
-
-
-async def _filtered(ctx: Ctx) -> list[JobFair]:
-    fairs = await ctx.repos.fairs.upcoming(_since(ctx))
+def _filter(ctx: Ctx) -> FairFilter:
+    """Her filter, from her form: `{"county": ...}`, `{"month": "2026-12"}` (of the local
+    wall-clock start), `{"destination": ...}` or a search's `{"ids": [...]}`."""
     f = ctx.form.get("fair_filter") or {}
     if f.get("ids") is not None:
-        order = {ident: n for n, ident in enumerate(f["ids"])}
-        return sorted((x for x in fairs if x.id in order), key=lambda x: order[x.id])
-    if f.get("county"):
-        fairs = [x for x in fairs if x.county == f["county"]]
-    if f.get("month"):
-        fairs = [x for x in fairs if _month(x) == f["month"]]
-    if f.get("destination"):
-        fairs = [x for x in fairs if f["destination"] in destinations(x)]
-    return fairs
+        return FairFilter(ids=tuple(f["ids"]))
+    return FairFilter(
+        county=f.get("county") or "",
+        month=f.get("month") or "",
+        destination=f.get("destination") or "",
+    )
+
+
+async def _filtered(ctx: Ctx, page: int) -> tuple[list[FairLine], int, int]:
+    """Page `page` (from 0; the first when it is past the end) of the upcoming fairs her
+    filter keeps, soonest first or in the search's order: (the page's fairs, how many
+    fairs in all, the page shown). Counted and paged in the database."""
+    since, flt = _since(ctx), _filter(ctx)
+    total = await ctx.repos.fairs.count(since, flt)
+    if page * PAGE_SIZE >= max(total, 1):
+        page = 0
+    shown = await ctx.repos.fairs.listed(since, flt, page * PAGE_SIZE, PAGE_SIZE) if total else []
+    return shown, total, page
 
 
 # --- the list -------------------------------------------------------------------------
 async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     _ = ctx._
-    fairs = await _filtered(ctx)
-    if page * PAGE_SIZE >= max(len(fairs), 1):
-        page = 0
+    shown, total, page = await _filtered(ctx, page)
     ctx.remember(fair_page=page)
-    shown = fairs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     items = [(f"{f.title} · {_.short_date(f.starts_at.date())}", "fair", f.id) for f in shown]
     filters = [
         [
@@ -76,10 +79,10 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     if ctx.form.get("fair_filter"):
         filters.append([ctx.button(_("✖ Show all fairs"), "all")])
     filters.append([ctx.button(_("◀ Main menu"), "home")])
-    if not fairs:
+    if not total:
         return [ctx.reply(_("No upcoming job fair matches. Try another filter."), *filters)]
-    head = _("Upcoming job fairs, soonest first ({n}):", n=len(fairs))
-    return [page_reply(ctx, head, items, page, len(fairs), replace=replace, extra=filters)]
+    head = _("Upcoming job fairs, soonest first ({n}):", n=total)
+    return [page_reply(ctx, head, items, page, total, replace=replace, extra=filters)]
 
 
 @router.prompt(FAIRS)
@@ -110,12 +113,8 @@ async def choose_filter(ctx: Ctx, kind: str) -> Replies:
 async def ask_filter(ctx: Ctx) -> Replies:
     _ = ctx._
     kind = ctx.form.get("filter_kind") or "county"
-    fairs = await ctx.repos.fairs.upcoming(_since(ctx))
-    values: list[str] = []
-    for f in fairs:
-        for v in {"county": [f.county], "month": [_month(f)], "destination": destinations(f)}[kind]:
-            if v and v not in values:
-                values.append(v)
+    # the counties, months or destinations of the upcoming fairs, as the list meets them
+    values = await ctx.repos.fairs.choices(_since(ctx), kind)
     ctx.remember(filter_values=values)
 
     def label(v: str) -> str:

@@ -67,6 +67,7 @@ from yaml.nodes import MappingNode
 from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
+from storage.fairs import FairRepo
 from storage.models import Course, DemoHousehold, DemoWorker, JobFair, TrainingBase
 
 DEMO_FILE = Path(__file__).parent / "demo.yaml"
@@ -747,7 +748,10 @@ async def import_data(
         values["fee_fen"] = round(values.pop("fee_yuan") * 100)
         courses.append(values)
     counts["courses"] = await _upsert(session, Course, courses, changes)
-    counts["job_fairs"] = await _upsert(session, JobFair, _dump(data.job_fairs), changes)
+    fairs = _dump(data.job_fairs)
+    counts["job_fairs"] = await _upsert(session, JobFair, fairs, changes)
+    # where each fair's jobs are, as the fairs list filters them (FairPlace)
+    await FairRepo(session).keep_places(codes=[row["code"] for row in fairs])
     counts["workers"] = await _upsert(session, DemoWorker, _dump(data.workers))
     counts["households"] = await _upsert(session, DemoHousehold, _dump(data.households))
     return counts

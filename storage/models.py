@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -98,6 +99,15 @@ class ProcessedEvent(Base):
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     replies: Mapped[list[Any] | None] = mapped_column(JSON, default=None, nullable=True)
     handled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+# the janitor clears replies older than 30 s: only the few records still holding some
+Index(
+    "ix_processed_events_with_replies",
+    ProcessedEvent.handled_at,
+    sqlite_where=ProcessedEvent.replies.is_not(None),
+    postgresql_where=ProcessedEvent.replies.is_not(None),
+)
 
 
 class SignedRequest(Base):
@@ -203,9 +213,22 @@ class JobFair(Base):
 
     `starts_at` and `ends_at` are local wall-clock times of the programme (as printed on
     the poster), unlike the UTC timestamps elsewhere.
+
+    Where its jobs are (`storage.fairs.destinations`) is also kept in `FairPlace` rows
+    (table `fair_places`), so that the fairs list filters, counts and pages in SQL. Whoever
+    writes a fair's `employers` calls `FairRepo.keep_places` in the same transaction (the
+    importer does); a place row's copy of the fair's `starts_at` and `status` is kept equal
+    by the database itself (a foreign key with ON UPDATE CASCADE).
     """
 
     __tablename__ = "job_fairs"
+    __table_args__ = (
+        # the fairs list: open fairs from a day on, soonest first (ties by id), and by county
+        Index("ix_job_fairs_status_starts_at", "status", "starts_at", "id"),
+        Index("ix_job_fairs_status_county", "status", "county", "starts_at", "id"),
+        # what `fair_places` copies (starts_at, status) from: a key, for its foreign key
+        Index("uq_job_fairs_id_starts_at_status", "id", "starts_at", "status", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -225,6 +248,36 @@ class JobFair(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime, default=utcnow, onupdate=utcnow, index=True
     )
+
+
+class FairPlace(Base):
+    """One place where a fair's jobs are: one row per item of
+    `storage.fairs.destinations(fair)`, at its index there (`position`, from 0).
+
+    `starts_at` and `status` are the fair's, copied so that the destination filter, its
+    count and the list of destinations read one index; the foreign key to the fair's
+    (id, starts_at, status) makes the database update them with the fair (and delete
+    the rows with it), whatever writes the fair.
+    """
+
+    __tablename__ = "fair_places"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["fair_id", "starts_at", "status"],
+            ["job_fairs.id", "job_fairs.starts_at", "job_fairs.status"],
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+        # a destination's open fairs from a day on, soonest first: filter, count, choices
+        Index("ix_fair_places_status_place", "status", "place", "starts_at", "fair_id"),
+    )
+
+    fair_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: the place's index in `destinations(fair)`: the order the fair card names them in
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
 
 
 class Profile(Base):
