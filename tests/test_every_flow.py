@@ -156,7 +156,10 @@ def test_random_events_never_crash(tmp_path: Path) -> None:
             if person is not None:
                 visited.add(person.state)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    # derandomized: the same 150 examples every run, so CI never fails by the luck of a seed
+    @settings(
+        max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(actions)
     def run(steps: list[tuple]) -> None:
         loop.run_until_complete(play(steps))
