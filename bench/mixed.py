@@ -18,7 +18,7 @@ with an echo handler that replies (through an in-memory Bot API) in the same run
 the ratio of the two. Then, one person alone, the SQL statements per event of each kind
 (what `tests/test_statements.py` holds to).
 
-    python bench/mixed.py [--people 640] [--concurrency 64]
+    python bench/mixed.py [--people 640] [--concurrency 64] [--lockstep]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import random
 import statistics
 import sys
 import tempfile
@@ -170,14 +171,22 @@ async def build(path: Path, batch: int = 64) -> App:
     return app
 
 
-async def run(people: int, concurrency: int, path: Path) -> tuple[float, dict[str, list[float]]]:
-    """Events/s and the latencies (seconds) of each kind of step."""
+async def run(
+    people: int, concurrency: int, path: Path, lockstep: bool = False
+) -> tuple[float, dict[str, list[float]]]:
+    """Events/s and the latencies (seconds) of each kind of step. Unless `lockstep`, the
+    first `concurrency` people arrive spread over about one journey's time (25 ms an
+    event), as people do: started together, identical journeys stay in step for the
+    whole run, all confirming at once, then all reading the onboarding together."""
+    stagger = random.Random(8)
     app = await build(path)
     latencies: dict[str, list[float]] = defaultdict(list)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(n: int) -> None:
         async with gate:
+            if n < concurrency and not lockstep:  # the first ones arrive spread out
+                await asyncio.sleep(stagger.uniform(0, len(JOURNEY) * 0.025))
             await Person(app, f"tg:{n}").play(latencies)
 
     await Person(app, "tg:warm").play(defaultdict(list))  # the search index, imports
@@ -228,14 +237,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=640)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--lockstep", action="store_true", help="everyone starts at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         counted = await statements(Path(tmp) / "count.db")
-        rate, lat = await run(args.people, args.concurrency, Path(tmp) / "mixed.db")
+        rate, lat = await run(args.people, args.concurrency, Path(tmp) / "mixed.db", args.lockstep)
     bare, bare_lat = await bare_aiogram(args.people * len(JOURNEY), args.concurrency)
+    start = "all starting at once" if args.lockstep else "arriving spread over a journey"
     print(
-        f"{args.people} people x {len(JOURNEY)} events, {args.concurrency} at a time, "
-        "SQLite WAL, 600 courses, 300 fairs"
+        f"{args.people} people x {len(JOURNEY)} events, {args.concurrency} at a time "
+        f"({start}), SQLite WAL, 600 courses, 300 fairs"
     )
     head = ("step", "events", "p50 ms", "p95 ms", "p99 ms", "SQL/event")
     print("{:<12} {:>7} {:>7} {:>7} {:>7} {:>10}".format(*head))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, event, func, or_, select, tuple_, update
@@ -100,6 +101,43 @@ _OF_USER = (
 )
 
 
+_OPEN = open_on(bindparam("today"))
+_OPEN_TRACKS = (
+    select(Course.track, func.count())
+    .where(_OPEN)
+    .group_by(Course.track)
+    .order_by(func.count().desc(), Course.track)
+)
+_OPEN_COUNTIES = (
+    select(TrainingBase.county, func.count())
+    .join(Course.base)
+    .where(_OPEN)
+    .group_by(TrainingBase.county)
+    .order_by(TrainingBase.county)
+)
+
+
+@cache
+def _open_page(by_track: bool, by_county: bool) -> tuple[Any, Any]:
+    """The count and the page of open courses, by kind of work and/or county."""
+    where = [_OPEN]
+    if by_track:
+        where.append(Course.track == bindparam("track"))
+    if by_county:
+        where.append(TrainingBase.county == bindparam("county"))
+    count = select(func.count(Course.id)).join(Course.base).where(*where)
+    page = (
+        select(Course)
+        .join(Course.base)
+        .where(*where)
+        .options(joinedload(Course.base))
+        .order_by(Course.starts_on, Course.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return count, page
+
+
 class CourseRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -125,38 +163,18 @@ class CourseRepo:
         limit: int = 5,
     ) -> tuple[list[Course], int]:
         """One page of the courses open for sign-up, soonest first, and how many in all."""
-        where = [open_on(today)]
-        if track:
-            where.append(Course.track == track)
-        if county:
-            where.append(TrainingBase.county == county)
-        base = select(Course).join(Course.base).where(*where)
-        total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = await self.session.scalars(
-            base.options(joinedload(Course.base))
-            .order_by(Course.starts_on, Course.id)
-            .offset(offset)
-            .limit(limit)
-        )
+        count, page = _open_page(bool(track), bool(county))
+        params = {"today": today, "track": track, "county": county}
+        total = await self.session.scalar(count, params)
+        rows = await self.session.scalars(page, {**params, "offset": offset, "limit": limit})
         return list(rows), total or 0
 
     async def open_tracks(self, today: dt.date) -> list[tuple[str, int]]:
-        rows = await self.session.execute(
-            select(Course.track, func.count())
-            .where(open_on(today))
-            .group_by(Course.track)
-            .order_by(func.count().desc(), Course.track)
-        )
+        rows = await self.session.execute(_OPEN_TRACKS, {"today": today})
         return [(track, n) for track, n in rows]
 
     async def open_counties(self, today: dt.date) -> list[tuple[str, int]]:
-        rows = await self.session.execute(
-            select(TrainingBase.county, func.count())
-            .join(Course.base)
-            .where(open_on(today))
-            .group_by(TrainingBase.county)
-            .order_by(TrainingBase.county)
-        )
+        rows = await self.session.execute(_OPEN_COUNTIES, {"today": today})
         return [(county, n) for county, n in rows]
 
     async def nearest(

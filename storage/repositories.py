@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,9 @@ from storage.search import SearchRepo
 # The statements every batch or every sign-up sends, built once (building one costs
 # more than running it on a local SQLite file)
 _USERS = select(User).where(User.key.in_(bindparam("keys", expanding=True)))
+# three IN lists, not one IN of (platform, user, update) rows: SQLite reads row values
+# by scanning the whole table (a day of records), IN lists by searching its primary key;
+# the few pairings asked for by neither event are dropped afterwards
 _ANSWERED = select(
     ProcessedEvent.platform,
     ProcessedEvent.user_key,
@@ -45,9 +48,9 @@ _ANSWERED = select(
     ProcessedEvent.replies,
     ProcessedEvent.handled_at,
 ).where(
-    tuple_(ProcessedEvent.platform, ProcessedEvent.user_key, ProcessedEvent.update_id).in_(
-        bindparam("ids", expanding=True)
-    )
+    ProcessedEvent.platform.in_(bindparam("platforms", expanding=True)),
+    ProcessedEvent.user_key.in_(bindparam("users", expanding=True)),
+    ProcessedEvent.update_id.in_(bindparam("updates", expanding=True)),
 )
 
 
@@ -128,9 +131,20 @@ class EventRepo:
         ids = list(set(ids))
         if not ids:
             return {}
-        rows = await self.session.execute(_ANSWERED, {"ids": ids})
-        oldest = utcnow() - replies_kept
-        return {(p, k, u): (r or []) if at >= oldest else [] for p, k, u, r, at in rows}
+        rows = await self.session.execute(
+            _ANSWERED,
+            {
+                "platforms": list({p for p, _k, _u in ids}),
+                "users": list({k for _p, k, _u in ids}),
+                "updates": list({u for _p, _k, u in ids}),
+            },
+        )
+        asked, oldest = set(ids), utcnow() - replies_kept
+        return {
+            (p, k, u): (r or []) if at >= oldest else []
+            for p, k, u, r, at in rows
+            if (p, k, u) in asked
+        }
 
     async def record(self, handled: Iterable[tuple[str, str, str, list[Any] | None]]) -> None:
         """Note updates as handled: (platform, user key, update id, replies), replies only
