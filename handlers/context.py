@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ NONCE_DIGITS = 5
 NONCE_SPACE = 36**NONCE_DIGITS  # about 60 million: a blind guess of a screen's nonce fails
 
 
+@lru_cache(maxsize=1024)
 def nonce_code(nonce: int) -> str:
     """The nonce as five base-36 characters: short enough to leave button data room for
     ids within Telegram's 64 bytes."""
