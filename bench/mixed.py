@@ -15,8 +15,9 @@ plays, in English, tapping buttons by their label and typing where people type:
 27 events a person, against 600 courses and 300 fairs in a SQLite file. Prints
 events/s and p50/p95/p99 per kind of step and overall, beside a bare aiogram dispatcher
 with an echo handler that replies (through an in-memory Bot API) in the same run, and
-the ratio of the two. Then, one person alone, the SQL statements per event of each kind
-(what `tests/test_statements.py` holds to).
+the ratio of the two. And the SQL statements per event of each kind of step (BEGIN and
+COMMIT included): for one person alone, and for 64 people taking the step at the same
+moment (sharing transactions). `tests/test_statements.py` holds the mechanisms.
 
     python bench/mixed.py [--people 640] [--concurrency 64] [--lockstep]
 """
@@ -233,6 +234,23 @@ async def statements(path: Path) -> dict[str, list[int]]:
     return out
 
 
+async def statements_together(path: Path, people: int = 64) -> dict[str, list[float]]:
+    """Statements per event of each kind of step when `people` take it at the same
+    moment (one shared transaction, or a few): what a busy hour costs the database."""
+    app = await build(path, batch=people)
+    await Person(app, "tg:warm").play(defaultdict(list))
+    crowd, out = [Person(app, f"tg:c{n}") for n in range(people)], defaultdict(list)
+    for kind, how, what in JOURNEY:
+        events = [p.event(how, what) for p in crowd]
+        with counting(app) as seen:
+            handled = await asyncio.gather(*(app.dispatcher.handle(ev) for ev in events))
+        for person, h in zip(crowd, handled, strict=True):
+            person.replies = h.replies
+        out[kind].append(len(seen) / people)
+    await app.close()
+    return out
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=640)
@@ -241,6 +259,7 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         counted = await statements(Path(tmp) / "count.db")
+        together = await statements_together(Path(tmp) / "together.db")
         rate, lat = await run(args.people, args.concurrency, Path(tmp) / "mixed.db", args.lockstep)
     bare, bare_lat = await bare_aiogram(args.people * len(JOURNEY), args.concurrency)
     start = "all starting at once" if args.lockstep else "arriving spread over a journey"
@@ -248,16 +267,16 @@ async def main() -> None:
         f"{args.people} people x {len(JOURNEY)} events, {args.concurrency} at a time "
         f"({start}), SQLite WAL, 600 courses, 300 fairs"
     )
-    head = ("step", "events", "p50 ms", "p95 ms", "p99 ms", "SQL/event")
-    print("{:<12} {:>7} {:>7} {:>7} {:>7} {:>10}".format(*head))
+    head = ("step", "events", "p50 ms", "p95 ms", "p99 ms", "SQL alone", "SQL in 64")
+    print("{:<12} {:>7} {:>7} {:>7} {:>7} {:>10} {:>10}".format(*head))
     everything: list[float] = []
     for kind in dict.fromkeys(k for k, _, _ in JOURNEY):
         ms = [x * 1000 for x in lat[kind]]
         everything += ms
-        sql = counted[kind]
+        sql, shared = counted[kind], together[kind]
         print(
             f"{kind:<12} {len(ms):>7} {statistics.median(ms):>7.2f} {pct(ms, 95):>7.2f} "
-            f"{pct(ms, 99):>7.2f} {sum(sql) / len(sql):>10.1f}"
+            f"{pct(ms, 99):>7.2f} {sum(sql) / len(sql):>10.1f} {sum(shared) / len(shared):>10.2f}"
         )
     print(
         f"{'all':<12} {len(everything):>7} {statistics.median(everything):>7.2f} "
