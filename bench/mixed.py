@@ -45,7 +45,7 @@ from sqlalchemy import event
 from stats import pct
 from transports import bare_aiogram
 
-from bot.app import App, create_app, settle_memory
+from bot.app import App, create_app, warm_up
 from bot.config import Settings
 from handlers.events import Event
 from handlers.replies import Reply
@@ -191,7 +191,7 @@ async def run(
             await Person(app, f"tg:{n}").play(latencies)
 
     await Person(app, "tg:warm").play(defaultdict(list))  # the search index, imports
-    settle_memory()  # as each transport's `run` does at start-up
+    await warm_up(app)  # as each transport's `run` does at start-up
     t0 = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(people)))
     elapsed = time.perf_counter() - t0

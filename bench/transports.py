@@ -231,7 +231,7 @@ async def haoxin(
     framework: str, people: int, concurrency: int, path: Path
 ) -> tuple[float, list[float]]:
     """Haoxin through one framework's transport, people onboarding by tapping."""
-    from bot.app import create_app, settle_memory
+    from bot.app import create_app, warm_up
     from bot.config import Settings
 
     settings = Settings(
@@ -247,7 +247,7 @@ async def haoxin(
         from bot import telegram_ptb
 
         wired = telegram_ptb.wire(app, ptb_request(api))
-    settle_memory()  # as each transport's `run` does once its framework is loaded
+    await warm_up(app)  # as each transport's `run` does once its framework is loaded
     ids = itertools.count(1)
 
     async def send(person: int, step: int) -> None:

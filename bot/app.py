@@ -35,14 +35,24 @@ async def create_app(settings: Settings | None = None) -> App:
     return App(settings, db, Dispatcher(db, settings))
 
 
+async def warm_up(app: App) -> None:
+    """Before serving: build the search index (6.7 s at 100,000 courses and fairs, on
+    the event loop's thread, where SQLite runs: `storage.sqlite_inline`), so that no
+    one's first search waits for it, then `settle_memory`. Each transport's `run` calls
+    it once its framework is loaded."""
+    async with app.db.sessions() as session, session.begin():
+        await Repos(session).search.index()
+    settle_memory()
+
+
 def settle_memory() -> None:
     """Put what is alive now (the libraries, pypinyin's dictionaries, a framework's
     models) out of the garbage collector's sight (`gc.freeze`): a full collection
     otherwise walks all of it, 50-200 ms on a 2-core machine with pypinyin and a
     framework loaded, and every person waiting holds on that long (issue 8 measured the
-    aiogram path's p99 at 271 ms before, 53 ms after). Called by each transport's
-    `run` once its framework is loaded (not by `create_app`: tests make hundreds of
-    apps, and frozen objects are never collected)."""
+    aiogram path's p99 at 271 ms before, 53 ms after). Called by `warm_up` (not by
+    `create_app`: tests make hundreds of apps, and frozen objects are never
+    collected)."""
     gc.collect()
     gc.freeze()
 

@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BufferedInputFile, TelegramObject, Update
 
-from bot.app import App, settle_memory
+from bot.app import App, warm_up
 from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram, Wiring
 from bot.webhook import run_webhook
 
@@ -106,7 +106,7 @@ def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatche
 async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Event) -> None:
     s = app.settings
     wiring, bot, dp = _wire(app, None)
-    settle_memory()
+    await warm_up(app)
     try:
         async with wiring.started(webhook_url, s.telegram_webhook_secret):
             if webhook_url:

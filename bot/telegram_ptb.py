@@ -21,7 +21,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.app import App, settle_memory
+from bot.app import App, warm_up
 from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram, Wiring
 from bot.webhook import run_webhook
 
@@ -98,7 +98,7 @@ def _wire(app: App, request: BaseRequest | None) -> tuple[Wiring, Application]:
 async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Event) -> None:
     s = app.settings
     wiring, application = _wire(app, None)
-    settle_memory()
+    await warm_up(app)
     async with wiring.started(webhook_url, s.telegram_webhook_secret):
         if webhook_url:
             await run_webhook(

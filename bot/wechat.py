@@ -38,7 +38,7 @@ from aiohttp import web
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.app import App, settle_memory
+from bot.app import App, warm_up
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
 from bot.logs import log_failure
@@ -398,7 +398,7 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
 
     wechat = WeChat(app)
     wechat._http = aiohttp.ClientSession()
-    settle_memory()
+    await warm_up(app)
     runner = await serve(wechat_app(wechat), listen)
     log.info("WeChat: serving %s in %s mode", listen, wechat.mode)
     if wechat.mode != "safe" and any(a.startswith("wx:") for a in app.settings.admin_ids):
