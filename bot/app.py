@@ -7,6 +7,8 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.logs import configure_logging, quiet_loop_errors
@@ -57,6 +59,9 @@ def settle_memory() -> None:
     gc.freeze()
 
 
+IMPORT_TRIES = 10  # runs of an import that conflicted with the bot's writes
+
+
 async def import_file(db: Database, path: Path, settings: Settings | None = None) -> dict[str, int]:
     """Import a data file (YAML or JSON) in one transaction. People holding a place on a
     course or fair whose date, place or status changed are told (in the same transaction)."""
@@ -64,11 +69,16 @@ async def import_file(db: Database, path: Path, settings: Settings | None = None
 
     data = read_file(path)
     settings = settings or Settings()
-    changes: list[tuple[str, int, set[str]]] = []
-    async with db.sessions() as session, session.begin():
+
+    async def write(session: AsyncSession) -> dict[str, int]:
+        changes: list[tuple[str, int, set[str]]] = []
         counts = await import_data(session, data, changes)
         counts["notices"] = await announce(Repos(session), settings.options(), changes)
         return counts
+
+    # the bot writes all the time: on a conflict with it (PostgreSQL's serialization
+    # failure, SQLite's lock held past the busy timeout) the whole import runs again
+    return await db.transaction(write, tries=IMPORT_TRIES)
 
 
 async def seed_demo(db: Database) -> dict[str, int] | None:

@@ -22,9 +22,11 @@
 - Every transaction reads and writes one consistent snapshot (SQLite: BEGIN IMMEDIATE;
   PostgreSQL: SERIALIZABLE, run again on a serialization failure), so two processes on
   one database never act on stale reads.
-- If a batch fails, its events are retried one transaction each, so one bad event
-  cannot take others down; an event that still fails gets an apology in its language,
-  and the user's state stays as it was.
+- If one event's handling fails, the rest of its batch runs again together and that
+  event alone, so one bad event cannot take others down (nor slow them: a person
+  typing something a handler trips on costs one extra transaction, not one per
+  person); an event that still fails gets an apology in its language, and the user's
+  state stays as it was.
 """
 
 from __future__ import annotations
@@ -196,20 +198,37 @@ class Dispatcher:
         return max(1, min(self.settings.batch_size, fits))
 
     async def _run(self, batch: list[_Job]) -> None:
-        try:
-            results = await self._retrying(batch)
-        except Exception as exc:
-            _log_failure(f"a batch of {len(batch)} events failed; retrying one by one", exc)
-            results = []
-            for job in batch:
-                try:
-                    results += await self._retrying([job])
-                except Exception as exc:
-                    _log_failure("an event failed; the user's state is kept", exc)
-                    results.append(Handled([_apology(job)]))
-        for job, handled in zip(batch, results, strict=True):
+        """Handle the batch in one transaction. When one event's handling fails, the
+        others run again together without it, and it runs alone (an apology if it fails
+        again); a failure that is no one event's (the database) has each event run
+        alone."""
+        outcome: dict[int, Handled] = {}
+        pending = list(batch)
+        while pending:
+            try:
+                outcome.update(zip(map(id, pending), await self._retrying(pending), strict=True))
+                break
+            except _EventFailed as failed:
+                pending.remove(failed.job)
+                outcome[id(failed.job)] = await self._alone(failed.job)
+            except Exception as exc:
+                _log_failure(f"a batch of {len(pending)} events failed; retrying one by one", exc)
+                for job in pending:
+                    outcome[id(job)] = await self._alone(job)
+                break
+        for job in batch:
             if not job.future.done():
-                job.future.set_result(handled)
+                job.future.set_result(outcome[id(job)])
+
+    async def _alone(self, job: _Job) -> Handled:
+        """One event in a transaction of its own; if it fails again, an apology in her
+        language, and her state as it was."""
+        try:
+            return (await self._retrying([job]))[0]
+        except Exception as exc:
+            cause = exc.__cause__ if isinstance(exc, _EventFailed) else exc
+            _log_failure("an event failed; the user's state is kept", cause or exc)
+            return Handled([_apology(job)])
 
     async def _retrying(self, batch: list[_Job]) -> list[Handled]:
         """The batch's transaction, run again (up to `TRIES` times) when the database
@@ -242,7 +261,12 @@ class Dispatcher:
                 user = users.get(ev.user) or repos.users.new(ev.user, detect_language(ev.lang_hint))
                 users[ev.user] = user
                 job.lang = user.lang
-                replies, deleted = await self._converse(ev, user, repos)
+                try:
+                    replies, deleted = await self._converse(ev, user, repos)
+                except Exception as exc:
+                    if self.db.retryable(exc):  # the database, not her event: run again
+                        raise
+                    raise _EventFailed(job) from exc
                 if deleted:
                     del users[ev.user]
                     erased = True
@@ -291,6 +315,14 @@ class Dispatcher:
                 await repos.signed.prune(SIGNED_REQUESTS_KEPT)
         except Exception as exc:
             _log_failure("pruning handled events failed", exc)
+
+
+class _EventFailed(Exception):
+    """Handling this job's event raised (the cause): the transaction is rolled back."""
+
+    def __init__(self, job: _Job) -> None:
+        super().__init__()
+        self.job = job
 
 
 def _record_key(ev: Event) -> tuple[str, str, str]:

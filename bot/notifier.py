@@ -15,11 +15,15 @@ import enum
 import logging
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.replies import Reply
 from storage.db import Database
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
+
+SETTLE_TRIES = 35  # pauses of 0.05 s doubling to 2 s: about a minute of retrying
 
 
 class SendError(Exception):
@@ -73,19 +77,27 @@ class Notifier:
         before it is sent, and one whose claim was lost is not sent. When a person's
         message fails, her later ones in this batch are given back unsent, so her
         messages never arrive out of order."""
-        async with self.db.sessions() as session, session.begin():
+
+        async def claim(session: AsyncSession) -> tuple[str, list[tuple]]:
             token, due = await Repos(session).outbox.claim(self.sender.platforms, user=self.user)
-            jobs = [(m.id, m.user_key, m.replies, m.attempts) for m in due]
+            return token, [(m.id, m.user_key, m.replies, m.attempts) for m in due]
+
+        token, jobs = await self.db.transaction(claim)
         held: set[str] = set()
         tried = 0
         for message_id, user, replies, attempts in jobs:
-            async with self.db.sessions() as session, session.begin():
-                outbox = Repos(session).outbox
-                if user in held:
-                    await outbox.release(message_id, token)
-                    continue
-                if not await outbox.renew(message_id, token):
-                    continue
+
+            async def renew(session: AsyncSession, message_id: int = message_id) -> bool:
+                return await Repos(session).outbox.renew(message_id, token)
+
+            async def release(session: AsyncSession, message_id: int = message_id) -> None:
+                await Repos(session).outbox.release(message_id, token)
+
+            if user in held:
+                await self.db.transaction(release)
+                continue
+            if not await self.db.transaction(renew):
+                continue
             tried += 1
             retry_in = None
             try:
@@ -99,12 +111,29 @@ class Notifier:
                     retry_in = dt.timedelta(seconds=2**attempts)
             if outcome is not Delivery.SENT:
                 held.add(user)
-            async with self.db.sessions() as session, session.begin():
-                repos = Repos(session)
-                await repos.outbox.settle(message_id, token, outcome.value, error, retry_in)
-                if outcome is Delivery.UNREACHABLE:
-                    await repos.users.set_reachable(user, False)
+            await self._settle(message_id, token, user, outcome, error, retry_in)
         return tried
+
+    async def _settle(
+        self,
+        message_id: int,
+        token: str,
+        user: str,
+        outcome: Delivery,
+        error: str,
+        retry_in: dt.timedelta | None,
+    ) -> None:
+        """Record how the sending went. It has happened: the record is tried again for
+        as long as another process keeps the database busy (`SETTLE_TRIES`, about a
+        minute), or the lease would run out and the message be sent a second time."""
+
+        async def settle(session: AsyncSession) -> None:
+            repos = Repos(session)
+            await repos.outbox.settle(message_id, token, outcome.value, error, retry_in)
+            if outcome is Delivery.UNREACHABLE:
+                await repos.users.set_reachable(user, False)
+
+        await self.db.transaction(settle, tries=SETTLE_TRIES)
 
     async def run_forever(self) -> None:
         while True:

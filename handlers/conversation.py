@@ -43,7 +43,12 @@ async def converse(ctx: Ctx) -> Replies:
     try:
         return await _route(ctx)
     except Invalid as bad:
-        return [ctx.reply(bad.message), *await ctx.ask()]
+        try:
+            return [ctx.reply(bad.message), *await ctx.ask()]
+        except Invalid as gone:  # what her screen showed is gone (staff cancelled it)
+            from handlers.onboarding import open_home
+
+            return [ctx.reply(gone.message), *await open_home(ctx)]
 
 
 async def _route(ctx: Ctx) -> Replies:
@@ -127,7 +132,7 @@ def _typed_button(ctx: Ctx, state: State, text: str) -> str | None:
     buttons = ctx.user.screen_buttons or []
     if not buttons:
         return None
-    if text.isdigit() and not state.numeric:
+    if text.isdecimal() and not state.numeric:  # isdigit() also takes ², ፩: int() fails
         n = int(text)
         if 1 <= n <= len(buttons):
             return buttons[n - 1][1]

@@ -92,7 +92,7 @@ async def ask_county(ctx: Ctx) -> Replies:
 
 def _chosen(ctx: Ctx, arg: str) -> str:
     choices = ctx.form.get("choices") or []
-    if not arg.isdigit() or int(arg) >= len(choices):
+    if not arg.isdecimal() or int(arg) >= len(choices):
         raise Invalid(ctx._("I don't recognise that button."))
     return choices[int(arg)]
 
@@ -230,7 +230,7 @@ async def open_course(ctx: Ctx, arg: str) -> Replies:
 
 @router.deep_link("course")
 async def show_course(ctx: Ctx, arg: str) -> Replies:
-    course = await ctx.repos.courses.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
+    course = await ctx.repos.courses.get(int(arg)) if arg.isdecimal() and len(arg) < 10 else None
     if course is None:
         raise Invalid(ctx._("I can't find that course. It may have been removed."))
     ctx.remember(course=course.id)

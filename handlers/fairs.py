@@ -129,7 +129,7 @@ async def ask_filter(ctx: Ctx) -> Replies:
 @router.button(FAIR_FILTER, "value")
 async def filter_chosen(ctx: Ctx, arg: str) -> Replies:
     values = ctx.form.get("filter_values") or []
-    if not arg.isdigit() or int(arg) >= len(values):
+    if not arg.isdecimal() or int(arg) >= len(values):
         raise Invalid(ctx._("I don't recognise that button."))
     kind = ctx.form.get("filter_kind") or "county"
     ctx.remember(fair_filter={kind: values[int(arg)]}, fair_page=0)
@@ -170,7 +170,7 @@ async def open_fair(ctx: Ctx, arg: str) -> Replies:
 
 @router.deep_link("fair")
 async def show_fair(ctx: Ctx, arg: str) -> Replies:
-    fair = await ctx.repos.fairs.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
+    fair = await ctx.repos.fairs.get(int(arg)) if arg.isdecimal() and len(arg) < 10 else None
     if fair is None:
         raise Invalid(ctx._("I can't find that job fair. It may have been removed."))
     ctx.remember(fair=fair.id)

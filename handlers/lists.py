@@ -41,4 +41,4 @@ def page_reply(
 
 def page_number(arg: str) -> int:
     """A page number from button data; a forged one is just the first page."""
-    return int(arg) if arg.isdigit() and int(arg) < 10_000 else 0
+    return int(arg) if arg.isdecimal() and int(arg) < 10_000 else 0

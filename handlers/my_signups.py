@@ -56,7 +56,7 @@ async def open_fair(ctx: Ctx, arg: str) -> Replies:
 
 async def _mine(ctx: Ctx, arg: str) -> Signup:
     signup = None
-    if arg.isdigit() and len(arg) < 10:
+    if arg.isdecimal() and len(arg) < 10:
         signup = await ctx.repos.signups.get(int(arg), ctx.user.id)
     if signup is None or signup.status == "cancelled":
         raise Invalid(ctx._("That sign-up is no longer there."))

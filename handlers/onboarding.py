@@ -44,7 +44,7 @@ def deep_link_payload(ctx: Ctx, payload: str) -> str | None:
     if not PAYLOAD_RE.match(payload):
         return None
     prefix, _sep, ident = payload.rpartition("_")
-    if prefix not in ctx.flows.deep_links or not (ident.isdigit() and len(ident) <= 9):
+    if prefix not in ctx.flows.deep_links or not (ident.isdecimal() and len(ident) <= 9):
         return None
     return payload
 

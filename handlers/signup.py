@@ -187,7 +187,7 @@ async def ask_county(ctx: Ctx) -> Replies:
 
 @router.button(ASK_COUNTY, "county")
 async def county_tapped(ctx: Ctx, arg: str) -> Replies:
-    if not arg.isdigit() or int(arg) >= len(COUNTIES):
+    if not arg.isdecimal() or int(arg) >= len(COUNTIES):
         raise Invalid(ctx._("I don't recognise that button."))
     return await _answer(ctx, ASK_COUNTY, COUNTIES[int(arg)])
 
@@ -352,7 +352,7 @@ async def summary(ctx: Ctx) -> Replies:
 
 @router.button(CONFIRM_SIGNUP, "change")
 async def change(ctx: Ctx, arg: str) -> Replies:
-    if not arg.isdigit() or int(arg) >= len(STEPS):
+    if not arg.isdecimal() or int(arg) >= len(STEPS):
         raise Invalid(ctx._("I don't recognise that button."))
     _set(ctx, editing=True)
     return await ctx.goto(STEPS[int(arg)][0])

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -30,6 +31,7 @@ from storage.sqlite_inline import STATEMENT_BUSY_MS, connector
 from storage.sqlite_inline import Connection as InlineConnection
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CHECKPOINT_PAUSE = 5.0  # seconds, the longest pause between tries of a WAL checkpoint
@@ -118,6 +120,24 @@ class Database:
         if code in ("40001", "40P01"):
             return True
         return "database is locked" in str(orig or "").lower()
+
+    async def transaction(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, tries: int = 5
+    ) -> T:
+        """`await work(session)` in one transaction; when the database says it conflicted
+        with another process (`retryable`: another writer held the lock past the busy
+        timeout, or PostgreSQL's serialization failure), nothing of it was kept, and it
+        runs again after a growing pause (0.05 s doubling, at most 2 s), up to `tries`
+        times in all; then the last error is raised."""
+        for attempt in range(tries):
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await work(session)
+            except Exception as exc:
+                if attempt == tries - 1 or not self.retryable(exc):
+                    raise
+                await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
 
     @property
     def is_sqlite(self) -> bool:

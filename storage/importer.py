@@ -748,6 +748,7 @@ async def import_data(
         values["fee_fen"] = round(values.pop("fee_yuan") * 100)
         courses.append(values)
     counts["courses"] = await _upsert(session, Course, courses, changes)
+    await _keep_seated(session, data)
     fairs = _dump(data.job_fairs)
     counts["job_fairs"] = await _upsert(session, JobFair, fairs, changes)
     # where each fair's jobs are, as the fairs list filters them (FairPlace)
@@ -755,6 +756,27 @@ async def import_data(
     counts["workers"] = await _upsert(session, DemoWorker, _dump(data.workers))
     counts["households"] = await _upsert(session, DemoHousehold, _dump(data.households))
     return counts
+
+
+async def _keep_seated(session: AsyncSession, data: DataFile) -> None:
+    """An open course may not get fewer seats than people already seated in it (its
+    `seats_taken` would stand above `seats`): `DataFileError` names the row, and the
+    whole import is rolled back. Cancelling the course, or their places, comes first."""
+    rows = {row.code: index for index, row in enumerate(data.courses) if row.status == "open"}
+    if not rows:
+        return
+    over = await session.execute(
+        select(Course.code, Course.seats, Course.seats_taken).where(
+            Course.code.in_(list(rows)), Course.seats < Course.seats_taken
+        )
+    )
+    for code, seats, taken in over:
+        raise DataFileError(
+            f"{seats} seats is fewer than the {taken} people already seated; keep at least "
+            f"{taken} seats, or cancel their places first",
+            _field("courses", rows[code], code, "seats"),
+            data.source,
+        )
 
 
 def _dump(rows: list[BaseModel]) -> list[dict[str, Any]]:

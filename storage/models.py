@@ -97,7 +97,11 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     user_key: Mapped[str] = mapped_column(String(80), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    replies: Mapped[list[Any] | None] = mapped_column(JSON, default=None, nullable=True)
+    # None is SQL NULL (not the JSON text `null`), so cleared replies leave the partial
+    # index below and the janitor never rewrites them again
+    replies: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, nullable=True
+    )
     handled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 

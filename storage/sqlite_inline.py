@@ -8,13 +8,13 @@ so it runs them where it stands: the same `sqlite3` module, the same SQL, no thr
 
 The one wait that can be long is another process's write lock (`haoxin import` while
 the bot runs, a second instance): every transaction begins with BEGIN IMMEDIATE, which
-is tried with a short busy timeout and, while the lock is held elsewhere, tried again
-after an *asyncio* sleep, up to `storage.db.BUSY_TIMEOUT_MS` in all, so the event loop
+is tried without waiting and, while the lock is held elsewhere, tried again after an
+*asyncio* sleep, up to `storage.db.BUSY_TIMEOUT_MS` in all, so the event loop
 keeps serving everyone else meanwhile. Then "database is locked" is raised, as
 aiosqlite would after its busy timeout (`Database.retryable` knows it). Statements
 inside a transaction that holds the write lock do not wait on other writers (WAL
-mode), so they run directly, with the same short busy timeout for the rare reader
-that meets a checkpoint.
+mode), so they run directly; the rare one that meets a lock (a reader meeting another
+process's checkpoint) fails at once and its transaction runs again.
 
 SQLAlchemy is given the connection through `create_async_engine(async_creator=...)`
 and wraps it in its own aiosqlite adapter; what it calls is implemented here with the
@@ -29,9 +29,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-#: the busy timeout of each statement (ms): the longest the event loop may be held by
-#: a lock another process holds; longer waits are asyncio sleeps (BEGIN) or a retry
-STATEMENT_BUSY_MS = 5
+#: the busy timeout of each statement (ms): none, the event loop is never held by a
+#: lock another process holds; BEGIN waits with asyncio sleeps, and the rare other
+#: statement that meets a lock fails as "database is locked" and its transaction runs
+#: again (`Database.retryable`)
+STATEMENT_BUSY_MS = 0
 _LONGEST_PAUSE = 0.05  # seconds between tries of BEGIN while another process writes
 
 

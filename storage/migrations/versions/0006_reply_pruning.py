@@ -2,8 +2,9 @@
 
 Replies are now stored only for a platform that replays them (WeChat), and cleared
 after 30 seconds; the janitor's "clear replies older than 30 s" read every record of the
-day through the `handled_at` index to find the few that still hold replies. A partial
-index of the records holding replies makes that read as small as what it clears.
+day through the `handled_at` index to find the few that still hold replies (and cleared
+ones were the JSON text `null`, which matched again: now SQL NULL). A partial index of
+the records holding replies makes that read as small as what it clears.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +25,13 @@ HOLDING_REPLIES = sa.text("replies IS NOT NULL")
 
 
 def upgrade() -> None:
+    # replies cleared before this were written as the JSON text `null`, not SQL NULL
+    cleared = (
+        "replies::text = 'null'"
+        if op.get_context().dialect.name == "postgresql"
+        else ("replies = 'null'")
+    )
+    op.execute(f"UPDATE processed_events SET replies = NULL WHERE {cleared}")
     op.create_index(
         "ix_processed_events_with_replies",
         "processed_events",
