@@ -115,8 +115,25 @@ async def run(app: App, webhook_url: str | None, listen: str, ready: asyncio.Eve
                 )
             else:
                 ready.set()
-                await dp.start_polling(
-                    bot, handle_signals=False, allowed_updates=ALLOWED_UPDATES, polling_timeout=10
-                )
+                await _poll(dp, bot)
     finally:
         await bot.session.close()
+
+
+async def _poll(dp: Dispatcher, bot: Bot) -> None:
+    """Poll until cancelled, then stop aiogram's polling task too: cancelling
+    `start_polling` itself leaves that task fetching updates (and logging failures)."""
+    polling = asyncio.ensure_future(
+        dp.start_polling(
+            bot, handle_signals=False, allowed_updates=ALLOWED_UPDATES, polling_timeout=10
+        )
+    )
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        try:
+            await dp.stop_polling()
+        except RuntimeError:  # not started yet: nothing of it runs
+            polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        raise

@@ -204,3 +204,15 @@ async def test_the_phone_is_shared_with_the_contact_button(db_path, framework):
         assert "which county" in me.text
         form = (await load_user(app, "tg:508")).form["signup"]
         assert form["phone"] == "+8613900139000"
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_stopping_the_bot_stops_polling(db_path, framework):
+    """Cancelling the transport leaves nothing fetching updates behind (aiogram's own
+    polling task outlived a cancelled `start_polling`, logging a failure every second)."""
+    before = set(asyncio.all_tasks())
+    async with running_bot(db_path, framework) as (fake, _app, _hook):
+        await TelegramPlayer(fake, 1, "en").say("/start")
+    await asyncio.sleep(0.2)
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert left == [], [t.get_coro() for t in left]
