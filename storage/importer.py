@@ -58,7 +58,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
@@ -68,7 +68,7 @@ from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
 from storage.fairs import FairRepo
-from storage.models import Course, DemoHousehold, DemoWorker, JobFair, TrainingBase
+from storage.models import Course, DemoHousehold, DemoWorker, JobFair, TrainingBase, utcnow
 
 DEMO_FILE = Path(__file__).parent / "demo.yaml"
 #: the largest data file read, in bytes: the demo file is under 10 KB
@@ -737,7 +737,9 @@ async def import_data(
                 _field("courses", index, row.code, "base"),
                 data.source,
             )
+    searched_as = await _base_names(session, TrainingBase.code.in_(in_file)) if in_file else {}
     counts = {"training_bases": await _upsert(session, TrainingBase, _dump(data.training_bases))}
+    await _reindex_renamed_bases(session, searched_as)
     base_ids = {
         code: id_ for code, id_ in await session.execute(select(TrainingBase.code, TrainingBase.id))
     }
@@ -756,6 +758,27 @@ async def import_data(
     counts["workers"] = await _upsert(session, DemoWorker, _dump(data.workers))
     counts["households"] = await _upsert(session, DemoHousehold, _dump(data.households))
     return counts
+
+
+async def _base_names(session: AsyncSession, which: Any) -> dict[int, tuple[str, str]]:
+    """What search reads of the training bases `which` selects (name, county), by id."""
+    rows = await session.execute(
+        select(TrainingBase.id, TrainingBase.name, TrainingBase.county).where(which)
+    )
+    return {id_: (name, county) for id_, name, county in rows}
+
+
+async def _reindex_renamed_bases(session: AsyncSession, before: dict[int, tuple[str, str]]) -> None:
+    """A course is found by its training base's name and county too: when those change,
+    its `updated_at` moves, so every running search index reads it again."""
+    if not before:
+        return
+    now = await _base_names(session, TrainingBase.id.in_(list(before)))
+    renamed = [id_ for id_, seen in before.items() if now.get(id_) != seen]
+    if renamed:
+        await session.execute(
+            update(Course).where(Course.base_id.in_(renamed)).values(updated_at=utcnow())
+        )
 
 
 async def _keep_seated(session: AsyncSession, data: DataFile) -> None:

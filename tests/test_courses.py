@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from storage.importer import DataFile, import_data
 from storage.models import Outbox, Profile, Signup
-from tests.catalogue import course, load, set_course
+from tests.catalogue import BASES, course, load, set_course
 from tests.chat import Chat
 from tests.conftest import load_user
 
@@ -347,3 +348,25 @@ async def test_search_waitlist_promotion_and_deep_link_in_each_language(app, cha
             )
         ]
     assert any(t["freed"] in text for text in told), told  # in her own language
+
+
+async def test_a_renamed_training_base_is_found_by_its_new_name_at_once(app, chat):
+    """Search finds a course by its base's name and county: renaming the base by import
+    re-reads its courses into the running index (their `updated_at` moves)."""
+    await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理", base="xy")])
+    me = await seeker(chat, "tg:622", "en")
+    await me.tap("Find a free course")
+    await me.tap("Type what you are looking for")
+    await me.say("乡村家政培训站")
+    assert "好心月嫂初级班" in me.labels[0]
+    renamed = {**BASES[1], "name": "Qwzkx 实训中心"}  # a word nothing else is near
+    await me.tap("Back")
+    await me.tap("Type what you are looking for")
+    await me.say("qwzkx")
+    assert "found no open course" in me.text  # the index holds the old name
+    async with app.db.sessions() as s, s.begin():
+        await import_data(s, DataFile.model_validate({"training_bases": [renamed]}))
+    await me.tap("Back")
+    await me.tap("Type what you are looking for")
+    await me.say("qwzkx")
+    assert "好心月嫂初级班" in me.labels[0], me.labels
