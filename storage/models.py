@@ -380,4 +380,12 @@ class DemoHousehold(Base):
 
 
 Index("ix_courses_starts_on", Course.starts_on)
+# the open courses of a kind of work, and how many of each kind: from the index alone
+Index(
+    "ix_courses_open_track",
+    Course.status,
+    Course.track,
+    Course.starts_on,
+    Course.signup_closes_on,
+)
 Index("ix_job_fairs_starts_at", JobFair.starts_at)
