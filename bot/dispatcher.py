@@ -41,6 +41,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Settings
 from bot.logs import log_failure as _log_failure
 from handlers import FLOWS
@@ -234,51 +236,52 @@ class Dispatcher:
         """The batch's transaction, run again (up to `TRIES` times) when the database
         says it conflicted with another process's (PostgreSQL's serialization failure,
         SQLite's busy timeout): nothing of a failed try was kept, so it is safe."""
-        for attempt in range(TRIES):
-            try:
-                return await self._transaction(batch)
-            except Exception as exc:
-                if attempt == TRIES - 1 or not self.db.retryable(exc):
-                    raise
-                await asyncio.sleep(0.01 * (attempt + 1))
-        raise AssertionError("unreachable")
 
-    async def _transaction(self, batch: list[_Job]) -> list[Handled]:
-        erased = False
-        async with self.db.sessions() as session, session.begin():
-            repos = Repos(session)
-            ids = [_record_key(j.event) for j in batch if j.event.update_id]
-            answered = await repos.events.answered(ids, REPLIES_KEPT)
-            users = await repos.users.by_keys(j.event.user for j in batch)
-            results: list[Handled] = []
-            records: list[tuple[str, str, str, list[Any] | None]] = []
-            for job in batch:
-                ev = job.event
-                key = _record_key(ev)
-                if ev.update_id and key in answered:
-                    results.append(Handled([Reply.from_dict(r) for r in answered[key]], True))
-                    continue
-                user = users.get(ev.user) or repos.users.new(ev.user, detect_language(ev.lang_hint))
-                users[ev.user] = user
-                job.lang = user.lang
-                try:
-                    replies, deleted = await self._converse(ev, user, repos)
-                except Exception as exc:
-                    if self.db.retryable(exc):  # the database, not her event: run again
-                        raise
-                    raise _EventFailed(job) from exc
-                if deleted:
-                    del users[ev.user]
-                    erased = True
-                if ev.update_id:
-                    stored = [r.to_dict() for r in replies] if ev.replayed else None
-                    records.append((ev.platform, ev.user, ev.update_id, stored))
-                    answered[key] = stored or []
-                results.append(Handled(replies))
-            await repos.events.record(records)
+        async def handle(session: AsyncSession) -> tuple[list[Handled], bool]:
+            return await self._transaction(session, batch)
+
+        results, erased = await self.db.transaction(handle, tries=TRIES)
         if erased:
             self.db.erased()
         return results
+
+    async def _transaction(
+        self, session: AsyncSession, batch: list[_Job]
+    ) -> tuple[list[Handled], bool]:
+        """The batch handled in `session`'s transaction: the replies of each event, and
+        whether someone's data was erased."""
+        erased = False
+        repos = Repos(session)
+        ids = [_record_key(j.event) for j in batch if j.event.update_id]
+        answered = await repos.events.answered(ids, REPLIES_KEPT)
+        users = await repos.users.by_keys(j.event.user for j in batch)
+        results: list[Handled] = []
+        records: list[tuple[str, str, str, list[Any] | None]] = []
+        for job in batch:
+            ev = job.event
+            key = _record_key(ev)
+            if ev.update_id and key in answered:
+                results.append(Handled([Reply.from_dict(r) for r in answered[key]], True))
+                continue
+            user = users.get(ev.user) or repos.users.new(ev.user, detect_language(ev.lang_hint))
+            users[ev.user] = user
+            job.lang = user.lang
+            try:
+                replies, deleted = await self._converse(ev, user, repos)
+            except Exception as exc:
+                if self.db.retryable(exc):  # the database, not her event: run again
+                    raise
+                raise _EventFailed(job) from exc
+            if deleted:
+                del users[ev.user]
+                erased = True
+            if ev.update_id:
+                stored = [r.to_dict() for r in replies] if ev.replayed else None
+                records.append((ev.platform, ev.user, ev.update_id, stored))
+                answered[key] = stored or []
+            results.append(Handled(replies))
+        await repos.events.record(records)
+        return results, erased
 
     async def _converse(self, ev: Event, user: User, repos: Repos) -> tuple[list[Reply], bool]:
         ctx = Ctx(
