@@ -64,7 +64,7 @@ PRUNE_EVERY = 10.0  # seconds between prunes, busy or idle
 REPLIES_KEPT = dt.timedelta(seconds=30)  # WeChat retries within 15 s; a margin on top
 RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
 SIGNED_REQUESTS_KEPT = dt.timedelta(minutes=15)  # beyond the freshness window (bot.wechat)
-BATCH_BUDGET = 0.008  # seconds of handling one transaction's batch aims at (see _batch_limit)
+BATCH_BUDGET = 0.016  # seconds of handling one transaction's batch aims at (see _batch_limit)
 LAST_SEEN_EVERY = dt.timedelta(hours=1)  # `last_seen_at` is kept to the hour, not written per event
 
 
