@@ -55,7 +55,7 @@ def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatche
         api = TelegramAPIServer.from_base(s.telegram_api_url) if s.telegram_api_url else None
         session = AiohttpSession(api=api) if api else AiohttpSession()
     bot = Bot(s.telegram_token, session=session)
-    dp = Dispatcher()
+    dp = Dispatcher(disable_fsm=True)  # conversation state lives in the database, not aiogram
 
     async def call(name: str, params: dict[str, Any]) -> Any:
         files = {
