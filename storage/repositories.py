@@ -147,19 +147,16 @@ class EventRepo:
         }
 
     async def record(self, handled: Iterable[tuple[str, str, str, list[Any] | None]]) -> None:
-        """Note updates as handled: (platform, user key, update id, replies), replies only
-        when the platform needs them again, else None (stored as SQL NULL). One
-        executemany for those with replies and one for those without."""
+        """Note updates as handled, in one executemany: (platform, user key, update id,
+        replies), replies only when the platform needs them again, else None (SQL NULL:
+        the column is `JSON(none_as_null=True)`)."""
         now = utcnow()
-        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
-        for platform, user_key, update_id, replies in handled:
-            row = {"platform": platform, "user_key": user_key, "update_id": update_id}
-            if replies is not None:
-                row["replies"] = replies
-            rows[replies is not None].append({**row, "handled_at": now})
-        for group in rows.values():
-            if group:
-                await self.session.execute(insert(ProcessedEvent), group)
+        rows = [
+            {"platform": p, "user_key": k, "update_id": u, "replies": r, "handled_at": now}
+            for p, k, u, r in handled
+        ]
+        if rows:
+            await self.session.execute(insert(ProcessedEvent), rows)
 
     async def prune(self, replies_kept: dt.timedelta, kept: dt.timedelta) -> int:
         """Clear replies older than `replies_kept`, delete records older than `kept`
