@@ -389,3 +389,5 @@ Index(
     Course.signup_closes_on,
 )
 Index("ix_job_fairs_starts_at", JobFair.starts_at)
+# a waiting list in order, and how many are ahead of her: from the index alone
+Index("ix_signups_waiting", Signup.course_id, Signup.status, Signup.queued_at, Signup.id)
