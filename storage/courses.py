@@ -18,6 +18,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, event, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, contains_eager, joinedload, selectinload
 
@@ -25,12 +27,19 @@ from storage.models import Course, Signup, TrainingBase, utcnow
 
 ACTIVE = ("confirmed", "waitlisted")
 _POSITIONS = "haoxin.waiting_positions"  # Session.info key: positions counted this transaction
+_COURSES = "haoxin.courses"  # Session.info key: courses read this transaction, by id
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_positions(session: Session, _context: Any) -> None:
     """Waiting positions counted before a write may have changed: count them again."""
     session.info.pop(_POSITIONS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_courses(session: Session, _transaction: Any) -> None:
+    """Courses read in a transaction are not kept into the next one."""
+    session.info.pop(_COURSES, None)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -118,6 +127,26 @@ _OPEN_COUNTIES = (
 
 
 @cache
+def _signup_upsert(dialect: str, answers: tuple[str, ...]) -> Any:
+    """Her sign-up for a course, written in one statement returning it: inserted, or a
+    cancelled one of hers revived (`ON CONFLICT (course_id, user_id) DO UPDATE ...
+    WHERE status = 'cancelled'`); nothing comes back when she already holds a seat or
+    a waiting-list place. SQLite >= 3.35 and PostgreSQL."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    changed = {name: bindparam(name) for name in ("status", "queued_at", *answers)}
+    return (
+        insert(Signup)
+        .values(course_id=bindparam("course_id"), user_id=bindparam("user_id"), **changed)
+        .on_conflict_do_update(
+            index_elements=[Signup.course_id, Signup.user_id],
+            set_=changed,
+            where=Signup.status == "cancelled",
+        )
+        .returning(Signup)
+    )
+
+
+@cache
 def _open_page(by_track: bool, by_county: bool) -> tuple[Any, Any]:
     """The count and the page of open courses, by kind of work and/or county."""
     where = [_OPEN]
@@ -143,7 +172,15 @@ class CourseRepo:
         self.session = session
 
     async def get(self, course_id: int) -> Course | None:
-        return await self.session.scalar(_COURSE, {"course_id": course_id})
+        """The course with its training base, read once per transaction: a batch of
+        people confirming one course reads it once (`Session.info` keeps it; the
+        identity map alone holds it only while someone refers to it). Its `seats_taken`
+        may lag this transaction's seat updates, which is why seats are counted by
+        `seats_left`, never read from the object."""
+        kept = self.session.info.setdefault(_COURSES, {})
+        if course_id not in kept:
+            kept[course_id] = await self.session.scalar(_COURSE, {"course_id": course_id})
+        return kept[course_id]
 
     async def by_ids(self, ids: Sequence[int]) -> list[Course]:
         """These courses, in the order given (missing ones left out), in one query."""
@@ -230,19 +267,32 @@ class SignupRepo:
         return await self.session.scalar(_MINE, {"course_id": course_id, "user_id": user_id})
 
     async def book(self, course_id: int, user_id: int, **answers: object) -> Signup:
-        """A seat if one is left, else a place on the waiting list."""
-        signup = await self.mine(course_id, user_id)
-        if signup is not None and signup.status in ACTIVE:
-            raise AlreadyBooked(signup)
+        """A seat if one is left, else a place on the waiting list, in two statements:
+        the seat is taken first (`_TAKE_SEAT`), then her sign-up is written in one
+        upsert that also revives a sign-up she cancelled before (`_signup_upsert`).
+
+        Raises AlreadyBooked when she already holds a seat or a waiting-list place:
+        the upsert changes nothing then, and a seat taken for her is given back
+        (`recount`); all within the transaction, so no one else ever sees it."""
         seated = await self._take_seat(course_id)
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        signup = await self.session.scalar(
+            _signup_upsert(dialect, tuple(sorted(answers))),
+            {
+                "course_id": course_id,
+                "user_id": user_id,
+                "status": "confirmed" if seated else "waitlisted",
+                "queued_at": utcnow(),
+                **answers,
+            },
+            execution_options={"populate_existing": True},
+        )
         if signup is None:
-            signup = Signup(course_id=course_id, user_id=user_id, status="", name="", phone="")
-            self.session.add(signup)
-        for name, value in answers.items():
-            setattr(signup, name, value)
-        signup.status = "confirmed" if seated else "waitlisted"
-        signup.queued_at = utcnow()
-        await self.session.flush()
+            if seated:
+                await self.recount(course_id)
+            mine = await self.mine(course_id, user_id)
+            assert mine is not None  # the upsert found her active sign-up
+            raise AlreadyBooked(mine)
         return signup
 
     async def position(self, signup: Signup) -> int:

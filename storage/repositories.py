@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -111,6 +111,7 @@ class UserRepo:
             .where(ProcessedEvent.platform == user.platform, ProcessedEvent.user_key == user.key)
             .values(replies=None)
         )
+        await self.session.run_sync(_write_queued)  # her messages of this transaction too
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
         await self.session.delete(user)
         await self.session.flush()
@@ -222,6 +223,24 @@ def _insert_ignore(session: AsyncSession, model: type) -> Any:
     return sqlite_insert(model).on_conflict_do_nothing()
 
 
+_QUEUED = "haoxin.outbox_queued"  # Session.info key: messages to write at commit
+
+
+@event.listens_for(Session, "before_commit")
+def _write_queued(session: Session) -> None:
+    """Write the messages queued in this transaction, in one executemany."""
+    rows = session.info.pop(_QUEUED, None)
+    if rows:
+        session.connection().execute(insert(Outbox.__table__), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_queued(session: Session, transaction: Any) -> None:
+    """A transaction rolled back takes its queued messages with it."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+
+
 class OutboxRepo:
     """Messages to send later, and how sending them went."""
 
@@ -238,19 +257,28 @@ class OutboxRepo:
         *,
         topic: str | None = None,
     ) -> None:
-        self.session.add(
-            Outbox(
-                user_key=user_key,
-                platform=user_key.split(":", 1)[0],
-                replies=replies,
-                due_at=due_at or utcnow(),
-                topic=topic,
-            )
+        """Queue a message. It is written with the transaction's other messages in one
+        executemany at commit (`_write_queued`), or before any statement that reads or
+        changes the outbox: people confirming together share one INSERT (the ORM would
+        insert them one by one, to learn each new id, which nothing here needs)."""
+        self.session.info.setdefault(_QUEUED, []).append(
+            {
+                "user_key": user_key,
+                "platform": user_key.split(":", 1)[0],
+                "replies": replies,
+                "due_at": due_at or utcnow(),
+                "topic": topic,
+            }
         )
+
+    async def write_queued(self) -> None:
+        """Write the messages queued in this transaction now."""
+        await self.session.run_sync(_write_queued)
 
     async def withdraw(self, user_key: str, topic: str) -> int:
         """Drop messages about `topic` not yet sent to this person (a reminder for a
         course she cancelled, or one that moved)."""
+        await self.write_queued()
         result = await self.session.execute(
             delete(Outbox).where(
                 Outbox.user_key == user_key, Outbox.topic == topic, Outbox.status == "pending"
@@ -272,6 +300,7 @@ class OutboxRepo:
         retry. A lease that runs out (the sender died) makes the message due again;
         a sender renews its lease (`renew`) right before each send, so a message it
         delivered is not sent again by another."""
+        await self.write_queued()
         now = utcnow()
         token = secrets.token_hex(8)
         earlier = aliased(Outbox)
@@ -364,6 +393,7 @@ class OutboxRepo:
             row.sent_at = utcnow()
 
     async def by_user(self, user_key: str) -> list[Outbox]:
+        await self.write_queued()
         return list(
             await self.session.scalars(
                 select(Outbox).where(Outbox.user_key == user_key).order_by(Outbox.id)

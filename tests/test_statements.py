@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, update
 
 from bot.app import App
 from handlers.events import Event
-from storage.models import Profile, User
+from storage.courses import AlreadyBooked
+from storage.models import Course, Outbox, Profile, User
+from storage.repositories import Repos
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import load_user
@@ -178,3 +181,60 @@ async def test_last_seen_is_kept_to_the_hour_not_written_on_every_event(app, cha
         await s.execute(update(User).where(User.key == "tg:940").values(last_seen_at=earlier))
     await me.tap("◀ Main menu")
     assert (await load_user(app, "tg:940")).last_seen_at > earlier + dt.timedelta(hours=1)
+
+
+async def test_a_confirmation_writes_her_row_once_and_a_batch_writes_its_reminders_together(
+    app, chat
+):
+    """Her reminder is held for the flush at commit with her row: a confirmation does not
+    write her row early to make room for it, and people confirming at the same moment
+    share one INSERT of their reminders."""
+    ids = await load(app, [course("one", "好心月嫂初级班", "月嫂/母婴护理", seats=20)])
+    crowd: list[Chat] = []
+    for n in range(9):
+        me = await seeker(chat, f"tg:95{n}", "en")
+        await me.say(f"/start course_{ids['one']}")
+        await me.tap("Sign up")
+        await fill_form(me)
+        crowd.append(me)
+    alone = crowd.pop()
+    with statements(app) as seen:
+        await alone.tap("Confirm sign-up")
+    assert "Your seat is confirmed" in alone.text
+    assert seen.count("UPDATE users") == 1 and seen.count("INSERT outbox") == 1, seen
+    taps = [
+        Event(
+            me.user,
+            data=next(d for label, d in u.screen_buttons if "Confirm" in label),
+            update_id=f"together-{n}",
+        )
+        for n, me in enumerate(crowd)
+        for u in [await load_user(app, me.user)]
+    ]
+    with statements(app) as seen:
+        handled = await asyncio.gather(*(app.dispatcher.handle(ev) for ev in taps))
+    assert all("Your seat is confirmed" in h.replies[0].text for h in handled)
+    batches = seen.count("BEGIN IMMEDIATE")
+    assert seen.count("INSERT outbox") == batches and seen.count("UPDATE users") == batches, seen
+    assert batches < len(crowd)
+    async with app.db.sessions() as s:
+        reminders = (await s.scalars(select(Outbox).where(Outbox.topic.is_not(None)))).all()
+    assert sorted(r.user_key for r in reminders) == sorted(me.user for me in [*crowd, alone])
+
+
+async def test_signing_up_again_while_booked_gives_the_seat_back_at_once(app, chat):
+    """The seat is taken before her sign-up is written; when the write finds her already
+    booked, the seat is given back in the same transaction."""
+    ids = await load(app, [course("one", "好心月嫂初级班", "月嫂/母婴护理", seats=3)])
+    me = await seeker(chat, "tg:960", "en")
+    await me.say(f"/start course_{ids['one']}")
+    await me.tap("Sign up")
+    await fill_form(me)
+    await me.tap("Confirm sign-up")
+    user = await load_user(app, "tg:960")
+    async with app.db.sessions() as s, s.begin():
+        with pytest.raises(AlreadyBooked):
+            await Repos(s).signups.book(ids["one"], user.id, name="李秀梅", phone="+86138")
+        assert await Repos(s).courses.seats_left(ids["one"]) == 2
+    async with app.db.sessions() as s:
+        assert (await s.get(Course, ids["one"])).seats_taken == 1
