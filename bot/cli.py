@@ -1,5 +1,6 @@
 """`haoxin`: the command line.
 
+haoxin --version                                        the installed version
 haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
 haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
@@ -25,26 +26,97 @@ from bot.config import Settings
 from storage.importer import DataFileError
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("haoxin")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def console_user(name: str) -> str:
+    """The platform key of a terminal user: `admin` and `console:admin` are the same
+    person (HAOXIN_ADMIN_IDS names `console:admin`). Raises ValueError for a name of
+    another platform (`tg:1`): the terminal must not act for a Telegram or WeChat user."""
+    platform, sep, rest = name.strip().partition(":")
+    if not sep:
+        rest, platform = platform, "console"
+    if platform != "console" or not rest:
+        raise ValueError(
+            f"--user must be a terminal name like `admin` or `console:admin`: {name!r}"
+        )
+    return f"console:{rest}"
+
+
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default, where it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="haoxin", description="Haoxin 好心 home-services bot")
-    sub = parser.add_subparsers(dest="command", required=True)
+    shown = _Defaults
+    parser = argparse.ArgumentParser(
+        prog="haoxin",
+        description="Haoxin 好心: the home-services programme's chatbot. Settings come from "
+        "HAOXIN_* environment variables or a .env file (see README).",
+        formatter_class=shown,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    chat = sub.add_parser("chat", help="chat with Haoxin in this terminal")
-    chat.add_argument("--user", default="local", help="who is chatting (console:NAME)")
-    chat.add_argument("--demo", action="store_true", help="seed demo data on first run")
-    chat.add_argument("--lang", help="language hint for a new user: zh, yue or en")
+    chat = sub.add_parser("chat", help="chat with Haoxin in this terminal", formatter_class=shown)
+    chat.add_argument(
+        "--user",
+        default="local",
+        help="who is chatting: a name, the same as console:NAME (admins are listed in "
+        "HAOXIN_ADMIN_IDS, e.g. console:admin)",
+    )
+    chat.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo courses and fairs if the database has none",
+    )
+    chat.add_argument(
+        "--lang",
+        help="language of a new user: zh, yue or en, or a locale like zh-HK (default: "
+        "Simplified Chinese; she can change it in the chat)",
+    )
 
-    db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db = sub.add_parser("db", help="database maintenance", formatter_class=shown)
+    db.add_argument(
+        "action", choices=["upgrade"], help="upgrade: apply the database migrations not yet applied"
+    )
 
-    run = sub.add_parser("run", help="serve a messaging platform")
-    run.add_argument("platform", choices=["telegram", "wechat"])
-    run.add_argument("--framework", choices=["aiogram", "ptb"], default="aiogram")
-    run.add_argument("--webhook-url", help="Telegram: receive updates at this URL, not by polling")
-    run.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT to serve on")
+    run = sub.add_parser("run", help="serve a messaging platform", formatter_class=shown)
+    run.add_argument("platform", choices=["telegram", "wechat"], help="which platform to serve")
+    run.add_argument(
+        "--framework",
+        choices=["aiogram", "ptb"],
+        default="aiogram",
+        help="Telegram: the framework that talks to the Bot API (ptb: python-telegram-bot)",
+    )
+    run.add_argument(
+        "--webhook-url",
+        help="Telegram: receive updates at this public HTTPS URL instead of polling "
+        "(default: polling)",
+    )
+    run.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        help="HOST:PORT the webhook server listens on (WeChat, or Telegram with --webhook-url)",
+    )
 
-    imp = sub.add_parser("import", help="import a YAML or JSON data file")
-    imp.add_argument("file", type=Path)
+    imp = sub.add_parser(
+        "import",
+        help="import training bases, courses and job fairs from a YAML or JSON file",
+        formatter_class=shown,
+    )
+    imp.add_argument("file", type=Path, help="a .yaml, .yml or .json file (see storage/demo.yaml)")
     return parser
 
 
@@ -60,7 +132,7 @@ async def _main(args: argparse.Namespace) -> int:
 
             if args.demo:
                 await seed_demo(app.db)
-            await chat(app.dispatcher, f"console:{args.user}", lang_hint=args.lang)
+            await chat(app.dispatcher, console_user(args.user), lang_hint=args.lang)
         elif args.command == "run":
             from bot.platforms import run_platform
 
@@ -101,7 +173,13 @@ async def _import(app: App, path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A failure is one redacted line on stderr and exit status 1, never
     a traceback: a library's error can quote the bot token or a person's data."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "chat":
+        try:
+            console_user(args.user)
+        except ValueError as err:
+            parser.error(str(err))
     try:
         return asyncio.run(_main(args))
     except KeyboardInterrupt:
