@@ -16,9 +16,11 @@ from handlers.router import Invalid, Replies, Router
 router = Router(__name__)
 
 
-def deep_link(ctx: Ctx, payload: str) -> str:
+def deep_link(ctx: Ctx, payload: str) -> str | None:
+    """The Telegram link that opens `payload` (`course_3`), or None when the bot's
+    username is unknown (HAOXIN_TELEGRAM_BOT unset, and not learnt from getMe)."""
     bot = ctx.options.telegram_bot
-    return f"https://t.me/{bot}?start={payload}" if bot else f"/start {payload}"
+    return f"https://t.me/{bot}?start={payload}" if bot else None
 
 
 async def _link(ctx: Ctx, kind: str, key: str) -> Replies:
@@ -28,12 +30,22 @@ async def _link(ctx: Ctx, kind: str, key: str) -> Replies:
     ident = int(ctx.form.get(key) or 0)
     payload = f"{kind}_{ident}"
     link = deep_link(ctx, payload)
-    text = _(
-        "Link for posters: {link}\nOn WeChat, make a parameter QR code with the scene “{payload}”.",
-        link=link,
+    wechat = _(
+        "On WeChat, make a parameter QR code with the scene “{payload}” (公众号后台 or the "
+        "qrcode/create API): scanning it follows the account and opens this page.",
         payload=payload,
     )
-    return [Reply(text, qr=link), *await ctx.ask()]
+    if link is None:
+        text = _(
+            "There is no Telegram link for posters yet: Haoxin does not know the bot's "
+            "username. Set HAOXIN_TELEGRAM_BOT to the username @BotFather gave the bot "
+            "(without @) and restart; the link will then be "
+            "https://t.me/<username>?start={payload}.",
+            payload=payload,
+        )
+        return [Reply(f"{text}\n{wechat}"), *await ctx.ask()]
+    text = _("Link for posters: {link}", link=link)
+    return [Reply(f"{text}\n{wechat}", qr=link), *await ctx.ask()]
 
 
 @router.button(COURSE_CARD, "qr")

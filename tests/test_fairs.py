@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -199,6 +200,8 @@ async def test_fair_deep_link_and_bad_input(app, chat):
 
 async def test_staff_get_a_link_and_a_qr_code(app, chat, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    named = dataclasses.replace(app.dispatcher.options, telegram_bot="haoxin_bot")
+    monkeypatch.setattr(app.dispatcher, "options", named)
     ids = await load(app, [course("c1", "月嫂班", "月嫂/母婴护理")], FAIRS)
     admin = chat(ADMIN, "en")
     await admin.say("/start")
@@ -206,7 +209,7 @@ async def test_staff_get_a_link_and_a_qr_code(app, chat, tmp_path, monkeypatch):
     await admin.tap("I agree")
     await admin.say(f"/start course_{ids['c1']}")
     await admin.tap("Link and QR code")
-    assert f"/start course_{ids['c1']}" in admin.text
+    assert f"https://t.me/haoxin_bot?start=course_{ids['c1']}" in admin.text
     (qr,) = [r for r in admin.replies if r.qr]
     assert qr.qr_png().startswith(b"\x89PNG")
     from bot.console import render
