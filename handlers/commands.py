@@ -1,6 +1,7 @@
 """Commands that work from any state, and the buttons that go with them.
 
-/start [payload]  greet, or go home (a deep link is kept through onboarding)
+/start [payload]  greet, or go home (a deep link is kept through onboarding); in the
+                  middle of a form it asks first
 /menu             the main menu (or the onboarding step not yet done)
 /help             what Haoxin can do, then the current question again
 /cancel           drop the form being filled in, back to the main menu
@@ -19,8 +20,42 @@ from locales import LANGUAGES, language_name, translator
 router = Router(__name__)
 
 
+# the forms a person fills in step by step: /start in the middle of one asks first
+FORMS = ("signup", "fair_form")
+CONFIRM_RESTART = router.state("CONFIRM_RESTART")
+
+
 @router.command("start")
 async def start(ctx: Ctx, payload: str) -> Replies:
+    if any(ctx.form.get(form) for form in FORMS) and ctx.user.state != CONFIRM_RESTART:
+        ctx.remember(restart={"payload": payload[:64], "back_to": ctx.user.state})
+        return await ctx.goto(CONFIRM_RESTART)
+    ctx.forget_form()
+    return await begin(ctx, payload)
+
+
+@router.prompt(CONFIRM_RESTART)
+async def ask_restart(ctx: Ctx) -> Replies:
+    _ = ctx._
+    return [
+        ctx.reply(
+            _("You are filling in a form. Start again and drop what you have typed in it?"),
+            [ctx.button(_("↩ No, go on with the form"), "resume")],
+            [ctx.button(_("🔄 Yes, start again"), "restart")],
+        )
+    ]
+
+
+@router.button(CONFIRM_RESTART, "resume")
+async def resume(ctx: Ctx, _arg: str) -> Replies:
+    back_to = (ctx.form.get("restart") or {}).get("back_to") or ""
+    ctx.user.form = {k: v for k, v in ctx.form.items() if k != "restart"}
+    return await ctx.goto(back_to)
+
+
+@router.button(CONFIRM_RESTART, "restart")
+async def restart(ctx: Ctx, _arg: str) -> Replies:
+    payload = (ctx.form.get("restart") or {}).get("payload") or ""
     ctx.forget_form()
     return await begin(ctx, payload)
 
@@ -39,11 +74,13 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
     text = _(
         "How to use Haoxin:\n"
         "• Tap the buttons under my messages (on WeChat, type the number).\n"
+        "• /start – begin again from the welcome\n"
         "• /menu – the main menu\n"
         "• /cancel – stop what you are filling in\n"
         "• /language – 简体中文 / 廣東話 / English\n"
         "• /privacy – what we keep about you\n"
-        "• /delete_me – delete your data"
+        "• /delete_me – delete your data\n"
+        "• /help – this list"
     )
     return [ctx.reply(text), *await ctx.ask()]
 
@@ -62,7 +99,12 @@ async def cancel(ctx: Ctx, _arg: str) -> Replies:
 
 @router.command("language")
 async def language(ctx: Ctx, _arg: str) -> Replies:
-    return [ctx.reply(ctx._("Choose your language:"), language_buttons(ctx))]
+    _ = ctx._
+    return [
+        ctx.reply(
+            _("Choose your language:"), language_buttons(ctx), [ctx.button(_("◀ Back"), "back")]
+        )
+    ]
 
 
 @router.action("language")
