@@ -6,7 +6,7 @@
 GREETING ──lang:xx──▶ GREETING (in that language)
     │ continue
     ▼
-PRIVACY ──decline──▶ PRIVACY (nothing stored; can still agree)
+PRIVACY ──decline──▶ everything about her erased (send /start to begin again)
     │ agree (consent time and version recorded)
     ▼
 CHOOSE_ROLE ──(admins skip this)──▶ home menu ──▶ the deep link, if one was kept
@@ -115,15 +115,19 @@ async def agree(ctx: Ctx, _arg: str) -> Replies:
 
 @router.button(PRIVACY, "decline")
 async def decline(ctx: Ctx, _arg: str) -> Replies:
-    _ = ctx._
+    """Nothing is kept: the row that held her place in the conversation (her chat
+    account, language, a deep link) is erased, as /delete_me would."""
+    from handlers.my_signups import erase_person
+
+    await erase_person(ctx.repos, ctx.user, ctx.options)
+    ctx.deleted = True
     return [
         ctx.reply(
-            _(
-                "That's fine: I have stored nothing about you. Without your agreement I "
-                "can't sign you up for anything. If you change your mind, tap “I agree”."
+            ctx._(
+                "That's fine: I have kept nothing about you. Without your agreement I "
+                "can't sign you up for anything. If you change your mind, send /start."
             )
-        ),
-        *await ctx.ask(),
+        )
     ]
 
 

@@ -107,14 +107,13 @@ async def test_language_switch_on_the_first_screen_and_any_time(app, chat):
 
 async def test_nothing_is_stored_without_consent(app, chat):
     me = chat("tg:103", "en")
-    await me.say("/start")
+    await me.say("/start course_1")  # a deep link is kept until she answers
     await me.tap("Continue")
     await me.tap("No, thank you")
-    assert "stored nothing" in me.text and "✅ I agree" in me.labels
-    user = await load_user(app, "tg:103")
-    assert user.consented_at is None and user.role is None and user.form == {}
-    await me.say("/menu")  # the menu waits for the privacy answer
-    assert "finish getting started" in me.text and "✅ I agree" in me.labels
+    assert "kept nothing about you" in me.text and "send /start" in me.text
+    assert await load_user(app, "tg:103") is None  # not even her chat account or language
+    await me.say("/menu")  # as a newcomer: the welcome again
+    assert "Hello! I am Haoxin" in me.text
 
 
 async def test_admin_is_recognised_from_configuration(app, chat):
