@@ -26,11 +26,13 @@ longer, WeChat gets an empty answer and every piece follows through the outbox.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -55,6 +57,7 @@ REPLY_WITHIN = 4.5  # WeChat waits 5 s for a passive reply
 FRESH_FOR = 300  # seconds a signed request's timestamp may be from now, either way
 UNREACHABLE = {43004, 45015, 40003}  # not following / outside 48 h / unknown openid
 TOKEN_EXPIRED = {40001, 40014, 42001}
+SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # a code's picture, by its ticket
 
 
 class BadRequest(Exception):
@@ -179,6 +182,7 @@ class WeChat:
         self._http: aiohttp.ClientSession | None = None
         self._late: set[asyncio.Task[Any]] = set()
         self._refused: dict[str, tuple[float, int]] = {}
+        self._posters: dict[str, str] = {}  # scene -> its code's picture link
 
     # --- the callback URL ---------------------------------------------------------------
     async def verify(self, request: web.Request) -> web.Response:
@@ -270,7 +274,7 @@ class WeChat:
         handled = await self._within_deadline(event)
         if handled is None or not handled.replies:
             return web.Response(text="success")
-        first_piece, *rest = pieces(handled.replies)
+        first_piece, *rest = pieces(await self.with_posters(handled.replies))
         if rest and not handled.repeat:
             await self._send_later(event.user, rest)
         xml = reply_xml(msg["FromUserName"], msg.get("ToUserName", ""), first_piece)
@@ -314,7 +318,8 @@ class WeChat:
             async def later() -> None:
                 handled = await task
                 if not handled.repeat and handled.replies:
-                    await self._send_later(event.user, pieces(handled.replies))
+                    replies = await self.with_posters(handled.replies)
+                    await self._send_later(event.user, pieces(replies))
 
             late = asyncio.create_task(later())
             self._late.add(late)
@@ -330,6 +335,49 @@ class WeChat:
             f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature>{sig}</MsgSignature>"
             f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
         )
+
+    # --- poster codes: permanent parameter QR codes --------------------------------------
+    async def with_posters(self, replies: list[Reply]) -> list[Reply]:
+        """The replies, each asking for a poster code (`Reply.poster`) followed by the
+        link to its picture; left as they are when WeChat gives none (their text says
+        how to make one by hand)."""
+        out = []
+        for reply in replies:
+            if reply.poster and (link := await self._poster(reply.poster)):
+                reply = dataclasses.replace(reply, text=f"{reply.text}\n{link}", poster=None)
+            out.append(reply)
+        return out
+
+    async def _poster(self, scene: str) -> str | None:
+        """The picture link of the permanent parameter QR code for `scene` (`course_3`),
+        made once per scene by qrcode/create (QR_LIMIT_STR_SCENE: scene_str of 1-64
+        characters, at most 100,000 codes per account, which never expire; following
+        by it sends `subscribe` with EventKey `qrscene_<scene>`, scanning when already
+        following sends `SCAN` with EventKey `<scene>`). None when WeChat refuses."""
+        if scene in self._posters:
+            return self._posters[scene]
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        body = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+        try:
+            for refresh in (False, True):
+                token = await self._access_token(refresh)
+                url = f"{self.api}/cgi-bin/qrcode/create"
+                async with self._http.post(url, params={"access_token": token}, json=body) as r:
+                    data = await r.json(content_type=None)
+                code = int(data.get("errcode", 0))
+                if code == 0 and data.get("ticket"):
+                    ticket = quote(str(data["ticket"]), safe="")
+                    link = f"{SHOW_QR}?ticket={ticket}"
+                    self._posters[scene] = link
+                    return link
+                if code not in TOKEN_EXPIRED:
+                    break
+        except (aiohttp.ClientError, TimeoutError, SendError, ValueError) as exc:
+            log.warning("WeChat: no poster code (%s)", type(exc).__name__)
+            return None
+        log.warning("WeChat: no poster code (errcode %s)", code)
+        return None
 
     # --- sending later: the customer-service message API --------------------------------
     async def _access_token(self, refresh: bool = False) -> str:
@@ -354,7 +402,7 @@ class WeChat:
         """Deliver replies through the customer-service API, split to WeChat's limit."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        for text in pieces(replies):
+        for text in pieces(await self.with_posters(replies)):
             outcome = await self._send_text(user, text)
             if outcome is not Delivery.SENT:
                 return outcome

@@ -29,6 +29,14 @@ async def _link(ctx: Ctx, kind: str, key: str) -> Replies:
         raise Invalid(_("That part is for programme staff only."))
     ident = int(ctx.form.get(key) or 0)
     payload = f"{kind}_{ident}"
+    if ctx.event.platform == "wx":
+        text = _(
+            "Poster QR code for this page: open the link below, save the picture and print "
+            "it. Scanning it follows the account and opens this page. (If no link follows, "
+            "make a parameter QR code with the scene “{payload}” in the account's console.)",
+            payload=payload,
+        )
+        return [Reply(text, poster=payload), *await ctx.ask()]
     link = deep_link(ctx, payload)
     wechat = _(
         "On WeChat, make a parameter QR code with the scene “{payload}” (公众号后台 or the "

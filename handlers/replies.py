@@ -43,7 +43,8 @@ class Reply:
     of a one-time keyboard button that shares the person's phone number or location.
     `pin` is a place to show on a map. `replace` asks to edit the message a button was
     pressed on (paging through a list) instead of sending a new one. `qr` is text (a
-    link) to show as a QR code image.
+    link) to show as a QR code image. `poster` asks the transport for the platform's own
+    code for a deep link (WeChat's parameter QR code); others ignore it.
 
     A text longer than a platform allows is never cut: each transport splits it into
     several messages in the platform's own unit (`bot/limits.py`). Flows still aim to
@@ -57,6 +58,9 @@ class Reply:
     pin: Pin | None = None
     replace: bool = False
     qr: str | None = None  # text to show as a QR code image (a deep link), where possible
+    #: a deep-link payload (`course_3`) for the platform's own poster code: on WeChat a
+    #: permanent parameter QR code (qrcode/create), whose link the transport adds
+    poster: str | None = None
 
     def qr_png(self) -> bytes:
         """The QR code as a PNG image (for transports that can send pictures)."""
@@ -84,6 +88,8 @@ class Reply:
             out["replace"] = True
         if self.qr:
             out["qr"] = self.qr
+        if self.poster:
+            out["poster"] = self.poster
         return out
 
     @classmethod
@@ -96,4 +102,5 @@ class Reply:
             pin=Pin(*d["pin"]) if d.get("pin") else None,
             replace=d.get("replace", False),
             qr=d.get("qr"),
+            poster=d.get("poster"),
         )

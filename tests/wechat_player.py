@@ -35,12 +35,15 @@ class FakeWeChatApi:
         self.sent: list[dict[str, Any]] = []
         self.token_calls = 0
         self.errcodes: list[int] = []  # answers for the next sends, then 0
+        self.qrcodes: list[dict[str, Any]] = []  # qrcode/create requests
+        self.qrcode_errcodes: list[int] = []  # answers for the next qrcode/create, then 0
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -58,6 +61,17 @@ class FakeWeChatApi:
         if code == 0:
             self.sent.append({"token": request.query["access_token"], **body})
         return web.json_response({"errcode": code, "errmsg": "ok" if code == 0 else "no"})
+
+    async def _qrcode(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.qrcodes.append(body)
+        code = self.qrcode_errcodes.pop(0) if self.qrcode_errcodes else 0
+        if code:
+            return web.json_response({"errcode": code, "errmsg": "no"})
+        scene = body["action_info"]["scene"]["scene_str"]
+        return web.json_response(
+            {"ticket": f"gQ+{scene}/=", "url": f"http://weixin.qq.com/q/{scene}"}
+        )
 
     async def stop(self) -> None:
         if self.runner:
