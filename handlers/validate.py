@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 from handlers.router import Invalid
@@ -19,10 +20,10 @@ def phone_number(text: str) -> str | None:
     Mainland China: 11 digits starting 13-19, with or without +86 / 86 / 0086. Hong Kong:
     8 digits starting 4-9 (+852, or no prefix). Macau: 8 digits starting 6 with +853.
     """
-    digits = _SEPARATORS.sub("", text.strip())
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip())
     if digits.startswith("+"):
         digits = "00" + digits[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # ０-９ became 0-9; other scripts' digits
         return None
     for prefix in ("0086", "86"):
         rest = digits.removeprefix(prefix)
@@ -38,11 +39,13 @@ def phone_number(text: str) -> str | None:
 
 
 def person_name(text: str) -> str | None:
-    """A name of 1-20 characters with at least one letter and no digits."""
+    """A name of up to 20 characters, at least two of them letters (a Chinese name has
+    two or more characters; `A` or `李` alone is an initial or a surname, not a name),
+    and no digits."""
     name = " ".join(text.split())
-    if not 1 <= len(name) <= 20 or any(ch.isdigit() for ch in name):
+    if not 2 <= len(name) <= 20 or any(ch.isdigit() for ch in name):
         return None
-    if not any(ch.isalpha() for ch in name):
+    if sum(ch.isalpha() for ch in name) < 2:
         return None
     return name
 
@@ -75,5 +78,5 @@ def checked_name(_: Translator, text: str) -> str:
     """The tidied name, or `Invalid` with a translated explanation."""
     name = person_name(text)
     if name is None:
-        raise Invalid(_("Please type your name (up to 20 characters, no numbers)."))
+        raise Invalid(_("Please type your full name (2 to 20 characters, no numbers)."))
     return name
