@@ -1,6 +1,8 @@
 """The terminal chat: Haoxin on standard input and output.
 
-Buttons are numbered; the person types a number, a button's label or any text. When
+Buttons are numbered; the person types a number, a button's label or any text. Where
+another platform would show a share button, the terminal says what to type instead:
+`/phone 13800138000` shares her number, `/location 21.66 110.93` a place. When
 standard input is not a terminal, every line is one input and the chat ends, with exit
 status 0, at the end of the input.
 """
@@ -17,10 +19,11 @@ from typing import TextIO
 
 from bot.dispatcher import Dispatcher, Handled
 from bot.notifier import Delivery, Notifier
-from handlers.events import Contact, Event
+from handlers.events import Contact, Event, Location
 from handlers.replies import Reply
 
 PHONE_PREFIX = "/phone "
+LOCATION_PREFIX = "/location "  # /location 21.66 110.93: latitude and longitude
 
 
 QR_FOLDER = Path("haoxin-qr")
@@ -50,10 +53,11 @@ def render(reply: Reply) -> str:
             n += 1
             cells.append(f"[{n}] {button.label}")
         lines.append("   ".join(cells))
+    # the labels carry their own emoji (📱, 📍); the terminal shows what to type instead
     if reply.request_contact:
-        lines.append(f"📱 {reply.request_contact}: {PHONE_PREFIX.strip()} 13800000000")
+        lines.append(f"{reply.request_contact}: {PHONE_PREFIX.strip()} 13800000000")
     if reply.request_location:
-        lines.append(f"📍 {reply.request_location}")
+        lines.append(f"{reply.request_location}: {LOCATION_PREFIX.strip()} 21.66 110.93")
     return "\n".join(lines)
 
 
@@ -62,6 +66,11 @@ def to_event(line: str, user: str, lang_hint: str | None) -> Event:
     if text.startswith(PHONE_PREFIX):
         phone = text[len(PHONE_PREFIX) :].strip()
         return Event(user, contact=Contact(phone, user), lang_hint=lang_hint)
+    if text.startswith(LOCATION_PREFIX):
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", text[len(LOCATION_PREFIX) :])
+        if len(numbers) == 2:
+            lat, lon = (float(x) for x in numbers)
+            return Event(user, location=Location(lat, lon), lang_hint=lang_hint)
     return Event(user, text=text, lang_hint=lang_hint)
 
 

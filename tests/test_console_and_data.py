@@ -196,3 +196,32 @@ async def test_messages_sent_later_reach_the_person_at_the_terminal(app):
     async with app.db.sessions() as s:
         rows = {r.user_key: r.status for r in await s.scalars(select(Outbox))}
     assert rows == {"console:mei": "sent", "console:other": "pending"}
+
+
+def test_the_terminal_shows_one_emoji_and_what_to_type_for_contact_and_location():
+    from bot.console import render, to_event
+    from handlers.replies import Reply
+
+    contact = render(Reply("Your number?", request_contact="📱 Share my phone number"))
+    assert contact.count("📱") == 1 and "/phone 13800000000" in contact
+    place = render(Reply("Where are you?", request_location="📍 Share my location"))
+    assert place.count("📍") == 1 and "/location 21.66 110.93" in place
+    event = to_event("/location 21.6629, 110.9253\n", "console:local", "en")
+    assert (event.location.latitude, event.location.longitude) == (21.6629, 110.9253)
+    assert to_event("/location somewhere", "console:local", "en").text == "/location somewhere"
+
+
+def test_nearest_to_me_works_at_the_terminal(tmp_path):
+    steps = [
+        "/start",
+        "1",
+        "1",
+        "1",
+        "Find a free course",
+        "Nearest to me",
+        "/location 21.66 110.92",
+    ]
+    done = run_chat(tmp_path, "\n".join(steps) + "\n", "--demo", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    after = done.stdout.split("/location 21.66 110.93")[-1]  # what came after her location
+    assert "茂名市好心家政" in after or "好心月嫂" in after, after[-1500:]
