@@ -2,26 +2,65 @@
 
     event ─┬─ /command ............ the command's handler (any state)
            ├─ button data ......... checked: issued on the current screen? allowed here?
-           ├─ typed number/label .. pressed the matching button of the current screen
+           │                        (or a navigation entry of an earlier screen of hers)
+           ├─ typed number/label .. pressed the button of the current screen it names;
+           │                        several named equally: those shown to choose from
            ├─ contact / location .. the state's handler, if it takes one
-           └─ text ................ the state's text handler, or "please choose"
+           └─ text ................ the state's text handler, or else a search of courses
+                                    and fairs that keeps her place (`handlers.typed`)
 
 Bad input never raises out of here: a handler's `Invalid` becomes its message followed
 by the current question, and the state and form stay as they were.
+
+Navigation entries (the main menu's entries, "Main menu", "Find a course", "My
+sign-ups", "Job fairs", language, privacy: `NAVIGATION`) are honoured from an earlier
+message of hers, not only from the screen she is on. Their data carries, instead of the
+screen's random nonce, a tag of the state that showed them: an HMAC of the state's name
+keyed by her own row (id, key, when it was created and when she agreed), so it is the
+same on every screen of that state, differs for every person, and cannot be worked out
+from what she is shown. An earlier press of such data runs the entry as that state would
+(a menu only while it is still her home menu; staff states only for staff), leaving
+the form she was filling in as the main menu does; anything that acts (confirm,
+cancel, a form step, delete) stays tied to its own screen. Before she agrees to the
+privacy notice no button is tagged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import unicodedata
 
-from handlers.context import Ctx, nonce_code
+from handlers import typed
+from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
+from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
 
 log = logging.getLogger(__name__)
 
 MAX_INPUT = 2000
+
+#: actions that only take her somewhere: honoured from an earlier message of hers
+NAVIGATION: set[str] = {
+    "go",  # a main menu's entries
+    "home",  # "Main menu"
+    "find",  # "Find a course" (My sign-ups)
+    "courses",  # the courses menu
+    "fairs",  # the job fairs list
+    "my_signups",  # "My sign-ups" (a course card)
+    "language",  # the language choice
+    "privacy",  # the privacy notice
+}
+
+
+def navigation(*actions: str) -> None:
+    """Declare button actions that only move her to a screen (a menu entry), so that
+    they work from an earlier message too. Never an action that changes anything."""
+    NAVIGATION.update(actions)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -32,6 +71,13 @@ def clean_text(text: str) -> str:
 
 async def converse(ctx: Ctx) -> Replies:
     """Handle one event for one user; the caller owns the transaction."""
+    replies = await _converse(ctx)
+    if not ctx.deleted:
+        _tag_navigation(ctx, replies)
+    return replies
+
+
+async def _converse(ctx: Ctx) -> Replies:
     from handlers.onboarding import GREETING, begin
 
     ev = ctx.event
@@ -93,11 +139,15 @@ async def _route(ctx: Ctx) -> Replies:
     text = clean_text(ev.text or "")
     if not text:
         raise Invalid(_("I received an empty message. Please type an answer or tap a button."))
-    data = _typed_button(ctx, state, text)
-    if data is not None:
-        return await press(ctx, state, data)
+    chosen = _typed_buttons(ctx, state, text)
+    if len(chosen) == 1:
+        return await press(ctx, state, chosen[0][1])
+    if chosen:
+        return typed.ask_which(ctx, chosen)
     if state.on_text is None:
-        raise Invalid(_("Please tap one of the buttons (or type its number)."))
+        if text.isdecimal():  # a number that no button has
+            raise Invalid(_("Please tap one of the buttons (or type its number)."))
+        return await typed.search(ctx, text)
     if len(text) > MAX_INPUT:
         raise Invalid(
             _("That message is too long. Please keep it under {limit} characters.", limit=MAX_INPUT)
@@ -116,37 +166,120 @@ async def press(ctx: Ctx, state: State, data: str) -> Replies:
     action, _sep, arg = action_arg.partition(":")
     issued = any(d == data for _label, d in ctx.user.screen_buttons or [])
     if not issued:
+        origin = _navigation_origin(ctx, nonce, action) if sep else None
+        if origin is not None:
+            return await _navigate(ctx, origin, action, arg)
         ctx.user.refused_presses = (ctx.user.refused_presses or 0) + 1
         log.info("refused a button press that was not issued on the current screen")
-        if sep and action and nonce != nonce_code(ctx.user.screen_nonce):
+        here = (nonce_code(ctx.user.screen_nonce), _state_tag(ctx, ctx.user.state))
+        if sep and action and nonce not in here:
             raise Invalid(_("That button belongs to an earlier message. Here is where we are now:"))
         raise Invalid(_("I don't recognise that button."))
     handler = state.buttons.get(action) or ctx.flows.actions.get(action)
+    handler = handler or typed.ACTIONS.get(action)  # a search result (issued: checked)
     if handler is None:
         raise Invalid(_("I don't recognise that button."))
     return await handler(ctx, arg)
 
 
-def _typed_button(ctx: Ctx, state: State, text: str) -> str | None:
-    """The data of the current screen's button the person typed the number or label of."""
+def _typed_buttons(ctx: Ctx, state: State, text: str) -> list[list[str]]:
+    """The current screen's buttons (label, data) that typed `text` names: by number,
+    or by label (`handlers.typed.pick`). One: she pressed it. Several: she chooses.
+
+    On a screen that takes text (a name, an age) only a whole label counts, and digits
+    in a numeric state are her answer, not a button's number."""
     buttons = ctx.user.screen_buttons or []
     if not buttons:
-        return None
-    if text.isdecimal() and not state.numeric:  # isdigit() also takes ², ፩: int() fails
+        return []
+    if text.isdecimal():  # isdigit() also takes ², ፩: int() fails
+        if state.numeric:
+            return []
         n = int(text)
-        if 1 <= n <= len(buttons):
-            return buttons[n - 1][1]
-        return None
+        return [buttons[n - 1]] if 1 <= n <= len(buttons) else []
     wanted = _plain(text)
-    for label, data in buttons:
+    for label, data in buttons:  # the label as it reads: no doubt about it
         if wanted and _plain(label) == wanted:
-            return data
-    return None
+            return [[label, data]]
+    if len(text) > typed.MAX_WORDS:
+        return []
+    found = typed.pick(text, buttons, loose=state.on_text is None)
+    if state.on_text is not None:
+        found = found[:1]
+    return [buttons[n] for n in found]
 
 
 def _plain(label: str) -> str:
     """A label as a person would type it: no emoji, arrows, punctuation or spaces."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", label).casefold() if ch.isalnum())
+
+
+# --- navigation entries from earlier messages -------------------------------------------
+def _state_tag(ctx: Ctx, state: str) -> str | None:
+    """The nonce of `state`'s navigation entries for this person (None before she has
+    agreed to the privacy notice, or before her row exists)."""
+    user = ctx.user
+    if user.consented_at is None or user.created_at is None or user.id is None:
+        return None
+    key = f"{user.id}|{user.key}|{user.created_at.isoformat()}|{user.consented_at.isoformat()}"
+    digest = hmac.new(key.encode(), state.encode(), hashlib.sha256).digest()
+    return nonce_code(int.from_bytes(digest[:8], "big") % NONCE_SPACE)
+
+
+def _handles(ctx: Ctx, state: str, action: str) -> bool:
+    spec = ctx.flows.states.get(state)
+    return spec is not None and (action in spec.buttons or action in ctx.flows.actions)
+
+
+def _tag_navigation(ctx: Ctx, replies: Replies) -> None:
+    """Give the navigation entries of this screen their state's tag for a nonce."""
+    state = ctx.user.state
+    stamp = nonce_code(ctx.nonce)
+    tag: str | None = None
+    for reply in replies:
+        for row in reply.buttons:
+            for n, button in enumerate(row):
+                nonce, _sep, action_arg = button.data.partition("|")
+                action = action_arg.partition(":")[0]
+                if nonce != stamp or action not in NAVIGATION or not _handles(ctx, state, action):
+                    continue
+                tag = tag or _state_tag(ctx, state)
+                if tag is None:
+                    return
+                row[n] = Button(button.label, f"{tag}|{action_arg}")
+
+
+def _navigation_origin(ctx: Ctx, nonce: str, action: str) -> str | None:
+    """The state whose navigation entry `<nonce>|<action>` is, if it is one of hers."""
+    if action not in NAVIGATION or len(nonce) != NONCE_DIGITS or not nonce.isascii():
+        return None
+    for state in ctx.flows.states:
+        tag = _state_tag(ctx, state) if _handles(ctx, state, action) else None
+        if tag is not None and hmac.compare_digest(tag, nonce):
+            return state
+    return None
+
+
+async def _navigate(ctx: Ctx, origin: str, action: str, arg: str) -> Replies:
+    """A navigation entry tapped on an earlier message: run it as `origin` would, if
+    `origin` is still hers to use (a menu only while it is her home menu)."""
+    from handlers.menus import MENU_KEYS, home_state
+
+    spec = ctx.flows.states[origin]
+    if (spec.admin and not ctx.is_admin) or (origin in MENU_KEYS and origin != home_state(ctx)):
+        ctx.user.refused_presses = (ctx.user.refused_presses or 0) + 1
+        raise Invalid(ctx._("I don't recognise that button."))
+    handler = spec.buttons.get(action)
+    if handler is None:  # an action of every state (language, privacy, main menu)
+        return await ctx.flows.actions[action](ctx, arg)
+    where, form = ctx.user.state, ctx.user.form
+    ctx.forget_form()  # she leaves what she was doing, as from the main menu
+    ctx.user.state = origin
+    try:
+        return await handler(ctx, arg)
+    except Invalid:
+        ctx.user.state, ctx.user.form = where, form
+        ctx.user.refused_presses = (ctx.user.refused_presses or 0) + 1
+        raise
 
 
 async def _not_allowed(ctx: Ctx) -> Replies:
