@@ -58,18 +58,19 @@ async def _course_changed(repos: Repos, options: Options, course_id: int) -> int
             return _(
                 "⛔ Sorry: the course “{title}” has been cancelled. Your place is released; "
                 "look for another course in the menu.",
-                title=course.title,
+                title=_.text(course.title, course.title_en),
             )
         if signup.status == "confirmed":
             reminders.remind(ctx, ctx.user, course)
         return _(
             "📢 Change to your course “{title}”: it now runs {start} to {end}, {hours}, "
             "at {place}.",
-            title=course.title,
+            title=_.text(course.title, course.title_en),
             start=_.date(course.starts_on),
             end=_.date(course.ends_on),
             hours=course.daily_hours,
-            place=course.base.name + (f" {course.room}" if course.room else ""),
+            place=_.text(course.base.name, course.base.name_en)
+            + (f" {_.text(course.room)}" if course.room else ""),
         )
 
     told = await _tell_each(repos, options, await repos.signups.of_course(course.id), tell)
@@ -103,14 +104,16 @@ async def _fair_changed(repos: Repos, options: Options, fair_id: int) -> int:
         await ctx.repos.outbox.withdraw(ctx.user.key, fairs.topic(fair))
         if fair.status == "cancelled":
             registration.status = "cancelled"
-            return _("⛔ Sorry: the job fair “{title}” has been cancelled.", title=fair.title)
+            return _(
+                "⛔ Sorry: the job fair “{title}” has been cancelled.", title=fairs.title(_, fair)
+            )
         fairs.remind(ctx, ctx.user, fair)
         return _(
             "📢 Change to the job fair “{title}”: now {day} at {time}, at {venue}.",
-            title=fair.title,
+            title=fairs.title(_, fair),
             day=_.date(fair.starts_at.date()),
             time=_.time(fair.starts_at),
-            venue=f"{fair.venue} {fair.address}",
+            venue=fairs.venue(_, fair),
         )
 
     return await _tell_each(repos, options, await repos.fairs.registered(fair.id), tell)

@@ -6,16 +6,29 @@
              └─ search ────▶ SEARCH_COURSES (types words) ─┴─▶ COURSE_LIST ─▶ COURSE_CARD
                                                                         sign up ─▶ signup.py
 Only courses still open for sign-up are listed. `course_<id>` deep links open a card.
+Kinds of work, counties, free-training groups and teaching languages are shown by their
+vocabulary's label in her language (`storage.vocab`), counties in the one order of
+`COUNTIES`; titles and places through `_.text` (Traditional for Cantonese, English where
+the data gives it). Every line of a list names the course's county.
 """
 
 from __future__ import annotations
 
 from handlers.context import Ctx
-from handlers.lists import PAGE_SIZE, page_number, page_reply
+from handlers.lists import (
+    PAGE_SIZE,
+    choice_buttons,
+    choices,
+    chosen,
+    page_number,
+    page_reply,
+    short,
+)
 from handlers.replies import Pin
 from handlers.router import Invalid, Replies, Router
 from storage.courses import is_open
-from storage.models import Course
+from storage.models import Course, TrainingBase
+from storage.vocab import COUNTIES, FREE_GROUPS, KINDS_OF_WORK, LANGUAGES
 
 router = Router(__name__)
 
@@ -29,12 +42,32 @@ COURSE_CARD = router.state("COURSE_CARD")
 
 
 def free_for_names(ctx: Ctx) -> dict[str, str]:
-    _ = ctx._
-    return {
-        "rural_women": _("rural women"),
-        "unemployed": _("unemployed people"),
-        "poor_households": _("registered poor households"),
-    }
+    """The free-training groups (`FREE_GROUPS`) by id, in her language."""
+    return {term.id: ctx._(term.label) for term in FREE_GROUPS}
+
+
+def base_name(ctx: Ctx, base: TrainingBase) -> str:
+    return ctx._.text(base.name, base.name_en)
+
+
+def base_address(ctx: Ctx, base: TrainingBase) -> str:
+    return ctx._.text(base.address, base.address_en)
+
+
+def title(ctx: Ctx, course: Course) -> str:
+    return ctx._.text(course.title, course.title_en)
+
+
+def county(ctx: Ctx, course: Course) -> str:
+    return ctx._.term(COUNTIES, course.base.county)
+
+
+def list_line(ctx: Ctx, course: Course, note: str = "") -> str:
+    """A course as a list shows it: `title · county · date`, the title cut short enough
+    that the county and the date always show."""
+    where = county(ctx, course)
+    parts = [short(title(ctx, course), 24), where, ctx._.short_date(course.starts_on)]
+    return " · ".join(p for p in parts if p) + note
 
 
 # --- the courses menu ----------------------------------------------------------------
@@ -63,38 +96,46 @@ router.goes("list", COURSE_LIST, COURSE_CARD)
 
 
 # --- choosing a track or a county ----------------------------------------------------
-async def _choices(ctx: Ctx, question: str, options: list[tuple[str, int]], action: str) -> Replies:
+def _no_course(ctx: Ctx) -> Replies:
     _ = ctx._
-    if not options:
-        return [
-            ctx.reply(
-                _("No course is open for sign-up right now. Please look again soon."),
-                [ctx.button(_("◀ Back"), "courses")],
-            )
-        ]
-    rows = [[ctx.button(f"{name} ({n})", action, i)] for i, (name, n) in enumerate(options)]
-    return [ctx.reply(question, *rows, [ctx.button(_("◀ Back"), "courses")])]
+    return [
+        ctx.reply(
+            _("No course is open for sign-up right now. Please look again soon."),
+            [ctx.button(_("◀ Back"), "courses")],
+        )
+    ]
 
 
 @router.prompt(PICK_TRACK)
 async def ask_track(ctx: Ctx) -> Replies:
-    tracks = await ctx.repos.courses.open_tracks(ctx.today())
-    ctx.remember(choices=[t for t, _n in tracks])
-    return await _choices(ctx, ctx._("Which kind of work?"), tracks, "track")
+    # the kinds of work with most open courses first, ties in the vocabulary's order
+    found = choices(
+        KINDS_OF_WORK, await ctx.repos.courses.open_tracks(ctx.today()), in_vocabulary_order=True
+    )
+    found.sort(key=lambda c: -c["n"])
+    ctx.remember(choices=found)
+    if not found:
+        return _no_course(ctx)
+    rows = choice_buttons(ctx, KINDS_OF_WORK, found, "track", counted=True)
+    back = [ctx.button(ctx._("◀ Back"), "courses")]
+    return [ctx.reply(ctx._("Which kind of work?"), *rows, back)]
 
 
 @router.prompt(PICK_COUNTY)
 async def ask_county(ctx: Ctx) -> Replies:
-    counties = await ctx.repos.courses.open_counties(ctx.today())
-    ctx.remember(choices=[c for c, _n in counties])
-    return await _choices(ctx, ctx._("Which county?"), counties, "county")
+    found = choices(
+        COUNTIES, await ctx.repos.courses.open_counties(ctx.today()), in_vocabulary_order=True
+    )
+    ctx.remember(choices=found)
+    if not found:
+        return _no_course(ctx)
+    rows = choice_buttons(ctx, COUNTIES, found, "county", counted=True)
+    back = [ctx.button(ctx._("◀ Back"), "courses")]
+    return [ctx.reply(ctx._("Which county?"), *rows, back)]
 
 
-def _chosen(ctx: Ctx, arg: str) -> str:
-    choices = ctx.form.get("choices") or []
-    if not arg.isdecimal() or int(arg) >= len(choices):
-        raise Invalid(ctx._("I don't recognise that button."))
-    return choices[int(arg)]
+def _chosen(ctx: Ctx, arg: str) -> list[str]:
+    return chosen(ctx, ctx.form.get("choices") or [], arg)["names"]
 
 
 @router.button(PICK_TRACK, "track")
@@ -206,10 +247,13 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     if not courses:
         return [ctx.reply(_("No course is open for sign-up here right now."), *back)]
     items = [
-        (f"{c.title} · {ctx._.short_date(c.starts_on)}{note}", "open", c.id)
-        for c, note in zip(courses, notes, strict=True)
+        (list_line(ctx, c, note), "open", c.id) for c, note in zip(courses, notes, strict=True)
     ]
-    head = _("{n} courses open for sign-up. Tap one to see it:", n=total)
+    head = _.ngettext(
+        "{n} course open for sign-up. Tap it to see it:",
+        "{n} courses open for sign-up. Tap one to see it:",
+        total,
+    )
     return [page_reply(ctx, head, items, page, total, replace=replace, extra=back)]
 
 
@@ -241,11 +285,15 @@ async def show_course(ctx: Ctx, arg: str) -> Replies:
 def course_card(ctx: Ctx, course: Course, seats_left: int) -> str:
     _ = ctx._
     base = course.base
+    kind = _.term(KINDS_OF_WORK, course.track)
+    place = base_name(ctx, base)
+    if base.county:
+        place = _("{place} ({county})", place=place, county=county(ctx, course))
     lines = [
-        f"📚 {course.title}",
-        " · ".join(x for x in (course.brand, course.track) if x),
-        f"🏫 {base.name}（{base.county}）",
-        f"📍 {base.address}" + (f" · {course.room}" if course.room else ""),
+        f"📚 {title(ctx, course)}",
+        " · ".join(x for x in (_.text(course.brand), kind) if x),
+        f"🏫 {place}",
+        f"📍 {base_address(ctx, base)}" + (f" · {_.text(course.room)}" if course.room else ""),
         "📅 "
         + _(
             "{start} to {end}, {hours}",
@@ -257,19 +305,23 @@ def course_card(ctx: Ctx, course: Course, seats_left: int) -> str:
     if course.status == "cancelled":
         lines.append("⛔ " + _("This course has been cancelled."))
     elif seats_left > 0:
-        lines.append("🪑 " + _("{left} of {seats} seats left", left=seats_left, seats=course.seats))
+        left = _.ngettext(
+            "{left} of {n} seat left", "{left} of {n} seats left", course.seats, left=seats_left
+        )
+        lines.append("🪑 " + left)
     else:
         lines.append("🪑 " + _("Full: you can join the waiting list"))
     fee = _("free") if course.fee_fen == 0 else _.money(course.fee_fen)
     lines.append("💴 " + _("Fee: {fee}", fee=fee))
     if course.fee_fen and course.free_for:
-        names = free_for_names(ctx)
-        who = "、".join(names.get(x, x) for x in course.free_for)
+        who = _.terms(FREE_GROUPS, course.free_for)
         lines.append("🆓 " + _("Free for: {who}", who=who))
     if course.certificate:
-        lines.append("🎓 " + _("Certificate: {name}", name=course.certificate))
+        name = _.text(course.certificate, course.certificate_en)
+        lines.append("🎓 " + _("Certificate: {name}", name=name))
     if course.teaching_language:
-        lines.append("🗣 " + _("Taught in: {languages}", languages=course.teaching_language))
+        languages = _.terms(LANGUAGES, course.teaching_language)
+        lines.append("🗣 " + _("Taught in: {languages}", languages=languages))
     if course.lodging:
         lines.append("🛏 " + _("Lodging provided"))
     if course.childcare:
@@ -311,5 +363,6 @@ async def where(ctx: Ctx, _arg: str) -> Replies:
     if course is None or course.base.latitude is None or course.base.longitude is None:
         raise Invalid(ctx._("I don't have a map location for this place."))
     base = course.base
-    pin = Pin(base.latitude, base.longitude, base.name, base.address)  # type: ignore[arg-type]
-    return [ctx.reply(f"{base.name}\n{base.address}", pin=pin), *await ctx.ask()]
+    name, address = base_name(ctx, base), base_address(ctx, base)
+    pin = Pin(base.latitude, base.longitude, name, address)  # type: ignore[arg-type]
+    return [ctx.reply(f"{name}\n{address}", pin=pin), *await ctx.ask()]

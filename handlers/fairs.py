@@ -4,6 +4,10 @@
            ├─ search ─▶ SEARCH_FAIRS ─▶ FAIRS (found)
            └─ tap a fair ─▶ FAIR_CARD ─register─▶ (FAIR_ASK_NAME ▶ FAIR_ASK_PHONE) ▶ FAIR_CONFIRM
 Name and phone come from her profile when she has one. `fair_<id>` deep links open a card.
+Counties, kinds of work and where the jobs are show by their vocabulary's label in her
+language (`storage.vocab`), counties in the one order of `COUNTIES`; titles, places and
+firms through `_.text` (Traditional for Cantonese, English where the data gives it). A
+filtered list's heading names its filter.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ import datetime as dt
 
 from handlers.context import Ctx
 from handlers.events import Contact
-from handlers.lists import PAGE_SIZE, page_number, page_reply
+from handlers.lists import (
+    PAGE_SIZE,
+    choice_buttons,
+    choices,
+    chosen,
+    page_number,
+    page_reply,
+    short,
+)
 from handlers.replies import Pin, Reply
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_name, checked_phone
-from locales import translator
+from locales import Translator, translator
 from storage.fairs import FairFilter, FairLine
 from storage.models import JobFair, User, utcnow
+from storage.vocab import CITIES, COUNTIES, KINDS_OF_WORK, Vocabulary
 
 router = Router(__name__)
 
@@ -35,17 +48,60 @@ def _since(ctx: Ctx) -> dt.datetime:
     return dt.datetime.combine(ctx.today(), dt.time())  # fairs keep local wall-clock times
 
 
+def title(_: Translator, fair: JobFair) -> str:
+    return _.text(fair.title, fair.title_en)
+
+
+def venue(_: Translator, fair: JobFair) -> str:
+    """Where it is: the venue and its address."""
+    return " ".join(x for x in (_.text(fair.venue, fair.venue_en), address(_, fair)) if x)
+
+
+def address(_: Translator, fair: JobFair) -> str:
+    return _.text(fair.address, fair.address_en)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """A county or destination of her filter: the names of one term (a form saved
+    before terms were grouped holds one name)."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(v for v in value or () if isinstance(v, str))
+
+
 def _filter(ctx: Ctx) -> FairFilter:
-    """Her filter, from her form: `{"county": ...}`, `{"month": "2026-12"}` (of the local
-    wall-clock start), `{"destination": ...}` or a search's `{"ids": [...]}`."""
+    """Her filter, from her form: `{"county": [names]}`, `{"month": "2026-12"}` (of the
+    local wall-clock start), `{"destination": [names]}` or a search's `{"ids": [...]}`."""
     f = ctx.form.get("fair_filter") or {}
     if f.get("ids") is not None:
         return FairFilter(ids=tuple(f["ids"]))
     return FairFilter(
-        county=f.get("county") or "",
+        county=_names(f.get("county")),
         month=f.get("month") or "",
-        destination=f.get("destination") or "",
+        destination=_names(f.get("destination")),
     )
+
+
+def _heading(ctx: Ctx, total: int) -> str:
+    """The list's heading, naming her filter: in Dianbai, in December 2026, with jobs in
+    Hong Kong, found for “yuesao”."""
+    _ = ctx._
+    f = ctx.form.get("fair_filter") or {}
+    if f.get("ids") is not None:
+        words = f.get("words") or ""
+        return _("Job fairs found for “{words}”, soonest first ({n}):", words=words, n=total)
+    if county := _names(f.get("county")):
+        where = _.term(COUNTIES, county[0])
+        return _("Upcoming job fairs in {county}, soonest first ({n}):", county=where, n=total)
+    if f.get("month"):
+        month = _.month(dt.date.fromisoformat(f["month"] + "-01"))
+        return _("Upcoming job fairs in {month}, soonest first ({n}):", month=month, n=total)
+    if place := _names(f.get("destination")):
+        where = _.term(CITIES, place[0])
+        return _(
+            "Upcoming job fairs with jobs in {place}, soonest first ({n}):", place=where, n=total
+        )
+    return _("Upcoming job fairs, soonest first ({n}):", n=total)
 
 
 async def _filtered(ctx: Ctx, page: int) -> tuple[list[FairLine], int, int]:
@@ -65,7 +121,14 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     _ = ctx._
     shown, total, page = await _filtered(ctx, page)
     ctx.remember(fair_page=page)
-    items = [(f"{f.title} · {_.short_date(f.starts_at.date())}", "fair", f.id) for f in shown]
+    items = [
+        (
+            f"{short(_.text(f.title, f.title_en), 30)} · {_.short_date(f.starts_at.date())}",
+            "fair",
+            f.id,
+        )
+        for f in shown
+    ]
     filters = [
         [
             ctx.button(_("🗺 County"), "filter", "county"),
@@ -81,7 +144,7 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     filters.append([ctx.button(_("◀ Main menu"), "home")])
     if not total:
         return [ctx.reply(_("No upcoming job fair matches. Try another filter."), *filters)]
-    head = _("Upcoming job fairs, soonest first ({n}):", n=total)
+    head = _heading(ctx, total)
     return [page_reply(ctx, head, items, page, total, replace=replace, extra=filters)]
 
 
@@ -109,30 +172,33 @@ async def choose_filter(ctx: Ctx, kind: str) -> Replies:
     return await ctx.goto(FAIR_FILTER)
 
 
+VOCABULARY: dict[str, Vocabulary] = {"county": COUNTIES, "destination": CITIES}
+
+
 @router.prompt(FAIR_FILTER)
 async def ask_filter(ctx: Ctx) -> Replies:
     _ = ctx._
     kind = ctx.form.get("filter_kind") or "county"
-    # the counties, months or destinations of the upcoming fairs, as the list meets them
+    # the counties, months or destinations of the upcoming fairs, as the list meets them;
+    # counties in the one order of every screen, each term once however it is spelt
     values = await ctx.repos.fairs.choices(_since(ctx), kind)
-    ctx.remember(filter_values=values)
-
-    def label(v: str) -> str:
-        if kind == "month":
-            return _.month(dt.date.fromisoformat(v + "-01"))
-        return v
-
-    rows = [[ctx.button(label(v), "value", i)] for i, v in enumerate(values)]
+    vocabulary = VOCABULARY.get(kind)
+    if vocabulary is None:  # months: `YYYY-MM`, in order
+        found = [{"id": v, "names": [v], "n": 0} for v in values]
+        rows = [[ctx.button(_.month(dt.date.fromisoformat(v + "-01")), "value", v)] for v in values]
+    else:
+        found = choices(vocabulary, [(v, 0) for v in values], in_vocabulary_order=kind == "county")
+        rows = choice_buttons(ctx, vocabulary, found, "value", counted=False)
+    ctx.remember(filter_values=found)
     return [ctx.reply(_("Choose one:"), *rows, [ctx.button(_("◀ Back"), "fairs")])]
 
 
 @router.button(FAIR_FILTER, "value")
 async def filter_chosen(ctx: Ctx, arg: str) -> Replies:
-    values = ctx.form.get("filter_values") or []
-    if not arg.isdecimal() or int(arg) >= len(values):
-        raise Invalid(ctx._("I don't recognise that button."))
+    picked = chosen(ctx, ctx.form.get("filter_values") or [], arg)
     kind = ctx.form.get("filter_kind") or "county"
-    ctx.remember(fair_filter={kind: values[int(arg)]}, fair_page=0)
+    value = picked["names"][0] if kind == "month" else picked["names"]
+    ctx.remember(fair_filter={kind: value}, fair_page=0)
     return await ctx.goto(FAIRS)
 
 
@@ -158,7 +224,7 @@ async def words_typed(ctx: Ctx, text: str) -> Replies:
         raise Invalid(
             ctx._("I found no upcoming job fair for “{words}”. Try other words.", words=text)
         )
-    ctx.remember(fair_filter={"ids": ids}, fair_page=0)
+    ctx.remember(fair_filter={"ids": ids, "words": text}, fair_page=0)
     return await ctx.goto(FAIRS)
 
 
@@ -178,11 +244,13 @@ async def show_fair(ctx: Ctx, arg: str) -> Replies:
 
 
 def pay(ctx: Ctx, job: dict) -> str:
+    """Its pay in yuan, as every screen of her language writes money: a month, or (under
+    300) an hour."""
     low, high = job.get("pay_min") or 0, job.get("pay_max") or 0
-    amount = f"¥{low:,}–{high:,}" if high else f"¥{low:,}"
+    amount = ctx._.money_range(low * 100, high * 100)
     return (
         ctx._("{amount} an hour", amount=amount)
-        if high and high < 300
+        if (high or low) < 300
         else ctx._("{amount} a month", amount=amount)
     )
 
@@ -192,19 +260,34 @@ def fair_card(ctx: Ctx, fair: JobFair) -> str:
     when = _.date(fair.starts_at.date()) + " " + _.time(fair.starts_at)
     if fair.ends_at:
         when += "–" + _.time(fair.ends_at)
-    lines = [f"🤝 {fair.title}", f"📅 {when}", f"📍 {fair.venue}, {fair.address}（{fair.county}）"]
+    where = _.text(fair.venue, fair.venue_en)
+    if fair.address:
+        where = (
+            _("{venue}, {address}", venue=where, address=address(_, fair))
+            if where
+            else address(_, fair)
+        )
+    if fair.county:
+        where = _("{place} ({county})", place=where, county=_.term(COUNTIES, fair.county))
+    lines = [f"🤝 {title(_, fair)}", f"📅 {when}", f"📍 {where}"]
     if fair.status == "cancelled":
         lines.append("⛔ " + _("This job fair has been cancelled."))
     if fair.organiser:
-        lines.append("🏛 " + _("Organised by {who}", who=fair.organiser))
+        who = _.text(fair.organiser, fair.organiser_en)
+        lines.append("🏛 " + _("Organised by {who}", who=who))
     lines.append(_("Firms and jobs:"))
     for employer in fair.employers:
+        firm = _.text(employer.get("name", ""), employer.get("name_en", ""))
         for job in employer.get("jobs", []):
             live = _("live-in") if job.get("live_in") else _("lives out")
-            lines.append(
-                f"• {employer.get('name', '')}: {job.get('category', '')} · "
-                f"{job.get('destination', '')} · {pay(ctx, job)} · {live}"
+            parts = (
+                _.term(KINDS_OF_WORK, job.get("category", "")),
+                _.term(CITIES, job.get("destination", "")),
+                pay(ctx, job),
+                live,
             )
+            offer = " · ".join(p for p in parts if p)
+            lines.append("• " + _("{firm}: {jobs}", firm=firm, jobs=offer))
     lines.append(
         _("Registration needed: please register below.")
         if fair.registration_required
@@ -244,8 +327,9 @@ async def where(ctx: Ctx, _arg: str) -> Replies:
     fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
     if fair is None or fair.latitude is None or fair.longitude is None:
         raise Invalid(ctx._("I don't have a map location for this place."))
-    pin = Pin(fair.latitude, fair.longitude, fair.venue, fair.address)
-    return [ctx.reply(f"{fair.venue}\n{fair.address}", pin=pin), *await ctx.ask()]
+    name, where = ctx._.text(fair.venue, fair.venue_en), address(ctx._, fair)
+    pin = Pin(fair.latitude, fair.longitude, name, where)
+    return [ctx.reply(f"{name}\n{where}", pin=pin), *await ctx.ask()]
 
 
 async def _this_fair(ctx: Ctx, arg: str) -> JobFair:
@@ -333,7 +417,7 @@ async def confirm_prompt(ctx: Ctx) -> Replies:
         return await ctx.goto(FAIRS)
     text = _(
         "Register for “{title}” as {name}, phone {phone}?",
-        title=fair.title,
+        title=title(_, fair),
         name=form.get("name", ""),
         phone=form.get("phone", ""),
     )
@@ -372,7 +456,7 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
     ctx.remember(fair_form=None)
     text = _(
         "✅ You are registered for “{title}” on {day}. We will remind you the day before.",
-        title=fair.title,
+        title=title(_, fair),
         day=_.date(fair.starts_at.date()),
     )
     return [ctx.reply(text), *await ctx.goto(FAIR_CARD)]
@@ -401,10 +485,10 @@ def remind(ctx: Ctx, user: User, fair: JobFair) -> None:
     _ = translator(user.lang)
     text = _(
         "⏰ Reminder: the job fair “{title}” is tomorrow, {day} at {time}, at {venue}.",
-        title=fair.title,
+        title=title(_, fair),
         day=_.date(fair.starts_at.date()),
         time=_.time(fair.starts_at),
-        venue=f"{fair.venue} {fair.address}",
+        venue=venue(_, fair),
     )
     ctx.notify(user.key, [Reply(text)], at=at, topic=topic(fair))
 

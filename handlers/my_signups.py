@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from handlers import reminders
 from handlers.context import Ctx, Options, outside
-from handlers.courses import COURSE_CARD, COURSES
+from handlers.courses import COURSE_CARD, COURSES, base_name, county, title
 from handlers.lists import short
 from handlers.router import Invalid, Replies, Router
 from storage.models import Signup, User
@@ -38,11 +38,14 @@ async def my_signups(ctx: Ctx) -> Replies:
         return [ctx.reply(_("You have not signed up for any course yet."), home)]
     rows = []
     for s in signups:
-        label = f"📚 {short(s.course.title, 20)} · {_.short_date(s.course.starts_on)}"
+        c = s.course
+        parts = (short(title(ctx, c), 16), county(ctx, c), _.short_date(c.starts_on))
+        label = "📚 " + " · ".join(p for p in parts if p)
         rows.append([ctx.button(f"{label} · {await status_line(ctx, s)}", "signup", s.id)])
     registered = _("✅ registered")
     for r in fairs:
-        label = f"🤝 {short(r.fair.title, 20)} · {_.short_date(r.fair.starts_at.date())}"
+        fair_title = _.text(r.fair.title, r.fair.title_en)
+        label = f"🤝 {short(fair_title, 20)} · {_.short_date(r.fair.starts_at.date())}"
         rows.append([ctx.button(f"{label} · {registered}", "fair", r.fair_id)])
     return [ctx.reply(_("Your sign-ups. Tap one to see it or cancel it:"), *rows, home)]
 
@@ -82,9 +85,12 @@ async def detail(ctx: Ctx) -> Replies:
     course = signup.course
     text = "\n".join(
         [
-            f"📚 {course.title}",
+            f"📚 {title(ctx, course)}",
             f"📅 {_.date(course.starts_on)} – {_.date(course.ends_on)} {course.daily_hours}",
-            f"🏫 {course.base.name}",
+            "🏫 "
+            + _(
+                "{place} ({county})", place=base_name(ctx, course.base), county=county(ctx, course)
+            ),
             await status_line(ctx, signup),
         ]
     )
@@ -121,7 +127,7 @@ async def confirm_cancel(ctx: Ctx) -> Replies:
             _(
                 "Cancel your place on “{title}”? If you hold a seat, it goes to the next person "
                 "waiting.",
-                title=signup.course.title,
+                title=title(ctx, signup.course),
             ),
             [ctx.button(_("✖ Yes, cancel my place"), "yes", signup.id)],
             [ctx.button(_("◀ No, keep it"), "back_list")],
@@ -133,7 +139,7 @@ async def confirm_cancel(ctx: Ctx) -> Replies:
 async def cancel_place(ctx: Ctx, arg: str) -> Replies:
     signup = await _mine(ctx, arg)
     await release(ctx, ctx.user, signup)
-    text = ctx._("Your place on “{title}” is cancelled.", title=signup.course.title)
+    text = ctx._("Your place on “{title}” is cancelled.", title=title(ctx, signup.course))
     return [ctx.reply(text), *await ctx.goto(MY_SIGNUPS)]
 
 

@@ -29,11 +29,12 @@ def remind(ctx: Ctx, user: User, course: Course) -> None:
     text = _(
         "⏰ Reminder: your course “{title}” starts tomorrow, {day}, {hours}, at {place} "
         "({address}).",
-        title=course.title,
+        title=_.text(course.title, course.title_en),
         day=_.date(course.starts_on),
         hours=course.daily_hours or "",
-        place=base.name,
-        address=base.address + (f" {course.room}" if course.room else ""),
+        place=_.text(base.name, base.name_en),
+        address=_.text(base.address, base.address_en)
+        + (f" {_.text(course.room)}" if course.room else ""),
     )
     ctx.notify(user.key, [Reply(text)], at=at, topic=topic(course))
 
@@ -50,7 +51,7 @@ async def seat_freed(ctx: Ctx, promoted: Signup, course: Course) -> None:
     _ = translator(user.lang)
     text = _(
         "🎉 Good news: a seat freed up on “{title}” ({day}). Your place is confirmed.",
-        title=course.title,
+        title=_.text(course.title, course.title_en),
         day=_.date(course.starts_on),
     )
     ctx.notify(user.key, [Reply(text)])

@@ -13,12 +13,13 @@ from typing import Any
 
 from handlers import reminders
 from handlers.context import Ctx
-from handlers.courses import COURSE_CARD, free_for_names
+from handlers.courses import COURSE_CARD, base_name, free_for_names, title
 from handlers.events import Contact
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import age, checked_name, checked_phone, short_text
 from storage.courses import AlreadyBooked, is_open
+from storage.vocab import COUNTIES, FREE_GROUPS
 
 router = Router(__name__)
 
@@ -42,8 +43,8 @@ STEPS = [
     (ASK_WHEN, "when"),
 ]
 KEY = dict(STEPS)
-COUNTIES = ["茂南", "电白", "高州", "化州", "信宜"]
-FREE_REASONS = ["rural_women", "unemployed", "poor_households", "none"]
+# her county is kept as the data names it (`茂南`), shown by its label in her language
+FREE_REASONS = [*(t.id for t in FREE_GROUPS), "none"]
 WHEN = ["all", "weekdays", "weekends"]
 
 
@@ -175,21 +176,28 @@ async def got_contact(ctx: Ctx, contact: Contact) -> Replies:
     return await _answer(ctx, ASK_PHONE, checked_phone(ctx._, contact.phone))
 
 
+def county_name(ctx: Ctx, county: str) -> str:
+    """Her county as she reads it: a county of `COUNTIES` by its label, a place she
+    typed as she typed it."""
+    term = COUNTIES.of_name(county)
+    return ctx._(term.label) if term else county
+
+
 @router.prompt(ASK_COUNTY)
 async def ask_county(ctx: Ctx) -> Replies:
-    rows = [
-        [ctx.button(c, "county", i) for i, c in enumerate(COUNTIES[:3])],
-        [ctx.button(c, "county", i + 3) for i, c in enumerate(COUNTIES[3:])],
-    ]
+    buttons = [ctx.button(ctx._(t.label), "county", t.id) for t in COUNTIES]
+    rows = [buttons[:3], buttons[3:]]
     text = ctx._("Step 3 of 7: which county do you live in? Tap it, or type another place.")
-    return [ctx.reply(text, *rows, *_step_buttons(ctx, ASK_COUNTY))]
+    current = answers(ctx).get("county") or ""
+    return [ctx.reply(text, *rows, *_step_buttons(ctx, ASK_COUNTY, county_name(ctx, current)))]
 
 
 @router.button(ASK_COUNTY, "county")
 async def county_tapped(ctx: Ctx, arg: str) -> Replies:
-    if not arg.isdecimal() or int(arg) >= len(COUNTIES):
+    term = COUNTIES.get(arg)
+    if term is None:
         raise Invalid(ctx._("I don't recognise that button."))
-    return await _answer(ctx, ASK_COUNTY, COUNTIES[int(arg)])
+    return await _answer(ctx, ASK_COUNTY, term.name)
 
 
 @router.text(ASK_COUNTY)
@@ -308,14 +316,14 @@ async def summary(ctx: Ctx) -> Replies:
         [
             _(
                 "Please check your sign-up for “{title}” ({day}):",
-                title=course.title,
+                title=title(ctx, course),
                 day=_.date(course.starts_on),
             ),
             _("Name: {value}", value=a.get("name", "")),
             _("Phone: {value}", value=a.get("phone", "")),
             _(
                 "Lives in: {county}, {township}",
-                county=a.get("county", ""),
+                county=county_name(ctx, a.get("county", "")),
                 township=a.get("township", ""),
             ),
             _("Age: {value}", value=a.get("age", "")),
@@ -386,7 +394,7 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
                 _(
                     "Sorry, sign-up for “{title}” closed while you were filling in "
                     "the form. Your answers are saved for your next sign-up.",
-                    title=course.title,
+                    title=title(ctx, course),
                 )
             ),
             *await ctx.goto(COURSE_CARD),
@@ -415,9 +423,9 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
         text = _(
             "✅ Your seat is confirmed: “{title}”, from {day} at {place}. We will remind "
             "you the day before.",
-            title=course.title,
+            title=title(ctx, course),
             day=_.date(course.starts_on),
-            place=course.base.name,
+            place=base_name(ctx, course.base),
         )
     else:
         position = await ctx.repos.signups.position(signup)

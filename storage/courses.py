@@ -148,12 +148,13 @@ def _signup_upsert(dialect: str, answers: tuple[str, ...]) -> Any:
 
 @cache
 def _open_page(by_track: bool, by_county: bool) -> tuple[Any, Any]:
-    """The count and the page of open courses, by kind of work and/or county."""
+    """The count and the page of open courses, by kind of work and/or county (each one
+    or more of the names data files write it with: `月嫂`, `月嫂/母婴护理`)."""
     where = [_OPEN]
     if by_track:
-        where.append(Course.track == bindparam("track"))
+        where.append(Course.track.in_(bindparam("track", expanding=True)))
     if by_county:
-        where.append(TrainingBase.county == bindparam("county"))
+        where.append(TrainingBase.county.in_(bindparam("county", expanding=True)))
     count = select(func.count(Course.id)).join(Course.base).where(*where)
     page = (
         select(Course)
@@ -194,14 +195,17 @@ class CourseRepo:
         self,
         today: dt.date,
         *,
-        track: str | None = None,
-        county: str | None = None,
+        track: str | Sequence[str] | None = None,
+        county: str | Sequence[str] | None = None,
         offset: int = 0,
         limit: int = 5,
     ) -> tuple[list[Course], int]:
-        """One page of the courses open for sign-up, soonest first, and how many in all."""
-        count, page = _open_page(bool(track), bool(county))
-        params = {"today": today, "track": track, "county": county}
+        """One page of the courses open for sign-up, soonest first, and how many in all.
+        `track` and `county` are a name or several (the spellings of one term)."""
+        tracks = [track] if isinstance(track, str) else list(track or [])
+        counties = [county] if isinstance(county, str) else list(county or [])
+        count, page = _open_page(bool(tracks), bool(counties))
+        params = {"today": today, "track": tracks, "county": counties}
         total = await self.session.scalar(count, params)
         rows = await self.session.scalars(page, {**params, "offset": offset, "limit": limit})
         return list(rows), total or 0

@@ -67,14 +67,20 @@ def destinations(fair: JobFair) -> list[str]:
 class FairFilter:
     """What the fairs list is narrowed to; empty fields narrow nothing.
 
-    `month` is `YYYY-MM` of the local wall-clock start (`starts_at.strftime("%Y-%m")`);
-    `ids`, when set, are a search's results: only those fairs, in that order.
+    `county` and `destination` are a name, or several (the spellings of one term of a
+    vocabulary: `电白`, `电白区`); `month` is `YYYY-MM` of the local wall-clock start
+    (`starts_at.strftime("%Y-%m")`); `ids`, when set, are a search's results: only those
+    fairs, in that order.
     """
 
-    county: str = ""
+    county: str | tuple[str, ...] = ""
     month: str = ""
-    destination: str = ""
+    destination: str | tuple[str, ...] = ""
     ids: tuple[int, ...] | None = None
+
+
+def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 class FairLine(NamedTuple):
@@ -84,6 +90,8 @@ class FairLine(NamedTuple):
     title: str
     #: local wall-clock time, naive
     starts_at: dt.datetime
+    #: the title in English, where the data gives one
+    title_en: str = ""
 
 
 def month_range(month: str) -> tuple[dt.datetime, dt.datetime] | None:
@@ -126,9 +134,17 @@ class FairRepo:
         `fair_places`, joined to job_fairs only when `fair_row` (the columns are the
         fair's) or the filter needs the fair's own row; job_fairs otherwise."""
         wheres: list[ColumnElement[bool]] = []
-        if flt.destination:
+        places = _names(flt.destination)
+        if len(places) > 1:  # several spellings: a fair naming two of them is listed once
+            at, ident = JobFair.starts_at, JobFair.id
+            named = select(FairPlace.fair_id).where(
+                FairPlace.status == "open", FairPlace.place.in_(places)
+            )
+            wheres += [JobFair.status == "open", JobFair.id.in_(named)]
+            query = select(*columns).select_from(JobFair)
+        elif places and places[0]:
             at, ident = FairPlace.starts_at, FairPlace.fair_id
-            wheres += [FairPlace.status == "open", FairPlace.place == flt.destination]
+            wheres += [FairPlace.status == "open", FairPlace.place == places[0]]
             query = select(*columns).select_from(FairPlace)
             if fair_row or flt.county or flt.ids is not None:
                 query = query.join(JobFair, JobFair.id == FairPlace.fair_id)
@@ -141,8 +157,13 @@ class FairRepo:
             wheres += [at >= max(since, span[0]), at < span[1]] if span else [false()]
         else:
             wheres.append(at >= since)
-        if flt.county:
-            wheres.append(JobFair.county == flt.county)
+        counties = [c for c in _names(flt.county) if c]
+        if counties:
+            wheres.append(
+                JobFair.county == counties[0]
+                if len(counties) == 1
+                else JobFair.county.in_(counties)
+            )
         if flt.ids is not None:
             wheres.append(JobFair.id.in_(flt.ids) if flt.ids else false())
         return query.where(and_(*wheres)).order_by(at, ident)
@@ -157,7 +178,7 @@ class FairRepo:
     ) -> list[FairLine]:
         """Fairs `offset` to `offset + limit - 1` (from 0) of those `flt` keeps from `since`
         on: soonest first (ties by id), or in the order of `flt.ids`."""
-        columns = (JobFair.id, JobFair.title, JobFair.starts_at)
+        columns = (JobFair.id, JobFair.title, JobFair.starts_at, JobFair.title_en)
         if flt.ids is not None:  # a search's few results, in the search's order
             order = {ident: n for n, ident in enumerate(flt.ids)}
             rows = await self.session.execute(self._matching(since, flt, *columns, fair_row=True))

@@ -53,9 +53,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import ErrorDetails
 from sqlalchemy import select, update
@@ -348,9 +350,14 @@ class _Row(_Model):
     code: str = Field(min_length=1, max_length=40)
 
 
+# `<field>_en`: the field in English, shown to English readers (optional; without it they
+# see the Chinese). Kinds of work, counties and cities need none: their vocabularies
+# (`storage.vocab`) name them in every language.
 class BaseRow(_Row):
     name: Phrase
+    name_en: Phrase = ""
     address: str = Field(default="", max_length=200)
+    address_en: str = Field(default="", max_length=200)
     county: Word = ""
     latitude: Latitude | None = None
     longitude: Longitude | None = None
@@ -359,6 +366,7 @@ class BaseRow(_Row):
 
 class CourseRow(_Row):
     title: Phrase
+    title_en: Phrase = ""
     track: Word
     brand: Word = ""
     base: Word
@@ -369,6 +377,7 @@ class CourseRow(_Row):
     fee_yuan: float = Field(default=0, ge=0, le=10_000_000)
     free_for: Words = []
     certificate: Phrase = ""
+    certificate_en: Phrase = ""
     teaching_language: Word = ""
     lodging: bool = False
     childcare: bool = False
@@ -416,19 +425,32 @@ class EmployerRow(_Model):
     """An employer at a fair: stored (`model_dump`) as the fair card reads it."""
 
     name: Phrase = Field(min_length=1)
+    name_en: Phrase = ""
     jobs: Annotated[list[JobRow], Field(max_length=MAX_ITEMS)] = []
+
+    @model_serializer(mode="wrap")
+    def _english_when_given(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Stored as written: `name_en` only where the file gives one."""
+        stored = dump(self)
+        if not stored.get("name_en"):
+            stored.pop("name_en", None)
+        return stored
 
 
 class FairRow(_Row):
     title: str = Field(max_length=160)
+    title_en: str = Field(default="", max_length=160)
     starts_at: Moment
     ends_at: Moment | None = None
     venue: str = Field(default="", max_length=160)
+    venue_en: str = Field(default="", max_length=160)
     address: str = Field(default="", max_length=200)
+    address_en: str = Field(default="", max_length=200)
     county: Word = ""
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     organiser: Phrase = ""
+    organiser_en: Phrase = ""
     registration_required: bool = False
     employers: Annotated[
         list[EmployerRow], Field(max_length=MAX_EMPLOYERS), AfterValidator(_small_json)

@@ -174,6 +174,9 @@ class TrainingBase(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     phone: Mapped[str] = mapped_column(String(40), default="")
+    #: English for English readers, where the data file gives it (else the Chinese shows)
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    address_en: Mapped[str] = mapped_column(String(200), default="")
 
     courses: Mapped[list[Course]] = relationship(back_populates="base")
 
@@ -186,6 +189,8 @@ class Course(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(120))
+    #: English for English readers, where the data file gives it (else the Chinese shows)
+    title_en: Mapped[str] = mapped_column(String(120), default="")
     track: Mapped[str] = mapped_column(String(40))
     brand: Mapped[str] = mapped_column(String(40), default="")
     base_id: Mapped[int] = mapped_column(ForeignKey("training_bases.id"))
@@ -196,6 +201,7 @@ class Course(Base):
     fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     free_for: Mapped[list[Any]] = mapped_column(default=list)
     certificate: Mapped[str] = mapped_column(String(120), default="")
+    certificate_en: Mapped[str] = mapped_column(String(120), default="")
     teaching_language: Mapped[str] = mapped_column(String(40), default="")
     lodging: Mapped[bool] = mapped_column(Boolean, default=False)
     childcare: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -245,6 +251,12 @@ class JobFair(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     organiser: Mapped[str] = mapped_column(String(120), default="")
+    #: English for English readers, where the data file gives it (else the Chinese shows);
+    #: an employer's English name is its `name_en` in `employers`
+    title_en: Mapped[str] = mapped_column(String(160), default="")
+    venue_en: Mapped[str] = mapped_column(String(160), default="")
+    address_en: Mapped[str] = mapped_column(String(200), default="")
+    organiser_en: Mapped[str] = mapped_column(String(120), default="")
     registration_required: Mapped[bool] = mapped_column(Boolean, default=False)
     employers: Mapped[list[Any]] = mapped_column(default=list)
     #: `open` or `cancelled`

@@ -31,6 +31,9 @@ T = {
         mine="Your sign-ups",
         cancel="Cancel my place",
         yes="Yes, cancel my place",
+        kind="Maternity nurse (yuesao)",
+        title="好心月嫂初级班",  # no English title in the data: as written
+        base="茂名好心家政培训学校",
     ),
     "zh-hans": dict(
         courses="找免费培训课程",
@@ -42,6 +45,9 @@ T = {
         mine="你的报名",
         cancel="取消我的名额",
         yes="确定取消",
+        kind="月嫂/母婴护理",
+        title="好心月嫂初级班",
+        base="茂名好心家政培训学校",
     ),
     "zh-hk": dict(
         courses="搵免費培訓課程",
@@ -53,6 +59,9 @@ T = {
         mine="你嘅報名",
         cancel="取消我嘅名額",
         yes="確定取消",
+        kind="月嫂／母嬰護理",
+        title="好心月嫂初級班",  # titles and bases in Traditional characters
+        base="茂名好心家政培訓學校",
     ),
 }
 
@@ -84,10 +93,10 @@ async def test_browse_sign_up_and_cancel_in_each_language(app, chat, hint):
     me = await seeker(chat, "tg:601", hint)
     await me.tap(t["courses"])
     await me.tap(t["track"])
-    assert any("月嫂/母婴护理 (1)" in label for label in me.labels)  # the closed one is not
-    await me.tap("月嫂/母婴护理")
-    await me.tap("好心月嫂初级班")
-    assert "好心月嫂初级班" in me.text and "20" in me.text and "茂名好心家政培训学校" in me.text
+    assert any(f"{t['kind']} (1)" in label for label in me.labels)  # the closed one is not
+    await me.tap(t["kind"])
+    await me.tap(t["title"])
+    assert t["title"] in me.text and "20" in me.text and t["base"] in me.text
     await me.tap(t["sign"])
     await fill_form(me)
     assert "李秀梅" in me.text and "+8613800138000" in me.text and "水东镇" in me.text
@@ -105,7 +114,7 @@ async def test_browse_sign_up_and_cancel_in_each_language(app, chat, hint):
     assert reminder.due_at == dt.datetime.combine(start - dt.timedelta(days=1), dt.time(10, 0))
     assert user.form == {}
 
-    await me.tap("好心月嫂初级班")
+    await me.tap(t["title"])
     await me.tap(t["cancel"])
     await me.tap(t["yes"])
     async with app.db.sessions() as s:
@@ -290,6 +299,7 @@ JOURNEY = {
         cancel="Cancel my place",
         yes="Yes, cancel my place",
         freed="seat freed up",
+        title="好心月嫂单人班",
     ),
     "zh-hans": dict(
         search="输入关键词搜索",
@@ -299,6 +309,7 @@ JOURNEY = {
         cancel="取消我的名额",
         yes="确定取消",
         freed="空出了一个名额",
+        title="好心月嫂单人班",
     ),
     "zh-hk": dict(
         search="打字搜尋",
@@ -308,6 +319,7 @@ JOURNEY = {
         cancel="取消我嘅名額",
         yes="確定取消",
         freed="有人讓出名額",
+        title="好心月嫂單人班",  # in Traditional characters
     ),
 }
 
@@ -327,17 +339,17 @@ async def test_search_waitlist_promotion_and_deep_link_in_each_language(app, cha
     for words in ("yue sao", "月艘"):  # pinyin, and a typo
         await second.tap(t["search"])
         await second.say(words)
-        assert "好心月嫂单人班" in second.labels[0], (words, second.labels)
+        assert t["title"] in second.labels[0], (words, second.labels)
         await second.press(second.button("◀").data)
     await second.tap(t["search"])
     await second.say("yuesao")
-    await second.tap("好心月嫂单人班")
+    await second.tap(t["title"])
     await second.tap(t["sign"])
     await fill_form(second)
     await second.tap(t["confirm"])
     assert any(t["waiting"] in x for x in [second.text, *second.labels])
 
-    await first.tap("好心月嫂单人班")
+    await first.tap(t["title"])
     await first.tap(t["cancel"])
     await first.tap(t["yes"])
     async with app.db.sessions() as s:

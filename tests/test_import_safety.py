@@ -489,8 +489,11 @@ async def test_employers_are_stored_in_the_shape_the_fair_card_reads(app, tmp_pa
     from locales import translator
 
     card = fair_card(SimpleNamespace(_=translator("en")), stored)  # type: ignore[arg-type]
-    assert "• 好心: 月嫂 · 深圳 · ¥9,000–12,000 a month · live-in" in card
-    assert "• 好心: 钟点工 ·  · ¥35–50 an hour · lives out" in card
+    # kinds of work and places by their English names, money as every English screen has it,
+    # and no empty place left between two dots
+    maternity = "Maternity nurse (yuesao) · Shenzhen · CN¥9,000–12,000 a month · live-in"
+    assert f"• 好心: {maternity}" in card
+    assert "• 好心: Hourly cleaner · CN¥35–50 an hour · lives out" in card
 
 
 # -- 3. dates out of range ---------------------------------------------------------------

@@ -144,7 +144,7 @@ async def sign_up_for_a_course(me, _language: str) -> None:
     await me.tap("Sign up")
     await me.say("李秀梅")
     await me.say("13800138000")  # typed, on every platform
-    await me.tap("茂南")
+    await me.tap("Maonan")  # her county by its English name
     await me.say("水东镇")
     await me.say("38")
     await me.tap("rural women")
