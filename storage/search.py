@@ -5,8 +5,19 @@ Every text is read as a row of tokens: a Chinese character becomes its pinyin sy
 it is pinyin (`yuesao`, `yue sao`, `yuè sǎo`, `yue4 sao3` → `yue sao`) and kept as a word
 otherwise (`nanny`). An inverted index maps each token, and each pair of neighbouring
 tokens, to the documents holding it. A query token also matches the syllables one edit
-away (`月艘` is `yue sou`, which finds `yue sao`). Documents are scored by the tokens and
-pairs they share with the query; rapidfuzz breaks ties on the whole text.
+away. Documents are scored by the tokens and pairs they share with the query; rapidfuzz
+breaks ties on the whole text.
+
+A query is read before it is searched (`understand`, issue 9): people type whole
+sentences, and WeChat voice input arrives as sentences. A phrase that names a kind of
+work, a county or city, or a fact (free, lodging) in any of the fixed vocabularies' words
+(storage/vocab.py: names, typed synonyms, English labels; either script or pinyin, a
+typo or a near sound allowed: `yuesoa`, `月艘`, `家務助理`) becomes a tag; documents post
+the same tags, derived from their data (a course's track, base county, fee and free
+groups, lodging; a fair's job categories, county, destinations, live-in jobs). A kind of
+work or a fact is a word of the query; a place filters (every result is in one of the
+places named). Words that carry no meaning for search (想, 学, 有没有, 怎么, 培训, `I want
+to`) are dropped unless nothing else was typed; money words (元, `yuan`) always are.
 
 The index is built once per database, on the first search, and kept in step with the
 data: each search asks for the newest `updated_at` of courses and fairs, and re-indexes
@@ -37,27 +48,13 @@ from typing import Any
 from pypinyin import Style, lazy_pinyin
 from pypinyin.contrib.tone_convert import to_normal
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Course, JobFair
-
-# English words a person might type for each kind of work (Chinese text is in the data)
-ALIASES = {
-    "月嫂": "yuesao maternity nurse confinement",
-    "母婴": "maternity newborn mother baby",
-    "育婴": "infant baby childcare",
-    "保姆": "nanny housekeeper domestic helper",
-    "家政": "housekeeping domestic helper",
-    "养老": "elder elderly care carer",
-    "陪护": "patient companion hospital carer",
-    "护理": "nursing care carer",
-    "催乳": "lactation breastfeeding",
-    "推拿": "massage",
-    "钟点": "hourly",
-}
+from storage.vocab import CITIES, COUNTIES, KINDS_OF_WORK, Vocabulary
 
 _INITIALS = "b p m f d t n l g k h j q x zh ch sh r z c s y w".split()
 _FINALS = (
@@ -103,7 +100,20 @@ def tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=100_000)
 def _tokens(text: str) -> tuple[str, ...]:
-    out: list[str] = []
+    return tuple(s for unit in _units(text) for s in unit.syllables)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A Chinese character, or a run of Latin letters and digits, and its tokens."""
+
+    text: str
+    latin: bool
+    syllables: tuple[str, ...]
+
+
+def _units(text: str) -> list[_Unit]:
+    out: list[_Unit] = []
     word: list[str] = []
 
     def flush() -> None:
@@ -111,13 +121,15 @@ def _tokens(text: str) -> tuple[str, ...]:
             w = "".join(word)
             letters = re.sub(r"\d", "", w)
             split = _split_pinyin(letters) if letters and letters.isalpha() else None
-            out.extend(split if split else [w])
+            if w:
+                out.append(_Unit(w, True, tuple(split) if split else (w,)))
             word.clear()
 
     for ch in unicodedata.normalize("NFKC", text).lower():
         if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
             flush()
-            out.append(_char_pinyin(ch))
+            if syllable := _char_pinyin(ch):
+                out.append(_Unit(ch, False, (syllable,)))
         elif ch.isascii() and ch.isalnum():
             word.append(ch)
         elif unicodedata.category(ch) == "Mn":  # a tone mark left by NFKD: drop
@@ -129,7 +141,404 @@ def _tokens(text: str) -> tuple[str, ...]:
         else:
             flush()
     flush()
-    return tuple(t for t in out if t)
+    return out
+
+
+# --- what a query means -----------------------------------------------------------------
+# A query is read against the fixed vocabularies (storage/vocab.py) before the index: a
+# phrase naming a kind of work (any of its names, typed words or label parts, in either
+# script or pinyin, one typo allowed) becomes that kind's tag; a county or city becomes a
+# place the results must be in; "free" and "lodging" become the tags of those facts; words
+# that say nothing about what is wanted (想, 学, 有没有, 培训 when everything is training)
+# are dropped. Documents post the same tags (`_course_tags`, `_fair_tags`). Issue 9.
+
+KIND, PLACE, FACT, COMBO = "#k:", "#p:", "#f:", "#j:"  # tag prefixes (never typed: `#` splits)
+FREE, LODGING = FACT + "free", FACT + "lodging"
+
+#: a course is free when its fee is 0 or it is free for some groups (巾帼家政, domain.md);
+#: it lodges when its card says so; a fair's job lodges when it is live-in (包吃住)
+FACT_WORDS = {
+    FREE: (
+        *"免费 免費 免学费 免學費 不要钱 不要錢 不用钱 不用錢 不收费 不收費 唔使钱 唔使錢".split(),
+        *"唔洗钱 唔洗錢 唔收钱 唔收錢 零学费 零學費 mianfei free".split(),
+        "free of charge",
+        "no fee",
+        "no cost",
+    ),
+    LODGING: (
+        *"住宿 有住宿 包住 包住宿 包吃住 包食宿 包食住 食宿 有得住 zhusu baozhu".split(),
+        *"lodging accommodation dorm dormitory".split(),
+        "room and board",
+        "board and lodging",
+    ),
+}
+#: the sector's own word, in every title (好心家政, 巾帼家政): no kind of work on its own
+GENERIC = frozenset({"家政"})
+#: words that carry no meaning for search (Mandarin and Cantonese, both scripts): dropped;
+#: of them, those that describe everything (培训 when everything is training, 招聘会 when
+#: every fair is one: `GENERAL`) are searched as typed when nothing else is left
+STOP_ZH = frozenset(
+    (
+        "有没有 有沒有 有冇 有无 有無 怎么 怎麼 怎样 怎樣 如何 点样 點樣 培训 培訓 课程 課程 "
+        "课 課 班 报名 報名 哪里 哪裡 哪裏 哪儿 哪兒 哪 边度 邊度 边 邊 什么 什麼 乜嘢 咩 "
+        "多少 幾多 几多 工作 搵工 工 招聘会 招聘會 招聘 学习 學習 请问 請問 可以 需要 想要 "
+        "一下 这个 這個 那个 那個 附近 资讯 資訊 信息 岗位 崗位 职位 職位 机会 機會 介绍 介紹 "
+        "推荐 推薦 有关 有關 相关 相關 我 我们 我們 你 想 要 学 學 做 当 當 的 嘅 在 喺 去 "
+        "找 搵 有 是 係 吗 嗎 呢 啊 吧 了 啦 呀 个 個 一 些 和 与 與 或 也 都 能 会 會 可 让 讓 "
+        "给 給 帮 幫 请 請 问 問 里 裡 裏 啲 冇 唔 同 及 工资 工資 人工 薪水 待遇 条件 條件 要求"
+    ).split()
+)
+#: pinyin typed for the same words: the stop words of two or more characters, and these
+STOP_PINYIN_ONE = frozenset(
+    "wo xiang yao xue zuo de zai qu zhao you ma ne ba le ge dang ni".split()
+)
+STOP_EN = frozenset(
+    (
+        "i im me my we our you want wanna would like to learn learning study be become a an "
+        "the course courses class classes lesson lessons training trainings train program "
+        "programme programs job jobs work working in at for with near nearby around how do "
+        "does can could find looking look search there any anything is are of and or where "
+        "what which some need please about on get sign up signup register fair fairs show "
+        "tell it this that as from"
+    ).split()
+)
+GENERAL = frozenset(
+    (
+        "培训 培訓 课程 課程 课 課 班 工作 招聘会 招聘會 招聘 training trainings course courses "
+        "class classes job jobs work fair fairs"
+    ).split()
+)
+#: money words: never a search word (`2000元`, `yuan` must not find every 员 by its sound)
+NOISE_ZH = frozenset("元 块 塊 钱 錢 蚊".split())
+NOISE_EN = frozenset("yuan kuai rmb cny hkd".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What a typed query asks for (`understand`).
+
+    `words`: each a tag (a kind of work or a fact) or a literal token, in the query's
+    order, at most 12; `places`: place tags, one of which each result must hold;
+    `combos`: (kind, place) tags a fair's job holds when both are asked for together;
+    `text`: the tokens that said something, for breaking ties on the whole text.
+    """
+
+    words: tuple[str, ...]
+    places: tuple[str, ...]
+    combos: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    #: token tuple → tag
+    phrases: dict[tuple[str, ...], str]
+    #: the longest phrase, in tokens
+    longest: int
+    #: (length, position, the phrase's tokens with that position blanked) → phrases
+    blanked: dict[tuple[int, int, tuple[str, ...]], list[tuple[str, ...]]]
+    #: a phrase's tokens written as one word (`yuesao`, `maternity`) → its tokens
+    spellings: dict[str, tuple[str, ...]]
+    stop_pinyin: frozenset[tuple[str, ...]]
+    general_pinyin: frozenset[tuple[str, ...]]
+
+
+def _phrases(term_words: Iterable[str]) -> Iterable[tuple[str, ...]]:
+    for words in term_words:
+        for part in re.split(r"[/／()（）|]", words):
+            if (toks := _tokens(part)) and part.strip() not in GENERIC:
+                yield toks
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    phrases: dict[tuple[str, ...], str] = {}
+    vocabularies: list[tuple[Vocabulary, str]] = [
+        (KINDS_OF_WORK, KIND),
+        (COUNTIES, PLACE),
+        (CITIES, PLACE),
+    ]
+    for vocabulary, prefix in vocabularies:
+        for term in vocabulary:
+            for toks in _phrases((*term.names, *term.typed, term.label, term.id)):
+                phrases.setdefault(toks, prefix + term.id)
+    for tag, words in FACT_WORDS.items():
+        for toks in _phrases(words):
+            phrases.setdefault(toks, tag)
+    syllables = _syllables()
+    # one pinyin syllable alone names nothing (too many characters share it): `cook` may
+    phrases = {p: t for p, t in phrases.items() if len(p) > 1 or p[0] not in syllables}
+    blanked: dict[tuple[int, int, tuple[str, ...]], list[tuple[str, ...]]] = {}
+    for p in phrases:
+        if len(p) > 1:
+            for i in range(len(p)):
+                blanked.setdefault((len(p), i, (*p[:i], "", *p[i + 1 :])), []).append(p)
+    spellings = {"".join(p): p for p in phrases if len("".join(p)) >= 4}
+    stop_pinyin = {_tokens(w) for w in STOP_ZH if len(w) > 1}
+    stop_pinyin |= {(w,) for w in STOP_PINYIN_ONE}
+    general = frozenset(_tokens(w) for w in GENERAL if not w.isascii())
+    stop_pinyin |= general
+    return _Lexicon(
+        phrases, max(map(len, phrases)), blanked, spellings, frozenset(stop_pinyin), general
+    )
+
+
+def _respelled(unit: _Unit, lex: _Lexicon) -> tuple[str, ...] | None:
+    """The phrase a Latin word is one typo from, written as one word (`yuesoa`, `nany`,
+    `matenity`: a letter swapped, missing, extra or wrong; two in words of 8 or more),
+    when only one kind of thing is that near; else None."""
+    word = unit.text
+    if (
+        not unit.latin
+        or len(word) < 4
+        or word in lex.spellings
+        or word in STOP_EN
+        or word in NOISE_EN
+        or not word.isalpha()
+    ):
+        return None
+    most = 1 if len(word) < 8 else 2
+    best: list[tuple[int, str]] = []
+    for spelling in lex.spellings:
+        if abs(len(spelling) - len(word)) <= most:
+            d = OSA.distance(word, spelling, score_cutoff=most)
+            if d <= most:
+                best.append((d, spelling))
+    if not best:
+        return None
+    best.sort()
+    tags = {lex.phrases[lex.spellings[s]] for d, s in best if d == best[0][0]}
+    return lex.spellings[best[0][1]] if len(tags) == 1 else None
+
+
+def _initial(syllable: str) -> str:
+    return syllable[:2] if syllable[:2] in ("zh", "ch", "sh") else syllable[:1]
+
+
+def _near_syllable(typed: str, meant: str) -> bool:
+    """Whether a typed syllable may stand for `meant`: the same initial and a final one
+    letter apart (in for ing, a front or back nasal), or of the same length sharing a
+    letter (艘 sou for 嫂 sao); or one letter apart in all, the first kept (z for zh).
+    How pinyin input and voice input slip; a wrong initial is another word, and so is a
+    final of another length (理 li is not 老 lao)."""
+    if typed == meant or not typed.isalpha():
+        return False
+    start = _initial(meant)
+    if start and _initial(typed) == start:
+        was, now = meant[len(start) :], typed[len(start) :]
+        apart = Levenshtein.distance(was, now, score_cutoff=2)
+        return apart <= 1 or (
+            len(was) == len(now) >= 2 and apart == 2 and bool(set(was) & set(now))
+        )
+    return typed[:1] == meant[:1] and _near_miss(typed, meant)
+
+
+def _match(
+    syls: list[str], i: int, lex: _Lexicon, free: list[bool], near: bool
+) -> tuple[int, str] | None:
+    """The longest phrase starting at `syls[i]` over syllables still `free`: (its
+    length, its tag), or None. Exact; or when `near`, of two or more syllables with
+    one of them near (`_near_syllable`: `月艘` is `yue sou`, read as `yue sao`)."""
+    room = 0
+    while i + room < len(syls) and free[i + room] and room < lex.longest:
+        room += 1
+    if not near:
+        for size in range(room, 0, -1):
+            if tag := lex.phrases.get(tuple(syls[i : i + size])):
+                return size, tag
+        return None
+    for size in range(room, 1, -1):
+        window = tuple(syls[i : i + size])
+        for j in range(size):
+            for phrase in lex.blanked.get((size, j, (*window[:j], "", *window[j + 1 :])), ()):
+                if _near_syllable(window[j], phrase[j]):
+                    return size, lex.phrases[phrase]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def understand(query: str) -> Query:
+    """Read a typed query (see the comment above `KIND`): its tags, places and words.
+
+    In turn: exact phrases are found, longest first; a Latin word left that is one typo
+    from a phrase is read as it; then stop words and money words; then phrases with one
+    near syllable among what is left (so a near match never eats a stop word: 想当 is
+    not 香港, 點樣報名 not 养老)."""
+    lex = _lexicon()
+    syls: list[str] = []
+    chars: list[str | None] = []  # the character typed, or None for Latin
+    unit_of: list[int] = []
+    units = _units(query)
+    for n, unit in enumerate(units):
+        syls += unit.syllables
+        chars += [None if unit.latin else unit.text] * len(unit.syllables)
+        unit_of += [n] * len(unit.syllables)
+    size = len(syls)
+    role: list[str] = [""] * size  # a tag, "stop", "general", "noise", "" (a literal word)
+    starts: dict[int, str] = {}
+    said: dict[int, str] = {}  # a respelled word's phrase, at its first syllable
+
+    def phrases(near: bool) -> None:
+        i = 0
+        while i < size:
+            found = None if role[i] else _match(syls, i, lex, [not r for r in role], near)
+            if found:
+                length, tag = found
+                starts[i] = tag
+                role[i : i + length] = [tag] * length
+                i += length
+            else:
+                i += 1
+
+    phrases(near=False)
+    for n, unit in enumerate(units):  # whole Latin words: typos, English stop words, money
+        if unit.latin:
+            at = [k for k in range(size) if unit_of[k] == n]
+            if at and all(not role[k] for k in at) and (respelled := _respelled(unit, lex)):
+                tag = starts[at[0]] = lex.phrases[respelled]
+                said[at[0]] = " ".join(respelled)
+                for k in at:
+                    role[k] = tag
+            elif at and all(not role[k] for k in at):
+                kind = (
+                    "noise"
+                    if unit.text in NOISE_EN
+                    else ("general" if unit.text in GENERAL else "stop")
+                    if unit.text in STOP_EN
+                    else ""
+                )
+                for k in at:
+                    role[k] = kind
+    i = 0
+    while i < size:
+        step = 1
+        if not role[i] and chars[i] in NOISE_ZH:
+            role[i] = "noise"
+        elif not role[i]:
+            for length in range(min(4, size - i), 0, -1):
+                span = range(i, i + length)
+                if any(role[k] for k in span):
+                    continue
+                typed = [chars[k] for k in span]
+                if (
+                    (all(typed) and "".join(typed) in STOP_ZH)
+                    or (  # type: ignore[arg-type]
+                        not any(typed) and tuple(syls[i : i + length]) in lex.stop_pinyin
+                    )
+                ):
+                    general = (
+                        "".join(typed) in GENERAL  # type: ignore[arg-type]
+                        if all(typed)
+                        else tuple(syls[i : i + length]) in lex.general_pinyin
+                    )
+                    kind = "general" if general else "stop"
+                    role[i : i + length] = [kind] * length
+                    step = length
+                    break
+        i += step
+    phrases(near=True)
+    meaningful = any(r not in ("stop", "general", "noise") for r in role)
+    words: list[str] = []
+    places: list[str] = []
+    kinds: list[str] = []
+    text: list[str] = []
+    for k in range(size):
+        r = role[k]
+        if r in ("noise", "stop") or (r == "general" and meaningful):
+            continue
+        if k in said or not any(j < k and unit_of[j] == unit_of[k] for j in said):
+            text.append(said.get(k, syls[k]))
+        if r in ("", "general"):
+            words.append(syls[k])
+        elif k in starts:
+            if r.startswith(PLACE):
+                if r not in places:
+                    places.append(r)
+            elif r not in words:
+                words.append(r)
+                if r.startswith(KIND):
+                    kinds.append(r)
+    combos = tuple(
+        COMBO + k.removeprefix(KIND) + "@" + p.removeprefix(PLACE) for k in kinds for p in places
+    )
+    return Query(tuple(words[:12]), tuple(places), combos, " ".join(text))
+
+
+def _tags_in(text: str, prefix: str) -> set[str]:
+    """The tags of `prefix` whose phrases a document's text holds, exactly."""
+    found, syls, i = set(), list(_tokens(text)), 0
+    phrases, longest = _lexicon().phrases, _lexicon().longest
+    while i < len(syls):
+        for size in range(min(longest, len(syls) - i), 0, -1):
+            tag = phrases.get(tuple(syls[i : i + size]))
+            if tag:
+                if tag.startswith(prefix):
+                    found.add(tag)
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _kinds_of(name: str, scan: bool) -> frozenset[str]:
+    """The kinds of work a track or job category names (`Vocabulary.of_name`, else the
+    phrases it holds when `scan`)."""
+    term = KINDS_OF_WORK.of_name(name)
+    if term is not None:
+        return frozenset({KIND + term.id})
+    return frozenset(_tags_in(name, KIND)) if scan else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _places_of(name: str) -> frozenset[str]:
+    """The place tags of a county or city name: the county (and Maoming, its city), or
+    the city; else the places its text names (`茂名市茂南区...`)."""
+    county = COUNTIES.of_name(name)
+    if county is not None:
+        return frozenset({PLACE + county.id, PLACE + "maoming"})
+    city = CITIES.of_name(name)
+    if city is not None:
+        return frozenset({PLACE + city.id})
+    found = _tags_in(name, PLACE)
+    if any(COUNTIES.get(t.removeprefix(PLACE)) for t in found):
+        found.add(PLACE + "maoming")
+    return frozenset(found)
+
+
+def _course_tags(c: Course) -> list[tuple[float, str]]:
+    """A course's tags, each with its tier: its kind of work (its track; a kind its title
+    names ranks below), its training base's county, free, lodging."""
+    kinds = _kinds_of(c.track, True)
+    tags = [(1.0, k) for k in sorted(kinds)]
+    tags += [(0.8, k) for k in sorted(_kinds_of(c.title, True) - kinds)]
+    tags += [(0.5, p) for p in sorted(_places_of(c.base.county) or _places_of(c.base.name))]
+    if c.fee_fen == 0 or c.free_for:
+        tags.append((0.8, FREE))
+    if c.lodging:
+        tags.append((0.8, LODGING))
+    return tags
+
+
+def _fair_tags(f: JobFair) -> list[tuple[float, str]]:
+    """A fair's tags: the kinds of its jobs, its county, where its jobs are, lodging
+    (a live-in job), and each job's (kind, where) pair."""
+    tags: set[tuple[float, str]] = {(0.8, k) for k in _kinds_of(f.title, True)}
+    tags |= {(0.5, p) for p in _places_of(f.county)}
+    for employer in f.employers:
+        for job in employer.get("jobs", []):
+            kinds = _kinds_of(str(job.get("category", "")), True)
+            places = _places_of(str(job.get("destination", "")))
+            tags |= {(1.0, k) for k in kinds} | {(0.5, p) for p in places}
+            tags |= {
+                (1.0, COMBO + k.removeprefix(KIND) + "@" + p.removeprefix(PLACE))
+                for k in kinds
+                for p in places
+            }
+            if job.get("live_in"):
+                tags.add((0.8, LODGING))
+    return sorted(tags)
 
 
 TIERS = (1.0, 0.8, 0.5)  # the title; the kind of work and brand; everything else
@@ -162,7 +571,7 @@ class Doc:
     @property
     def text(self) -> str:
         """The joined tokens of every field, best tier first (for tie-breaking)."""
-        return " ".join(t for toks in self.tokens for t in toks)
+        return " ".join(t for toks in self.tokens for t in toks if t[0] != "#")
 
     def keys(self) -> Keys:
         """The keys it posts: each token and neighbouring pair once, in its best tier."""
@@ -238,20 +647,32 @@ class _Union:
 class _Plan:
     """Cached: a query's candidates, and (once wanted) its classes among them.
 
-    `candidates` are the documents holding every word (`most` is then the number of
-    words), or when none does, those holding the most words (`most` of them).
-    `side_by_side` and `in_title` are the candidates with the words side by side in the
-    title, and with every word in the title (None until first wanted).
+    Only documents holding one of the `required` keys (a place asked for) are counted.
+    `candidates` are those holding every word (`most` is then the number of words), or
+    when none does, those holding the most words (`most` of them). `side_by_side` and
+    `in_title` are the candidates with the words side by side in the title, and with every
+    word in the title (None until first wanted).
     """
 
-    __slots__ = ("candidates", "in_title", "keys", "most", "pairs", "side_by_side", "size", "words")
+    __slots__ = (
+        "candidates",
+        "in_title",
+        "keys",
+        "most",
+        "pairs",
+        "required",
+        "side_by_side",
+        "size",
+        "words",
+    )
 
-    def __init__(self, words: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, words: tuple[tuple[str, ...], ...], required: tuple[str, ...]) -> None:
         self.words = words
-        self.pairs = [
-            {f"{a}|{b}" for a in left for b in right} for left, right in itertools.pairwise(words)
-        ]
-        self.keys = tuple({k for w in words for k in w} | {k for p in self.pairs for k in p})
+        self.required = frozenset(required)
+        self.pairs = _pairs(words)
+        self.keys = tuple(
+            {k for w in words for k in w} | {k for p in self.pairs for k in p} | self.required
+        )
         self.candidates: set[int] = set()
         self.most = 0
         self.side_by_side: set[int] | None = None
@@ -260,8 +681,8 @@ class _Plan:
 
     def patch(self, slot: int, keys: Keys, everything: set[str]) -> bool:
         """Bring `slot`'s membership in step with its keys now; False: drop this entry."""
-        held = [not everything.isdisjoint(w) for w in self.words]
-        count = sum(held)
+        inside = not self.required or not everything.isdisjoint(self.required)
+        count = sum(not everything.isdisjoint(w) for w in self.words) if inside else -1
         if self.most == len(self.words):  # the candidates hold every word
             if count == self.most:
                 self.candidates.add(slot)
@@ -286,6 +707,16 @@ class _Plan:
             (self.in_title.add if in_title else self.in_title.discard)(slot)
             (self.side_by_side.add if side else self.side_by_side.discard)(slot)
         return True
+
+
+def _pairs(words: tuple[tuple[str, ...], ...], most: int | None = None) -> list[set[str]]:
+    """The "a|b" keys of each two neighbouring literal words (tags make no pairs), with
+    at most `most` variants of each."""
+    return [
+        {f"{a}|{b}" for a in left[:most] for b in right[:most]}
+        for left, right in itertools.pairwise(words)
+        if left[0][0] != "#" and right[0][0] != "#"
+    ]
 
 
 class SearchIndex:
@@ -355,13 +786,17 @@ class SearchIndex:
         day: dt.date,
         closes: dt.date | None,
         status: str,
+        tags: Iterable[tuple[float, str]] = (),
     ) -> bool:
-        """Index a document, or bring it up to date: `fields` are (tier, text); a token is
-        posted once, in its best tier. Returns whether anything search sees changed."""
+        """Index a document, or bring it up to date: `fields` are (tier, text), `tags`
+        (tier, tag) (`_course_tags`); a token or tag is posted once, in its best tier.
+        Returns whether anything search sees changed."""
         tiers: list[float] = []
         toks: list[tuple[str, ...]] = []
-        for tier, field in sorted(fields, key=lambda f: -f[0]):
-            if field_tokens := _tokens(field):
+        rows = [(tier, _tokens(field)) for tier, field in fields]
+        rows += [(tier, (tag,)) for tier, tag in tags]
+        for tier, field_tokens in sorted(rows, key=lambda f: -f[0]):
+            if field_tokens:
                 tiers.append(tier)
                 toks.append(field_tokens)
         layout = tuple(tiers)
@@ -422,8 +857,8 @@ class SearchIndex:
                     docs.insert(bisect.bisect_left(docs, slot), slot)
             if watching:
                 changed |= was ^ now
-        had = set().union(*old.tokens) if old else _NONE
-        has = set().union(*new.tokens)
+        had = {t for t in set().union(*old.tokens) if t[0] != "#"} if old else _NONE
+        has = {t for t in set().union(*new.tokens) if t[0] != "#"}
         counts = self.counts
         for token in had - has:
             counts[token] -= 1
@@ -445,11 +880,11 @@ class SearchIndex:
 
     def add_course(self, c: Course) -> bool:
         """Index a course (its base loaded), or bring it up to date; True if it changed."""
-        aliases = [words for key, words in ALIASES.items() if key in c.track + c.title]
         fields = [(1.0, c.title), (0.8, c.track), (0.8, c.brand)]
-        fields += [(0.8, a) for a in aliases]
         fields += [(0.5, c.base.name), (0.5, c.base.county), (0.5, c.certificate)]
-        return self.add("course", c.id, fields, c.starts_on, c.signup_closes_on, c.status)
+        return self.add(
+            "course", c.id, fields, c.starts_on, c.signup_closes_on, c.status, _course_tags(c)
+        )
 
     def add_fair(self, f: JobFair) -> bool:
         """Index a job fair, or bring it up to date; True if it changed."""
@@ -459,10 +894,9 @@ class SearchIndex:
             for job in employer.get("jobs", [])
         ]
         names = [e.get("name", "") for e in f.employers]
-        aliases = [words for key, words in ALIASES.items() if any(key in j for j in jobs)]
-        fields = [(1.0, f.title), *((0.8, j) for j in jobs), *((0.8, a) for a in aliases)]
+        fields = [(1.0, f.title), *((0.8, j) for j in jobs)]
         fields += [(0.5, x) for x in (f.venue, f.county, f.organiser, *names)]
-        return self.add("fair", f.id, fields, f.starts_at.date(), None, f.status)
+        return self.add("fair", f.id, fields, f.starts_at.date(), None, f.status, _fair_tags(f))
 
     # --- caches -----------------------------------------------------------------------
     def _forget(self) -> None:
@@ -537,18 +971,22 @@ class SearchIndex:
             self._remember(key, kind, _Union(tuple(keys), tiers, docs))
         return docs
 
-    def _plan(self, kind: str, variants: list[list[str]]) -> _Plan:
-        """The query's candidates (cached, kept in step with changes)."""
+    def _plan(self, kind: str, variants: list[list[str]], required: tuple[str, ...]) -> _Plan:
+        """The query's candidates among the documents holding one of `required` (when
+        any), cached, kept in step with changes."""
         words = tuple(tuple(v) for v in variants)
-        key = ("p", kind, words)
+        key = ("p", kind, words, required)
         plan = self._cache.get(key)
         if plan is not None:
             self._cache.move_to_end(key)
             return plan  # type: ignore[return-value]
-        plan = _Plan(words)
+        plan = _Plan(words, required)
+        inside = self._with(kind, list(required)) if required else None
         per_word = [self._with(kind, list(w), keep=False) for w in words]
-        full = per_word[0].intersection(*per_word[1:])
-        if full:
+        if inside is not None:
+            per_word = [docs & inside for docs in per_word]
+        full = per_word[0].intersection(*per_word[1:]) if per_word else set(inside or ())
+        if full or not per_word:
             plan.candidates, plan.most = full, len(words)
         else:
             counts: Counter[int] = Counter()
@@ -560,22 +998,23 @@ class SearchIndex:
         self._remember(key, kind, plan)
         return plan
 
-    def _classes(self, kind: str, plan: _Plan) -> tuple[set[int], set[int]]:
+    def _classes(
+        self, kind: str, plan: _Plan, required: tuple[str, ...]
+    ) -> tuple[set[int], set[int]]:
         """The plan's candidates with the words side by side in the title, and with every
         word in the title."""
         if plan.in_title is None or plan.side_by_side is None:
             words = plan.words
-            in_title = set.intersection(
+            in_title = plan.candidates.intersection(
                 *(self._with(kind, list(w), (1.0,), keep=False) for w in words)
             )
             side_by_side = in_title
-            for left, right in itertools.pairwise(words):
-                pairs = [f"{a}|{b}" for a in left for b in right]
-                side_by_side = side_by_side & self._with(kind, pairs, keep=False)
+            for pairs in plan.pairs:
+                side_by_side = side_by_side & self._with(kind, sorted(pairs), keep=False)
             plan.side_by_side = side_by_side & plan.candidates
             plan.in_title = in_title & plan.candidates
             size = len(plan.candidates) + len(plan.in_title) + len(plan.side_by_side)
-            if self._cache.get(("p", kind, words)) is plan:  # (not dropped meanwhile)
+            if self._cache.get(("p", kind, words, required)) is plan:  # (not dropped meanwhile)
                 self._cached += size - plan.size
             plan.size = size
         return plan.side_by_side, plan.in_title
@@ -583,24 +1022,34 @@ class SearchIndex:
     def search(self, query: str, kind: str, today: dt.date, limit: int = 5) -> list[int]:
         """The ids of the best `limit` open documents of `kind` for a typed query.
 
-        Candidates are the documents holding every word (or a near miss of it); failing
-        that, as many of the words as any document holds, if that is at least half. Few
-        candidates are scored exactly; many are taken by class (the words side by side in
-        the title, then all in the title, then anywhere), soonest first.
+        The query is read first (`understand`): a kind of work, a fact or a typed token is
+        a word (left out when no document holds it); a place filters. Candidates are the
+        documents in one of the places asked for (if any) holding every word (a token: or
+        a near miss of it); failing that, as many of the words as any document holds, if
+        that is at least half. Few candidates
+        are scored exactly; many are taken by class (the words side by side in the title,
+        then all in the title, then anywhere), soonest first.
         """
         if self._bulk:
             self.ready()
-        qtokens = tokens(query)[:12]
-        if not qtokens:
+        query_ = understand(query)
+        if not query_.words and not query_.places:
             return []
-        variants = [[v for v, _w in self._variants(t)] for t in qtokens]
-        plan = self._plan(kind, variants)
-        if plan.most * 2 < len(qtokens):
+        variants = [
+            [w] if w[0] == "#" else [v for v, _w in self._variants(w)] for w in query_.words
+        ]
+        # a word no document of this kind holds cannot tell documents apart: left out, it
+        # does not veto the words that do (`我想学月嫂要什么条件`)
+        variants = [keys for keys in variants if self._with(kind, keys)]
+        if not variants and not query_.places:
+            return []
+        plan = self._plan(kind, variants, query_.places)
+        if plan.most * 2 < len(variants):
             return []
         candidates = plan.candidates
         if len(candidates) <= EXACT_UP_TO:
-            return self._exact(kind, qtokens, variants, candidates, today, limit)
-        side_by_side, in_title = self._classes(kind, plan)
+            return self._exact(kind, query_, variants, candidates, today, limit)
+        side_by_side, in_title = self._classes(kind, plan, query_.places)
         found: list[int] = []
         for group in (side_by_side, in_title, candidates):
             found += [i for i in self._soonest(kind, group, today, limit) if i not in found]
@@ -627,35 +1076,37 @@ class SearchIndex:
     def _exact(
         self,
         kind: str,
-        qtokens: list[str],
+        query: Query,
         variants: list[list[str]],
         candidates: set[int],
         today: dt.date,
         limit: int,
     ) -> list[int]:
-        """Score each candidate: per word its best match (exact 2, near 1.2) times the
-        tier's weight; 1.5 times the tier's weight for each pair of words side by side."""
+        """Score each candidate: per word its best match times the tier's weight (a kind
+        of work 3, a fact 2; a token exact 2, near 1.2); 1.5 times the tier's weight for
+        each pair of tokens side by side; 1 when a fair has a job of the kind asked for
+        where asked for. Ties: the closer whole text, then the sooner."""
         sets = []
         for keys in variants:
             exact, near = keys[:1], keys[1:]
+            weight = 3.0 if exact[0].startswith(KIND) else 2.0
             sets.append(
-                [(2.0 * t, self._with(kind, exact, (t,))) for t in TIERS]
+                [(weight * t, self._with(kind, exact, (t,))) for t in TIERS]
                 + [(1.2 * t, self._with(kind, near, (t,))) for t in TIERS if near]
             )
+        words = tuple(tuple(v) for v in variants)
         pairs = [
-            [
-                (1.5 * t, self._with(kind, [f"{a}|{b}" for a in left[:4] for b in right[:4]], (t,)))
-                for t in TIERS
-            ]
-            for left, right in itertools.pairwise(variants)
+            [(1.5 * t, self._with(kind, sorted(keys), (t,))) for t in TIERS]
+            for keys in _pairs(words, 4)
         ]
-        text = " ".join(qtokens)
+        if query.combos:
+            pairs.append([(1.0, self._with(kind, list(query.combos), (1.0,)))])
         docs = self.docs
         live = [slot for slot in candidates if _open(docs[slot], today)]
         # per word (then per pair): each live candidate's best weight, a column at a time
         of_live = set(live)
-        words = [_best(options, live, of_live) for options in sets]
-        score = list(map(sum, zip(*words, strict=True)))
+        columns = [_best(options, live, of_live) for options in sets]
+        score = list(map(sum, zip(*columns, strict=True))) if columns else [0.0] * len(live)
         if pairs:  # added as one sum after the words' sum, as one candidate at a time would
             side = [_best(options, live, of_live) for options in pairs]
             score = list(map(add, score, map(sum, zip(*side, strict=True))))
@@ -664,7 +1115,7 @@ class SearchIndex:
         ]
         scored.sort()
         top = [(s, d, i, self.docs[slot].text) for s, d, i, slot in scored[: limit * 4]]
-        top.sort(key=lambda r: (r[0], -fuzz.partial_ratio(text, r[3]), r[1], r[2]))
+        top.sort(key=lambda r: (r[0], -fuzz.partial_ratio(query.text, r[3]), r[1], r[2]))
         return [ident for _s, _d, ident, _t in top[:limit]]
 
 
