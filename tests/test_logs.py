@@ -109,7 +109,7 @@ async def test_a_whole_sign_up_at_debug_logs_nothing_personal(db_path, collect):
         await me.onboard()
         await me.tap("Find a free course")
         await me.tap("By kind of work")
-        await me.tap("月嫂/母婴护理")
+        await me.tap("Maternity nurse")
         await me.tap("好心月嫂初级班")
         await me.tap("Sign up")
         await fill_form(me)  # NAME, 138 0013 8000, 茂南, 水东镇, 38, ...

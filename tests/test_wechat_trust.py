@@ -290,6 +290,6 @@ async def test_a_long_reply_is_split_within_wechats_2048_bytes(db_path):
         later = [m["text"]["content"] for m in api.sent if m["touser"] == "oLONG"]
         assert later and all(len(t.encode()) <= 2048 for t in later)
         whole = "\n".join([passive, *later])
-        where = [whole.find(f"Maoming Home Care Branch {n}: 月嫂") for n in range(1, 21)]
+        where = [whole.find(f"Maoming Home Care Branch {n}：月嫂") for n in range(1, 21)]
         assert -1 not in where and where == sorted(where)  # all there, in order
         assert whole.count("🌸") == 20
