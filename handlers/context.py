@@ -81,7 +81,16 @@ class Ctx:
 
     # --- moving through the conversation ----------------------------------------------
     async def goto(self, state: str) -> Replies:
-        """Move to `state` and ask its question."""
+        """Move to `state` and ask its question. A state that asks for personal data is
+        reached through the privacy notice while she has not agreed to it: her answer
+        there leads on to `state` (PIPL art. 13-14: consent before personal data is
+        collected, after being told what, why and who)."""
+        spec = self.flows.states.get(state)
+        if spec is not None and spec.personal and self.user.consented_at is None:
+            from handlers.onboarding import PRIVACY
+
+            self.remember(after_consent=state)
+            state = PRIVACY
         self.user.state = state
         return await self.ask()
 

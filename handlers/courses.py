@@ -14,6 +14,8 @@ the data gives it). Every line of a list names the course's county.
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.context import Ctx
 from handlers.lists import (
     PAGE_SIZE,
@@ -24,7 +26,8 @@ from handlers.lists import (
     page_reply,
     short,
 )
-from handlers.replies import Pin
+from handlers.menus import SEEKER_MENU
+from handlers.replies import Button, Pin
 from handlers.router import Invalid, Replies, Router
 from storage.courses import is_open
 from storage.models import Course, TrainingBase
@@ -106,17 +109,23 @@ def _no_course(ctx: Ctx) -> Replies:
     ]
 
 
-@router.prompt(PICK_TRACK)
-async def ask_track(ctx: Ctx) -> Replies:
-    # the kinds of work with most open courses first, ties in the vocabulary's order
+async def kinds_of_work(ctx: Ctx) -> tuple[list[dict[str, Any]], list[list[Button]]]:
+    """The kinds of work with open courses (most courses first, ties in the vocabulary's
+    order) and a button for each (action `track`, with its count). The screen showing
+    them remembers the choices, for `chose_track`."""
     found = choices(
         KINDS_OF_WORK, await ctx.repos.courses.open_tracks(ctx.today()), in_vocabulary_order=True
     )
     found.sort(key=lambda c: -c["n"])
+    return found, choice_buttons(ctx, KINDS_OF_WORK, found, "track", counted=True)
+
+
+@router.prompt(PICK_TRACK)
+async def ask_track(ctx: Ctx) -> Replies:
+    found, rows = await kinds_of_work(ctx)
     ctx.remember(choices=found)
     if not found:
         return _no_course(ctx)
-    rows = choice_buttons(ctx, KINDS_OF_WORK, found, "track", counted=True)
     back = [ctx.button(ctx._("◀ Back"), "courses")]
     return [ctx.reply(ctx._("Which kind of work?"), *rows, back)]
 
@@ -138,6 +147,7 @@ def _chosen(ctx: Ctx, arg: str) -> list[str]:
     return chosen(ctx, ctx.form.get("choices") or [], arg)["names"]
 
 
+@router.button(SEEKER_MENU, "track")  # her main menu lists the kinds too
 @router.button(PICK_TRACK, "track")
 async def chose_track(ctx: Ctx, arg: str) -> Replies:
     ctx.remember(listing={"by": "track", "value": _chosen(ctx, arg)}, page=0)

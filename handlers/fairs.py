@@ -39,9 +39,9 @@ FAIRS = router.state("FAIRS")
 FAIR_FILTER = router.state("FAIR_FILTER")
 SEARCH_FAIRS = router.state("SEARCH_FAIRS")
 FAIR_CARD = router.state("FAIR_CARD")
-FAIR_ASK_NAME = router.state("FAIR_ASK_NAME")
-FAIR_ASK_PHONE = router.state("FAIR_ASK_PHONE")
-FAIR_CONFIRM = router.state("FAIR_CONFIRM")
+FAIR_ASK_NAME = router.state("FAIR_ASK_NAME", personal=True)
+FAIR_ASK_PHONE = router.state("FAIR_ASK_PHONE", personal=True)
+FAIR_CONFIRM = router.state("FAIR_CONFIRM", personal=True)
 
 
 def _since(ctx: Ctx) -> dt.datetime:
@@ -380,12 +380,12 @@ async def got_name(ctx: Ctx, text: str) -> Replies:
 @router.prompt(FAIR_ASK_PHONE)
 async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
+    text = _("And your mobile phone number?")
+    if ctx.event.platform == "tg":  # the only platform with a share button
+        text += " " + _("Type it, or tap “Share my phone number” below.")
     return [
         ctx.reply(
-            _(
-                "And your mobile phone number? Type it here (on Telegram you can also tap "
-                "“📱 Share my phone number”)."
-            ),
+            text,
             _back_and_cancel(ctx),
             request_contact=_("📱 Share my phone number"),
         )

@@ -78,8 +78,22 @@ def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) ->
 
 @router.prompt(SEEKER_MENU)
 async def seeker_menu(ctx: Ctx) -> Replies:
-    title = ctx._("Main menu: training and work. What would you like to do?")
-    return _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+    """Her menu opens on the free courses by kind of work, one tap from a list (most
+    people come for a course): then other ways to find one, fairs, her sign-ups."""
+    from handlers.courses import kinds_of_work
+
+    _ = ctx._
+    found, kinds = await kinds_of_work(ctx)
+    ctx.remember(choices=found)
+    if not kinds:
+        title = _("Main menu: training and work. What would you like to do?")
+        return _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+    title = _("Main menu: training and work. Free courses by kind of work, tap one:")
+    buttons = [row[0] for row in kinds]
+    pairs = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    menu = _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+    menu[0].buttons[:0] = pairs
+    return menu
 
 
 @router.prompt(HOUSEHOLD_MENU)

@@ -1,15 +1,20 @@
-"""Onboarding: greeting → privacy notice → role → the role's main menu.
+"""Onboarding: a greeting, then straight to what she came for.
 
-(first contact or /start [payload])
-    │  payload kept in users.start_payload until onboarding is done
+(first contact or /start)
     ▼
-GREETING ──lang:xx──▶ GREETING (in that language)
-    │ continue
-    ▼
-PRIVACY ──decline──▶ everything about her erased (send /start to begin again)
-    │ agree (consent time and version recorded)
-    ▼
-CHOOSE_ROLE ──(admins skip this)──▶ home menu ──▶ the deep link, if one was kept
+GREETING ──continue, or a language (she reads on in it)──▶ the job seeker's menu
+    (a household switches with "🔄 Change what I'm here for"; staff get their menu)
+
+/start course_3 on first contact (a poster's link) ──▶ the course's card: the link
+    implies a job seeker
+
+a question for personal data (a sign-up, a fair registration: states declared
+`personal`) ──▶ PRIVACY ──agree──▶ that question
+                        └─decline──▶ everything about her erased (send /start again)
+
+Courses, fairs and menus are public: they are open before she agrees to the privacy
+notice, which is asked at the first personal question (PIPL: consent before personal
+data is collected; nothing personal is asked or kept before it).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from handlers.context import Ctx
 from handlers.events import PAYLOAD_RE
 from handlers.router import Invalid, Replies, Router
-from locales import LANGUAGES, language_name
+from locales import LANGUAGES, language_name, translator
 from storage.models import utcnow
 
 router = Router(__name__)
@@ -33,8 +38,13 @@ HOUSEHOLD = "household"
 
 
 def onboarded(ctx: Ctx) -> bool:
-    user = ctx.user
-    return user.consented_at is not None and (user.role is not None or ctx.is_admin)
+    """Past the greeting: she has a home menu (a role, or staff)."""
+    return ctx.user.role is not None or ctx.is_admin
+
+
+def consented(ctx: Ctx) -> bool:
+    """She has agreed to the privacy notice."""
+    return ctx.user.consented_at is not None
 
 
 def deep_link_payload(ctx: Ctx, payload: str) -> str | None:
@@ -55,6 +65,13 @@ async def begin(ctx: Ctx, payload: str) -> Replies:
         ctx.user.start_payload = kept
     if onboarded(ctx):
         return await open_home(ctx)
+    if kept:  # a poster's link to a course or a fair: she is looking for training or work
+        ctx.user.role = SEEKER
+        hello = ctx._(
+            "Hello! I am Haoxin (好心), the assistant of the Good Heart home-services "
+            "programme. Here is what you opened:"
+        )
+        return [ctx.reply(hello), *await open_home(ctx)]
     return await ctx.goto(GREETING)
 
 
@@ -69,12 +86,32 @@ async def greet(ctx: Ctx) -> Replies:
         "Hello! I am Haoxin (好心), the assistant of the Good Heart home-services "
         "programme.\n\nI can help you find free training and job fairs, find work as a "
         "maternity nurse, nanny or carer, or find a trusted helper for your home.\n\n"
-        "You can change the language with the buttons below."
+        "Tap “Continue”, or the language you would like to read in."
     )
     return [ctx.reply(text, [ctx.button(_("Continue ▶"), "continue")], language_buttons(ctx))]
 
 
-router.goes("continue", PRIVACY, GREETING)
+@router.button(GREETING, "continue")
+async def carry_on(ctx: Ctx, _arg: str) -> Replies:
+    return await _enter(ctx)
+
+
+@router.button(GREETING, "lang")
+async def carry_on_in(ctx: Ctx, code: str) -> Replies:
+    """A language tapped on the greeting: she reads on in it (no second greeting)."""
+    if code not in LANGUAGES:
+        raise Invalid(ctx._("I don't recognise that button."))
+    ctx.user.lang = code
+    ctx._ = translator(code)
+    return await _enter(ctx)
+
+
+async def _enter(ctx: Ctx) -> Replies:
+    """Her home menu: a job seeker's unless she is staff (most people who come are
+    looking for training or work; a household switches from the menu)."""
+    if ctx.user.role is None and not ctx.is_admin:
+        ctx.user.role = SEEKER
+    return await open_home(ctx)
 
 
 def privacy_notice(ctx: Ctx) -> str:
@@ -106,11 +143,17 @@ async def ask_consent(ctx: Ctx) -> Replies:
 
 @router.button(PRIVACY, "agree")
 async def agree(ctx: Ctx, _arg: str) -> Replies:
+    """Consent recorded (time and version); on to the question that needed it."""
     ctx.user.consented_at = utcnow()
     ctx.user.consent_version = PRIVACY_VERSION
-    if ctx.is_admin:
-        return await open_home(ctx)
-    return await ctx.goto(CHOOSE_ROLE)
+    form = dict(ctx.form)
+    after = form.pop("after_consent", None)
+    ctx.user.form = form
+    if after in ctx.flows.states and after != PRIVACY:
+        return await ctx.goto(after)
+    if ctx.user.role is None and not ctx.is_admin:
+        return await ctx.goto(CHOOSE_ROLE)
+    return await open_home(ctx)
 
 
 @router.button(PRIVACY, "decline")

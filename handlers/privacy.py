@@ -1,6 +1,6 @@
 """Privacy: the notice at any time, and deleting one's data (PIPL art. 47).
 
-/privacy ─▶ notice, [delete my data] [back]
+/privacy ─▶ notice, [I agree] (until she has), [delete my data] [back]
 /delete_me or [delete my data] ─▶ CONFIRM_DELETE ─yes─▶ everything erased
                                                  └─no──▶ back where they were
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.my_signups import erase_person
-from handlers.onboarding import GREETING, privacy_notice
+from handlers.onboarding import GREETING, PRIVACY_VERSION, privacy_notice
 from handlers.router import Replies, Router
+from storage.models import utcnow
 
 router = Router(__name__)
 
@@ -20,12 +21,23 @@ CONFIRM_DELETE = router.state("CONFIRM_DELETE")
 @router.command("privacy")
 async def privacy(ctx: Ctx, _arg: str) -> Replies:
     _ = ctx._
+    rows = []
+    if ctx.user.consented_at is None:  # she may agree now, before any form asks her to
+        rows.append([ctx.button(_("✅ I agree"), "consent")])
+    rows.append([ctx.button(_("🗑 Delete my data"), "forget")])
+    rows.append([ctx.button(_("◀ Back"), "back")])
+    return [ctx.reply(privacy_notice(ctx), *rows)]
+
+
+@router.action("consent")
+async def consent(ctx: Ctx, _arg: str) -> Replies:
+    """Agreeing from the privacy notice shown by /privacy: recorded, then back."""
+    if ctx.user.consented_at is None:
+        ctx.user.consented_at = utcnow()
+        ctx.user.consent_version = PRIVACY_VERSION
     return [
-        ctx.reply(
-            privacy_notice(ctx),
-            [ctx.button(_("🗑 Delete my data"), "forget")],
-            [ctx.button(_("◀ Back"), "back")],
-        )
+        ctx.reply(ctx._("Thank you. You can change your mind at any time: /delete_me.")),
+        *await ctx.ask(),
     ]
 
 

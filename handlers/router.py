@@ -38,6 +38,7 @@ class State:
     name: str
     admin: bool = False
     numeric: bool = False
+    personal: bool = False
     prompt: Prompt | None = None
     on_text: Handler | None = None
     on_contact: Handler | None = None
@@ -56,10 +57,14 @@ class Router:
         self.deep_links: dict[str, Handler] = {}
         self.foreign: list[tuple[str, str, Handler]] = []
 
-    def state(self, name: str, *, admin: bool = False, numeric: bool = False) -> str:
+    def state(
+        self, name: str, *, admin: bool = False, numeric: bool = False, personal: bool = False
+    ) -> str:
         """Declare a state. `admin`: only admins may be in it. `numeric`: typed digits are
-        an answer (an age), not the number of a button."""
-        self.states[name] = State(name, admin=admin, numeric=numeric)
+        an answer (an age), not the number of a button. `personal`: it asks for personal
+        data, so the privacy notice is asked first if she has not agreed to it yet
+        (`Ctx.goto`); everything public (lists, cards, menus) is open before that."""
+        self.states[name] = State(name, admin=admin, numeric=numeric, personal=personal)
         return name
 
     def prompt(self, state: str) -> Callable[[Prompt], Prompt]:

@@ -1,10 +1,17 @@
-"""Signing up for a course: a guided form, a summary, then a seat or the waiting list.
+"""Signing up for a course: a short guided form, a summary, then a seat or the waiting list.
 
-    COURSE_CARD ─sign up─▶ ASK_NAME ▶ ASK_PHONE ▶ ASK_COUNTY ▶ ASK_TOWNSHIP ▶ ASK_AGE
-                            ▶ ASK_FREE ▶ ASK_WHEN ▶ CONFIRM_SIGNUP ─confirm─▶ seat | waiting list
-Answers she gave before (her profile) are filled in, and only what is missing is asked.
-Every step has ◀ Back and ✖ Cancel; the summary can change any one answer and come
-straight back. Nothing is booked before she confirms the summary.
+    COURSE_CARD ─sign up─▶ (PRIVACY, the first time) ▶ ASK_NAME ▶ ASK_PHONE ▶ ASK_COUNTY
+        ▶ ASK_AGE ▶ ASK_FREE (only where it changes what she pays) ▶ CONFIRM_SIGNUP
+        ─confirm─▶ seat | waiting list
+
+Only what the training base needs is asked (PIPL art. 6, the minimum): her name, a phone
+number to call her, her county and her age (courses are for ages 16 to 70), and, only
+for a course with a fee that some groups train free, whether she is in one of them. A
+course free to everyone never asks it; one without free groups shows its fee on the
+summary. Answers she gave before (her profile) are filled in and not asked again, so a
+second course is "Sign up", then "Confirm". Every step has ◀ Back and ✖ Cancel; the
+summary can change any one answer and come straight back. Nothing is booked before she
+confirms the summary.
 """
 
 from __future__ import annotations
@@ -19,33 +26,28 @@ from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import age, checked_name, checked_phone, short_text
 from storage.courses import AlreadyBooked, is_open
-from storage.vocab import COUNTIES, FREE_GROUPS
+from storage.models import Course
+from storage.vocab import COUNTIES
 
 router = Router(__name__)
 
-ASK_NAME = router.state("ASK_NAME")
-ASK_PHONE = router.state("ASK_PHONE")
-ASK_COUNTY = router.state("ASK_COUNTY")
-ASK_TOWNSHIP = router.state("ASK_TOWNSHIP")
-ASK_AGE = router.state("ASK_AGE", numeric=True)
-ASK_FREE = router.state("ASK_FREE")
-ASK_WHEN = router.state("ASK_WHEN")
-CONFIRM_SIGNUP = router.state("CONFIRM_SIGNUP")
+ASK_NAME = router.state("ASK_NAME", personal=True)
+ASK_PHONE = router.state("ASK_PHONE", personal=True)
+ASK_COUNTY = router.state("ASK_COUNTY", personal=True)
+ASK_AGE = router.state("ASK_AGE", numeric=True, personal=True)
+ASK_FREE = router.state("ASK_FREE", personal=True)
+CONFIRM_SIGNUP = router.state("CONFIRM_SIGNUP", personal=True)
 
 # each step: its state and the answer it fills in
 STEPS = [
     (ASK_NAME, "name"),
     (ASK_PHONE, "phone"),
     (ASK_COUNTY, "county"),
-    (ASK_TOWNSHIP, "township"),
     (ASK_AGE, "age"),
     (ASK_FREE, "free"),
-    (ASK_WHEN, "when"),
 ]
 KEY = dict(STEPS)
-# her county is kept as the data names it (`茂南`), shown by its label in her language
-FREE_REASONS = [*(t.id for t in FREE_GROUPS), "none"]
-WHEN = ["all", "weekdays", "weekends"]
+NONE = "none"  # in none of the groups that train free
 
 
 def answers(ctx: Ctx) -> dict[str, Any]:
@@ -56,6 +58,23 @@ def _set(ctx: Ctx, **values: Any) -> None:
     ctx.remember(signup={**answers(ctx), **values})
 
 
+def free_groups(course: Course) -> list[str]:
+    """The groups that train free on this course, when that changes what she pays: a
+    course with a fee and free groups; none for a free course or one without them."""
+    return list(course.free_for or []) if course.fee_fen else []
+
+
+def _steps(ctx: Ctx) -> list[tuple[str, str]]:
+    """The steps this sign-up asks (the free-training one only where it matters)."""
+    groups = answers(ctx).get("groups") or []
+    return [(s, k) for s, k in STEPS if s != ASK_FREE or groups]
+
+
+def _numbered(ctx: Ctx, state: str) -> dict[str, int]:
+    steps = [s for s, _k in _steps(ctx)]
+    return {"n": steps.index(state) + 1 if state in steps else 1, "total": len(steps)}
+
+
 # --- starting and moving between steps -------------------------------------------------
 @router.button(COURSE_CARD, "signup")
 async def start(ctx: Ctx, arg: str) -> Replies:
@@ -64,24 +83,23 @@ async def start(ctx: Ctx, arg: str) -> Replies:
         raise Invalid(ctx._("I don't recognise that button."))
     if not is_open(course, ctx.today()):
         raise Invalid(ctx._("Sorry, sign-up for this course has closed."))
-    mine = await ctx.repos.signups.mine(course.id, ctx.user.id)
+    mine = await ctx.repos.signups.mine(course.id, ctx.user.id) if ctx.user.id else None
     if mine is not None and mine.status != "cancelled":
         raise Invalid(ctx._("You already have a place on this course."))
-    profile = await ctx.repos.profiles.of(ctx.user)
+    groups = free_groups(course)
+    profile = await ctx.repos.profiles.of(ctx.user) if ctx.user.id else None
     known: dict[str, Any] = {}
     if profile is not None:
-        known = {
-            k: v
-            for k, v in (
-                ("name", profile.name),
-                ("phone", profile.phone),
-                ("county", profile.county),
-                ("township", profile.township),
-                ("age", profile.age),
-            )
-            if v
-        }
-    ctx.remember(signup={"course": course.id, **known})
+        saved = (
+            ("name", profile.name),
+            ("phone", profile.phone),
+            ("county", profile.county),
+            ("age", profile.age),
+            # her group is kept only where this course asks about one of them
+            ("free", profile.free_reason if profile.free_reason in [*groups, NONE] else ""),
+        )
+        known = {k: v for k, v in saved if v}
+    ctx.remember(signup={"course": course.id, "groups": groups, **known})
     return await _next(ctx, after=None)
 
 
@@ -90,9 +108,10 @@ async def _next(ctx: Ctx, after: str | None) -> Replies:
     done = answers(ctx)
     if done.get("editing"):
         return await ctx.goto(CONFIRM_SIGNUP)
-    states = [s for s, _k in STEPS]
+    steps = _steps(ctx)
+    states = [s for s, _k in steps]
     start_at = states.index(after) + 1 if after in states else 0
-    for state, key in STEPS[start_at:]:
+    for state, key in steps[start_at:]:
         if done.get(key) in (None, ""):
             return await ctx.goto(state)
     return await ctx.goto(CONFIRM_SIGNUP)
@@ -120,8 +139,8 @@ async def keep(ctx: Ctx, _arg: str) -> Replies:
 async def back_step(ctx: Ctx, _arg: str) -> Replies:
     if answers(ctx).get("editing"):
         return await ctx.goto(CONFIRM_SIGNUP)
-    states = [s for s, _k in STEPS]
-    i = states.index(ctx.user.state)
+    states = [s for s, _k in _steps(ctx)]
+    i = states.index(ctx.user.state) if ctx.user.state in states else 0
     return await ctx.goto(states[i - 1] if i > 0 else COURSE_CARD)
 
 
@@ -139,11 +158,8 @@ for _state, _key in STEPS:
 # --- the steps -------------------------------------------------------------------------
 @router.prompt(ASK_NAME)
 async def ask_name(ctx: Ctx) -> Replies:
-    return [
-        ctx.reply(
-            ctx._("✍ Sign-up, step 1 of 7: what is your name?"), *_step_buttons(ctx, ASK_NAME)
-        )
-    ]
+    text = ctx._("✍ Sign-up, step {n} of {total}: what is your name?", **_numbered(ctx, ASK_NAME))
+    return [ctx.reply(text, *_step_buttons(ctx, ASK_NAME))]
 
 
 @router.text(ASK_NAME)
@@ -154,12 +170,15 @@ async def got_name(ctx: Ctx, text: str) -> Replies:
 @router.prompt(ASK_PHONE)
 async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
+    text = _(
+        "Step {n} of {total}: your mobile phone number, so the training base can call you.",
+        **_numbered(ctx, ASK_PHONE),
+    )
+    if ctx.event.platform == "tg":  # the only platform with a share button
+        text += " " + _("Type it, or tap “Share my phone number” below.")
     return [
         ctx.reply(
-            _(
-                "Step 2 of 7: your mobile phone number, so the training base can call you. "
-                "Type it here (on Telegram you can also tap “📱 Share my phone number”)."
-            ),
+            text,
             *_step_buttons(ctx, ASK_PHONE),
             request_contact=_("📱 Share my phone number"),
         )
@@ -187,7 +206,10 @@ def county_name(ctx: Ctx, county: str) -> str:
 async def ask_county(ctx: Ctx) -> Replies:
     buttons = [ctx.button(ctx._(t.label), "county", t.id) for t in COUNTIES]
     rows = [buttons[:3], buttons[3:]]
-    text = ctx._("Step 3 of 7: which county do you live in? Tap it, or type another place.")
+    text = ctx._(
+        "Step {n} of {total}: which county do you live in? Tap it, or type another place.",
+        **_numbered(ctx, ASK_COUNTY),
+    )
     current = answers(ctx).get("county") or ""
     return [ctx.reply(text, *rows, *_step_buttons(ctx, ASK_COUNTY, county_name(ctx, current)))]
 
@@ -202,29 +224,20 @@ async def county_tapped(ctx: Ctx, arg: str) -> Replies:
 
 @router.text(ASK_COUNTY)
 async def county_typed(ctx: Ctx, text: str) -> Replies:
+    term = COUNTIES.of_name(text)  # 化州, 化州市, huazhou, Huazhou
+    if term is not None:
+        return await _answer(ctx, ASK_COUNTY, term.name)
     place = short_text(text, 20)
     if place is None:
         raise Invalid(ctx._("Please type the county in a few words (at most 20 characters)."))
     return await _answer(ctx, ASK_COUNTY, place)
 
 
-@router.prompt(ASK_TOWNSHIP)
-async def ask_township(ctx: Ctx) -> Replies:
-    text = ctx._("Step 4 of 7: which township or street (镇 / 街道)?")
-    return [ctx.reply(text, *_step_buttons(ctx, ASK_TOWNSHIP))]
-
-
-@router.text(ASK_TOWNSHIP)
-async def got_township(ctx: Ctx, text: str) -> Replies:
-    place = short_text(text, 20)
-    if place is None:
-        raise Invalid(ctx._("Please type the township in a few words (at most 20 characters)."))
-    return await _answer(ctx, ASK_TOWNSHIP, place)
-
-
 @router.prompt(ASK_AGE)
 async def ask_age(ctx: Ctx) -> Replies:
-    text = ctx._("Step 5 of 7: how old are you? Type a number, like 38.")
+    text = ctx._(
+        "Step {n} of {total}: how old are you? Type a number, like 38.", **_numbered(ctx, ASK_AGE)
+    )
     return [ctx.reply(text, *_step_buttons(ctx, ASK_AGE))]
 
 
@@ -239,68 +252,32 @@ async def got_age(ctx: Ctx, text: str) -> Replies:
 
 
 def free_reason_names(ctx: Ctx) -> dict[str, str]:
-    return {**free_for_names(ctx), "none": ctx._("none of these")}
+    return {**free_for_names(ctx), NONE: ctx._("none of these")}
 
 
 @router.prompt(ASK_FREE)
 async def ask_free(ctx: Ctx) -> Replies:
     _ = ctx._
     names = free_reason_names(ctx)
-    rows = [[ctx.button(names[r], "free", r)] for r in FREE_REASONS]
+    groups = [g for g in answers(ctx).get("groups") or [] if g in names]
+    rows = [[ctx.button(names[g], "free", g)] for g in [*groups, NONE]]
     current = answers(ctx).get("free")
-    return [
-        ctx.reply(
-            _(
-                "Step 6 of 7: training is free for rural women, unemployed people and registered "
-                "poor households. Which are you? (Staff check this at the first class.)"
-            ),
-            *rows,
-            *_step_buttons(ctx, ASK_FREE, names.get(current or "", "")),
-        )
-    ]
+    text = _(
+        "Step {n} of {total}: this course is free for {groups}. Are you one of them? "
+        "(Staff check this at the first class.)",
+        groups=_.join(names[g] for g in groups),
+        **_numbered(ctx, ASK_FREE),
+    )
+    return [ctx.reply(text, *rows, *_step_buttons(ctx, ASK_FREE, names.get(current or "", "")))]
 
 
 @router.button(ASK_FREE, "free")
 async def got_free(ctx: Ctx, arg: str) -> Replies:
-    if arg not in FREE_REASONS:
+    if arg not in [*(answers(ctx).get("groups") or []), NONE]:
         raise Invalid(ctx._("I don't recognise that button."))
     return await _answer(ctx, ASK_FREE, arg)
 
 
-def when_names(ctx: Ctx) -> dict[str, str]:
-    _ = ctx._
-    return {
-        "all": _("every day of the course"),
-        "weekdays": _("weekdays only"),
-        "weekends": _("weekends only"),
-    }
-
-
-@router.prompt(ASK_WHEN)
-async def ask_when(ctx: Ctx) -> Replies:
-    names = when_names(ctx)
-    rows = [[ctx.button(names[w], "when", w)] for w in WHEN]
-    current = answers(ctx).get("when") or ""
-    text = ctx._("Step 7 of 7: when can you attend? Tap one, or type it.")
-    return [ctx.reply(text, *rows, *_step_buttons(ctx, ASK_WHEN, names.get(current, current)))]
-
-
-@router.button(ASK_WHEN, "when")
-async def when_tapped(ctx: Ctx, arg: str) -> Replies:
-    if arg not in WHEN:
-        raise Invalid(ctx._("I don't recognise that button."))
-    return await _answer(ctx, ASK_WHEN, arg)
-
-
-@router.text(ASK_WHEN)
-async def when_typed(ctx: Ctx, text: str) -> Replies:
-    when = short_text(text, 40)
-    if when is None:
-        raise Invalid(ctx._("Please say it in a few words (at most 40 characters)."))
-    return await _answer(ctx, ASK_WHEN, when)
-
-
-# --- the summary -----------------------------------------------------------------------
 @router.prompt(CONFIRM_SIGNUP)
 async def summary(ctx: Ctx) -> Replies:
     _ = ctx._
@@ -321,46 +298,49 @@ async def summary(ctx: Ctx) -> Replies:
             ),
             _("Name: {value}", value=a.get("name", "")),
             _("Phone: {value}", value=a.get("phone", "")),
-            _(
-                "Lives in: {county}, {township}",
-                county=county_name(ctx, a.get("county", "")),
-                township=a.get("township", ""),
-            ),
+            _("Lives in: {county}", county=county_name(ctx, a.get("county", ""))),
             _("Age: {value}", value=a.get("age", "")),
-            _("Free training as: {value}", value=free_reason_names(ctx).get(a.get("free", ""), "")),
-            _(
-                "Can attend: {value}",
-                value=when_names(ctx).get(a.get("when", ""), a.get("when", "")),
-            ),
+            _fee_line(ctx, course, a),
         ]
     )
     edit = _("✏ Change")
-    labels = [
-        _("name"),
-        _("phone"),
-        _("county"),
-        _("township"),
-        _("age"),
-        _("free training"),
-        _("when"),
+    labels = {
+        "name": _("name"),
+        "phone": _("phone"),
+        "county": _("county"),
+        "age": _("age"),
+        "free": _("free training"),
+    }
+    changes = [
+        ctx.button(f"{edit} {labels[key]}", "change", i)
+        for i, (_state, key) in enumerate(STEPS)
+        if (_state, key) in _steps(ctx)
     ]
-    changes = [ctx.button(f"{edit} {label}", "change", i) for i, label in enumerate(labels)]
     return [
         ctx.reply(
             text,
             [ctx.button(_("✅ Confirm sign-up"), "confirm", course.id)],
-            changes[0:2],
-            changes[2:4],
-            changes[4:6],
-            changes[6:7],
+            *[changes[i : i + 2] for i in range(0, len(changes), 2)],
             [ctx.button(_("✖ Cancel"), "cancel_form")],
         )
     ]
 
 
+def _fee_line(ctx: Ctx, course: Course, a: dict[str, Any]) -> str:
+    """What she will pay: free for everyone, free as one of the groups she named, or
+    the fee (when she is in none of them, or the course has no free groups)."""
+    _ = ctx._
+    if not course.fee_fen:
+        return _("Fee: {fee}", fee=_("free"))
+    free = a.get("free") or NONE
+    if free != NONE:
+        return _("Free training as: {value}", value=free_reason_names(ctx).get(free, ""))
+    return _("Fee: {fee}", fee=_.money(course.fee_fen))
+
+
 @router.button(CONFIRM_SIGNUP, "change")
 async def change(ctx: Ctx, arg: str) -> Replies:
-    if not arg.isdecimal() or int(arg) >= len(STEPS):
+    if not arg.isdecimal() or int(arg) >= len(STEPS) or STEPS[int(arg)] not in _steps(ctx):
         raise Invalid(ctx._("I don't recognise that button."))
     _set(ctx, editing=True)
     return await ctx.goto(STEPS[int(arg)][0])
@@ -379,14 +359,10 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
     course = await ctx.repos.courses.get(int(a.get("course") or 0))
     if course is None or str(course.id) != arg:
         raise Invalid(_("I don't recognise that button."))
-    await ctx.repos.profiles.save(
-        ctx.user,
-        name=a["name"],
-        phone=a["phone"],
-        county=a["county"],
-        township=a["township"],
-        age=a["age"],
-    )
+    saved = {"name": a["name"], "phone": a["phone"], "county": a["county"], "age": a["age"]}
+    if a.get("free"):
+        saved["free_reason"] = a["free"]
+    await ctx.repos.profiles.save(ctx.user, **saved)
     if not is_open(course, ctx.today()):
         ctx.user.form = {k: v for k, v in ctx.form.items() if k != "signup"}
         return [
@@ -406,10 +382,8 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
             name=a["name"],
             phone=a["phone"],
             county=a["county"],
-            township=a["township"],
             age=a["age"],
-            free_reason=a["free"],
-            availability=a["when"],
+            free_reason=a.get("free") or "",
         )
     except AlreadyBooked:
         ctx.user.form = {}

@@ -311,6 +311,9 @@ class Profile(Base):
     phone: Mapped[str] = mapped_column(String(20), default="")
     county: Mapped[str] = mapped_column(String(40), default="")
     township: Mapped[str] = mapped_column(String(40), default="")
+    #: the group she trains free as (`FREE_GROUPS` id, or `none`), asked only by
+    #: courses with a fee that some groups train free
+    free_reason: Mapped[str] = mapped_column(String(24), default="")
     age: Mapped[int | None] = mapped_column(Integer, default=None)
 
 

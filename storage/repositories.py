@@ -408,6 +408,8 @@ class ProfileRepo:
         self.session = session
 
     async def of(self, user: User) -> Profile | None:
+        if user.id is None:  # a newcomer whose row is not written yet: nothing kept
+            return None
         return await self.session.get(Profile, user.id)
 
     async def save(self, user: User, **values: Any) -> None:

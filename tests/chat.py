@@ -58,11 +58,16 @@ class Chat:
         return await self.dispatcher.handle(self.last_event)
 
     async def onboard(self, role: str = "I want training or work") -> list[Reply]:
-        """Greeting, privacy notice, role (English labels): to the main menu."""
+        """Greeting, then the main menu (a job seeker's; another role through "Change
+        what I'm here for"), and agreeing to the privacy notice from /privacy, as
+        someone who reads it first does (English labels). Ends on the main menu."""
         await self.say("/start")
         await self.tap("Continue")
-        await self.tap("I agree")
-        return await self.tap(role)
+        if role != "I want training or work":
+            await self.tap("Change what I'm here for")
+            await self.tap(role)
+        await self.say("/privacy")
+        return await self.tap("I agree")
 
     def button(self, label: str) -> Button:
         matches = [b for r in self.replies for b in r.flat_buttons() if label in b.label]
