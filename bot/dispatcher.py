@@ -60,6 +60,7 @@ from storage.repositories import Repos
 log = logging.getLogger(__name__)
 
 TRIES = 3  # runs of a transaction that conflicted with another process's
+ERASE_TRIES = 10  # an unfollow is not repeated by anyone if it is lost: more runs
 PRUNE_EVERY = 10.0  # seconds between prunes, busy or idle
 REPLIES_KEPT = dt.timedelta(seconds=30)  # WeChat retries within 15 s; a margin on top
 RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updates for a day
@@ -120,8 +121,10 @@ class Dispatcher:
         her events. `guard` runs first in the same transaction (WeChat records the
         request's signed nonce there): True goes on, False (the same request again)
         erases nothing, None (a replay) too and is returned as None. Otherwise returns
-        whether Haoxin held anything about her."""
-        async with self._user_turn(user), self.db.sessions() as session, session.begin():
+        whether Haoxin held anything about her. A conflict with another process runs it
+        again (`Database.transaction`)."""
+
+        async def erase(session: AsyncSession) -> bool | None:
             repos = Repos(session)
             if guard is not None:
                 verdict = await guard(repos)
@@ -131,8 +134,15 @@ class Dispatcher:
             if person is None:
                 return False
             await erase_person(repos, person, self.options)
-        self.db.erased()
-        return True
+            return True
+
+        # run again on a conflict with another process, as every handling transaction
+        # is: an unfollow must not be lost because someone else was writing
+        async with self._user_turn(user):
+            erased = await self.db.transaction(erase, tries=ERASE_TRIES)
+        if erased:
+            self.db.erased()
+        return erased
 
     async def close(self) -> None:
         for task in (self._writer, self._janitor):

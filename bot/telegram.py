@@ -15,10 +15,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import TELEGRAM_CAPTION, TELEGRAM_TEXT, split_text, utf16_units
 from bot.logs import log_failure
-from bot.notifier import Delivery, Notifier
+from bot.notifier import SETTLE_TRIES, Delivery, Notifier
 from handlers.events import Contact, Event, Location
 from handlers.replies import Reply
 from locales import translator
@@ -349,8 +351,11 @@ class Telegram:
 
     async def _send_later(self, user: str, replies: list[Reply], seconds: float) -> None:
         due = utcnow() + dt.timedelta(seconds=seconds)
-        async with self.db.sessions() as session, session.begin():
+
+        async def queue(session: AsyncSession) -> None:
             Repos(session).outbox.add(user, [r.to_dict() for r in replies], due)
+
+        await self.db.transaction(queue, tries=SETTLE_TRIES)  # never lose the rest of a reply
 
     async def _edit_or_send(self, method: str, params: dict[str, Any]) -> None:
         if method != "editMessageText":
@@ -367,8 +372,10 @@ class Telegram:
             await self.call("sendMessage", {k: v for k, v in params.items() if k != "message_id"})
 
     async def set_reachable(self, user: str, reachable: bool) -> None:
-        async with self.db.sessions() as session, session.begin():
+        async def note(session: AsyncSession) -> None:
             await Repos(session).users.set_reachable(user, reachable)
+
+        await self.db.transaction(note)
 
     async def setup(self, webhook_url: str | None = None, secret: str = "") -> None:
         """The bot's username for deep links (unless HAOXIN_TELEGRAM_BOT names it), the

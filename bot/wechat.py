@@ -39,6 +39,7 @@ import aiohttp
 from aiohttp import web
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, warm_up
 from bot.dispatcher import Dispatcher, Handled
@@ -58,6 +59,10 @@ FRESH_FOR = 300  # seconds a signed request's timestamp may be from now, either 
 UNREACHABLE = {43004, 45015, 40003}  # not following / outside 48 h / unknown openid
 TOKEN_EXPIRED = {40001, 40014, 42001}
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # a code's picture, by its ticket
+# one call to api.weixin.qq.com, at most: far inside the outbox's 5-minute lease, which
+# is renewed before each message, so a message is never still being sent when it ends
+# (aiohttp's default is 300 s, the lease itself)
+API_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 class BadRequest(Exception):
@@ -294,19 +299,27 @@ class WeChat:
     async def _seen(self, timestamp: str, nonce: str, digest: str) -> bool | None:
         """True the first time this signed (timestamp, nonce) arrives, False for the same
         request again, None for the pair with anything else (a replay)."""
-        async with self.db.sessions() as session, session.begin():
-            return await self._guard(timestamp, nonce, digest)(Repos(session))
+        guard = self._guard(timestamp, nonce, digest)
+
+        async def check(session: AsyncSession) -> bool | None:
+            return await guard(Repos(session))
+
+        return await self.db.transaction(check)
 
     async def _first_seen(self, timestamp: str, nonce: str, what: bytes) -> bool:
         return await self._seen(timestamp, nonce, hashlib.sha256(what).hexdigest()) is True
 
     async def _send_later(self, user: str, texts: list[str]) -> None:
         """Queue texts for the customer-service API, in order, through the outbox (sent
-        once, retried, and recorded as sent or unreachable)."""
-        async with self.db.sessions() as session, session.begin():
+        once, retried, and recorded as sent or unreachable). A conflict with another
+        process runs it again: the rest of a reply is never lost."""
+
+        async def queue(session: AsyncSession) -> None:
             outbox = Repos(session).outbox
             for text in texts:
                 outbox.add(user, [Reply(text).to_dict()])
+
+        await self.db.transaction(queue)
 
     async def _within_deadline(self, event: Event) -> Handled | None:
         """The replies, if ready in time; otherwise they follow through the outbox."""
@@ -357,7 +370,7 @@ class WeChat:
         if scene in self._posters:
             return self._posters[scene]
         if self._http is None:
-            self._http = aiohttp.ClientSession()
+            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
         body = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
         try:
             for refresh in (False, True):
@@ -401,7 +414,7 @@ class WeChat:
     async def send(self, user: str, replies: list[Reply]) -> Delivery:
         """Deliver replies through the customer-service API, split to WeChat's limit."""
         if self._http is None:
-            self._http = aiohttp.ClientSession()
+            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
         for text in pieces(await self.with_posters(replies)):
             outcome = await self._send_text(user, text)
             if outcome is not Delivery.SENT:
@@ -445,7 +458,7 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
     from bot.webhook import serve
 
     wechat = WeChat(app)
-    wechat._http = aiohttp.ClientSession()
+    wechat._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
     await warm_up(app)
     runner = await serve(wechat_app(wechat), listen)
     log.info("WeChat: serving %s in %s mode", listen, wechat.mode)

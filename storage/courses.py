@@ -96,7 +96,14 @@ _MINE = select(Signup).where(
 _AHEAD = select(func.count()).where(
     Signup.course_id == bindparam("course_id"),
     Signup.status == "waitlisted",
-    tuple_(Signup.queued_at, Signup.id) < tuple_(bindparam("queued_at"), bindparam("id")),
+    # typed, so that the time is bound as stored (`...:05.000000`, not `...:05`): an
+    # untyped time was compared as text in another form and two sign-ups of one whole
+    # second could both be first
+    tuple_(Signup.queued_at, Signup.id)
+    < tuple_(
+        bindparam("queued_at", type_=Signup.__table__.c.queued_at.type),
+        bindparam("id", type_=Signup.__table__.c.id.type),
+    ),
 )
 _OF_USER = (
     select(Signup)

@@ -160,3 +160,73 @@ async def test_a_delivered_message_is_recorded_sent_even_past_a_busy_database(
         assert await notifier.run_once() == 0  # nothing left to send again
     finally:
         await app.close()
+
+
+def _hold_the_write_lock(db_file: Path, seconds: float) -> threading.Event:
+    """Another process's writer holding the lock for `seconds`; set once it holds it."""
+    holding = threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(db_file, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        holding.set()
+        threading.Event().wait(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    holding.wait()
+    return holding
+
+
+async def test_an_unfollow_is_not_lost_while_another_process_writes(tmp_path, monkeypatch):
+    """WeChat's unfollow erases outside a conversation: a busy database runs it again
+    (`Database.transaction`), as every handling transaction is, instead of failing."""
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_MS", 150)  # waits shorter than the lock
+    db_file = tmp_path / "unfollow.db"
+    app: App = await create_app(make_settings(db_file))
+    try:
+        me = Chat(app.dispatcher, "wx:oGONE", "en")
+        await me.onboard()
+        _hold_the_write_lock(db_file, 0.6)
+        assert await app.dispatcher.forget("wx:oGONE") is True
+        assert await load_user(app, "wx:oGONE") is None
+    finally:
+        await app.close()
+
+
+async def test_the_rest_of_a_long_reply_is_queued_past_a_busy_database(tmp_path, monkeypatch):
+    from bot.telegram import Telegram
+
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_MS", 150)
+    db_file = tmp_path / "later.db"
+    app: App = await create_app(make_settings(db_file))
+    try:
+        telegram = Telegram.__new__(Telegram)
+        telegram.db = app.db
+        _hold_the_write_lock(db_file, 0.6)
+        await telegram._send_later("tg:851", [Reply("the rest")], 30)
+        async with app.db.sessions() as s:
+            queued = (await s.scalars(select(Outbox))).all()
+        assert [(q.user_key, q.replies[0]["text"]) for q in queued] == [("tg:851", "the rest")]
+    finally:
+        await app.close()
+
+
+async def test_two_waiting_in_the_same_second_have_two_places(app, chat):
+    """Waiting positions compare times as stored: two sign-ups queued in one whole
+    second (microseconds 0) are 1 and 2, not both first."""
+    ids = await load(app, [course("one", "一座班", "月嫂/母婴护理", seats=1)])
+    for n in range(3):
+        data = await ready_to_confirm(app, f"tg:86{n}", ids["one"])
+        await app.dispatcher.handle(Event(f"tg:86{n}", data=data, update_id="confirm"))
+    same = dt.datetime(2026, 11, 29, 12, 0, 5)
+    async with app.db.sessions() as s, s.begin():
+        waiting = (await s.scalars(select(Signup).where(Signup.status == "waitlisted"))).all()
+        for signup in waiting:
+            signup.queued_at = same
+    async with app.db.sessions() as s:
+        waiting = (
+            await s.scalars(select(Signup).where(Signup.status == "waitlisted").order_by(Signup.id))
+        ).all()
+        assert [await Repos(s).signups.position(w) for w in waiting] == [1, 2]
