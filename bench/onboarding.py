@@ -7,8 +7,8 @@ Telegram framework does with no database at all. Our rate is printed as a ratio 
 
     python bench/onboarding.py [--users 2000] [--concurrency 1 16 64] [--batch-size 64]
 
-Each person plays: /start, Continue, I agree, a role, then a coming-soon entry (5
-events, every one a database transaction shared with whoever else is waiting).
+Each person plays: /start, Continue (her menu), /privacy, I agree, then a coming-soon
+entry (5 events, every one a database transaction shared with whoever else is waiting).
 Closed loop: each simulated person waits for the answer before the next tap.
 """
 
@@ -47,7 +47,7 @@ async def run_haoxin(
     async def person(n: int) -> None:
         async with gate:
             user = f"tg:{n}"
-            for text in ("/start", "1", "1", str(1 + n % 2), "1"):
+            for text in ("/start", "1", "/privacy", "1", "4"):
                 ev = Event(user, text=text, update_id=str(next(ids)), lang_hint="zh-hans")
                 t0 = time.perf_counter()
                 handled = await app.dispatcher.handle(ev)

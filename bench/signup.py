@@ -32,23 +32,19 @@ from storage.importer import DataFile, import_data
 from storage.models import Signup
 
 STEPS = [
-    "/start course_1",
-    "1",
-    "1",
-    "1",
-    "1",
+    "/start course_1",  # a poster's link: the card
+    "1",  # Sign up
+    "1",  # I agree (the privacy notice, at the first personal question)
     "李秀梅",
     "13800138000",
-    "1",
-    "水东镇",
+    "1",  # her county
     "38",
-    "1",
-    "1",
 ]
 
 
 async def ready(app: App, user: str) -> None:
-    """Onboarding, the course card's "Sign up", the form: typed numbers and answers."""
+    """From a poster's link: the card's "Sign up", the privacy notice, the form (typed
+    numbers and answers), to the summary."""
     for n, text in enumerate(STEPS):
         await app.dispatcher.handle(Event(user, text=text, update_id=f"{user}-{n}", lang_hint="en"))
 

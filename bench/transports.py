@@ -8,7 +8,7 @@ webhook feeds them: the framework parses the update's dict, then processes it.
 Rows, in one run so the ratios compare like with like:
 - bare aiogram / bare python-telegram-bot: an echo handler that replies;
 - Haoxin through `bot.telegram_aiogram` / `bot.telegram_ptb`: each simulated person
-  onboards by tapping (/start, Continue, I agree, a role, Find a free course), in a
+  onboards by tapping (/start, Continue, Privacy, I agree, Find a free course), in a
   SQLite file.
 Each person waits for each answer before the next input (closed loop), 64 at a time.
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stats import pct
 
-ONBOARDING = ["/start", "Continue", "I agree", "I want training or work", "Find a free course"]
+ONBOARDING = ["/start", "Continue", "Privacy & my data", "I agree", "Find a free course"]
 
 
 class MemoryBotAPI:
