@@ -358,7 +358,8 @@ async def card(ctx: Ctx) -> Replies:
     if mine is not None and mine.status in ("confirmed", "waitlisted"):
         rows.append([ctx.button(_("📝 My sign-ups"), "my_signups")])
     elif is_open(course, ctx.today()):
-        rows.append([ctx.button(_("✍ Sign up"), "signup", course.id)])
+        label = _("✍ Sign up") if left > 0 else _("⏳ Join the waiting list")
+        rows.append([ctx.button(label, "signup", course.id)])
     rows.append([ctx.button(_("📍 Where is it?"), "where", course.id)])
     if ctx.is_admin:
         rows.append([ctx.button(_("🔗 Link and QR code"), "qr", course.id)])

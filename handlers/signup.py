@@ -26,7 +26,7 @@ from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import age, checked_name, checked_phone, short_text
 from storage.courses import AlreadyBooked, is_open
-from storage.models import Course
+from storage.models import Course, Signup
 from storage.vocab import COUNTIES
 
 router = Router(__name__)
@@ -37,6 +37,7 @@ ASK_COUNTY = router.state("ASK_COUNTY", personal=True)
 ASK_AGE = router.state("ASK_AGE", numeric=True, personal=True)
 ASK_FREE = router.state("ASK_FREE", personal=True)
 CONFIRM_SIGNUP = router.state("CONFIRM_SIGNUP", personal=True)
+CONFIRM_OVERLAP = router.state("CONFIRM_OVERLAP")
 
 # each step: its state and the answer it fills in
 STEPS = [
@@ -86,6 +87,10 @@ async def start(ctx: Ctx, arg: str) -> Replies:
     mine = await ctx.repos.signups.mine(course.id, ctx.user.id) if ctx.user.id else None
     if mine is not None and mine.status != "cancelled":
         raise Invalid(ctx._("You already have a place on this course."))
+    clash = await _overlapping(ctx, course)
+    if clash is not None and ctx.user.state != CONFIRM_OVERLAP:
+        ctx.remember(overlap={"course": course.id, "with": clash.course_id})
+        return await ctx.goto(CONFIRM_OVERLAP)
     groups = free_groups(course)
     profile = await ctx.repos.profiles.of(ctx.user) if ctx.user.id else None
     known: dict[str, Any] = {}
@@ -101,6 +106,54 @@ async def start(ctx: Ctx, arg: str) -> Replies:
         known = {k: v for k, v in saved if v}
     ctx.remember(signup={"course": course.id, "groups": groups, **known})
     return await _next(ctx, after=None)
+
+
+async def _overlapping(ctx: Ctx, course: Course) -> Signup | None:
+    """A seat or waiting-list place of hers on another course whose days overlap this
+    one's (both ends included), or None."""
+    if not ctx.user.id:
+        return None
+    for held in await ctx.repos.signups.of_user(ctx.user.id):
+        other = held.course
+        if other.id != course.id and (
+            other.starts_on <= course.ends_on and course.starts_on <= other.ends_on
+        ):
+            return held
+    return None
+
+
+@router.prompt(CONFIRM_OVERLAP)
+async def ask_overlap(ctx: Ctx) -> Replies:
+    _ = ctx._
+    overlap = ctx.form.get("overlap") or {}
+    other = await ctx.repos.courses.get(int(overlap.get("with") or 0))
+    if other is None:  # that place is gone: nothing overlaps any more
+        return await ctx.goto(COURSE_CARD)
+    text = _(
+        "You already have a place on “{title}” ({first} – {last}), whose days overlap "
+        "this course's. Sign up for this one as well?",
+        title=title(ctx, other),
+        first=_.date(other.starts_on),
+        last=_.date(other.ends_on),
+    )
+    return [
+        ctx.reply(
+            text,
+            [ctx.button(_("✍ Yes, sign up as well"), "signup", overlap.get("course") or 0)],
+            [ctx.button(_("◀ No, back to the course"), "back_card")],
+        )
+    ]
+
+
+@router.button(CONFIRM_OVERLAP, "signup")
+async def sign_up_as_well(ctx: Ctx, arg: str) -> Replies:
+    if str((ctx.form.get("overlap") or {}).get("course")) != arg:
+        raise Invalid(ctx._("I don't recognise that button."))
+    ctx.user.form = {k: v for k, v in ctx.form.items() if k != "overlap"}
+    return await start(ctx, arg)
+
+
+router.goes("back_card", COURSE_CARD, CONFIRM_OVERLAP)
 
 
 async def _next(ctx: Ctx, after: str | None) -> Replies:
