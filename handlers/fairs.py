@@ -42,6 +42,7 @@ FAIR_CARD = router.state("FAIR_CARD")
 FAIR_ASK_NAME = router.state("FAIR_ASK_NAME", personal=True)
 FAIR_ASK_PHONE = router.state("FAIR_ASK_PHONE", personal=True)
 FAIR_CONFIRM = router.state("FAIR_CONFIRM", personal=True)
+CONFIRM_UNREGISTER = router.state("CONFIRM_UNREGISTER")
 
 
 def _since(ctx: Ctx) -> dt.datetime:
@@ -121,9 +122,11 @@ async def _list(ctx: Ctx, page: int, replace: bool) -> Replies:
     _ = ctx._
     shown, total, page = await _filtered(ctx, page)
     ctx.remember(fair_page=page)
+    mine = {r.fair_id for r in await ctx.repos.fairs.of_user(ctx.user.id)} if ctx.user.id else set()
     items = [
         (
-            f"{short(_.text(f.title, f.title_en), 30)} · {_.short_date(f.starts_at.date())}",
+            ("✅ " if f.id in mine else "")  # registered: marked in the list
+            + f"{short(_.text(f.title, f.title_en), 30)} · {_.short_date(f.starts_at.date())}",
             "fair",
             f.id,
         )
@@ -255,7 +258,7 @@ def pay(ctx: Ctx, job: dict) -> str:
     )
 
 
-def fair_card(ctx: Ctx, fair: JobFair) -> str:
+def fair_card(ctx: Ctx, fair: JobFair, registered: bool = False) -> str:
     _ = ctx._
     when = _.date(fair.starts_at.date()) + " " + _.time(fair.starts_at)
     if fair.ends_at:
@@ -288,11 +291,12 @@ def fair_card(ctx: Ctx, fair: JobFair) -> str:
             )
             offer = " · ".join(p for p in parts if p)
             lines.append("• " + _("{firm}: {jobs}", firm=firm, jobs=offer))
-    lines.append(
-        _("Registration needed: please register below.")
-        if fair.registration_required
-        else _("No registration needed: just come. You can still ask for a reminder.")
-    )
+    if registered:
+        lines.append("✅ " + _("You are registered."))
+    elif fair.registration_required:
+        lines.append(_("Registration needed: please register below."))
+    else:
+        lines.append(_("No registration needed: just come. You can still ask for a reminder."))
     return "\n".join(lines)
 
 
@@ -316,10 +320,8 @@ async def card(ctx: Ctx) -> Replies:
     if ctx.is_admin:
         rows.append([ctx.button(_("🔗 Link and QR code"), "qr", fair.id)])
     rows.append([ctx.button(_("◀ Back"), "fairs"), ctx.button(_("🏠 Main menu"), "home")])
-    text = fair_card(ctx, fair)
-    if mine is not None and mine.status == "registered":
-        text += "\n✅ " + _("You are registered.")
-    return [ctx.reply(text, *rows)]
+    registered = mine is not None and mine.status == "registered"
+    return [ctx.reply(fair_card(ctx, fair, registered), *rows)]
 
 
 @router.button(FAIR_CARD, "where")
@@ -463,6 +465,32 @@ async def confirm(ctx: Ctx, arg: str) -> Replies:
 
 
 @router.button(FAIR_CARD, "unregister")
+async def ask_unregister(ctx: Ctx, arg: str) -> Replies:
+    """Cancelling a registration asks first, as cancelling a seat does."""
+    fair = await _this_fair(ctx, arg)
+    mine = await ctx.repos.fairs.mine(fair.id, ctx.user.id)
+    if mine is None or mine.status != "registered":
+        raise Invalid(ctx._("You are not registered for this job fair."))
+    return await ctx.goto(CONFIRM_UNREGISTER)
+
+
+@router.prompt(CONFIRM_UNREGISTER)
+async def confirm_unregister(ctx: Ctx) -> Replies:
+    _ = ctx._
+    fair = await ctx.repos.fairs.get(int(ctx.form.get("fair") or 0))
+    if fair is None:
+        return await ctx.goto(FAIRS)
+    text = _("Cancel your registration for “{title}”?", title=title(_, fair))
+    return [
+        ctx.reply(
+            text,
+            [ctx.button(_("✖ Yes, cancel my registration"), "unregister", fair.id)],
+            [ctx.button(_("◀ No, keep it"), "keep_registration")],
+        )
+    ]
+
+
+@router.button(CONFIRM_UNREGISTER, "unregister")
 async def unregister(ctx: Ctx, arg: str) -> Replies:
     fair = await _this_fair(ctx, arg)
     mine = await ctx.repos.fairs.mine(fair.id, ctx.user.id)
@@ -470,7 +498,10 @@ async def unregister(ctx: Ctx, arg: str) -> Replies:
         raise Invalid(ctx._("You are not registered for this job fair."))
     mine.status = "cancelled"
     await ctx.repos.outbox.withdraw(ctx.user.key, topic(fair))
-    return [ctx.reply(ctx._("Your registration is cancelled.")), *await ctx.ask()]
+    return [ctx.reply(ctx._("Your registration is cancelled.")), *await ctx.goto(FAIR_CARD)]
+
+
+router.goes("keep_registration", FAIR_CARD, CONFIRM_UNREGISTER)
 
 
 def topic(fair: JobFair) -> str:

@@ -47,3 +47,37 @@ async def test_signing_up_for_a_course_whose_days_overlap_one_she_holds_asks_fir
     await me.tap("Sign up")
     await me.tap("Yes, sign up as well")
     assert "Please check your sign-up" in me.text and "育婴班乙" in me.text
+
+
+async def test_a_registered_fair_is_marked_its_card_says_so_once_and_cancelling_asks(app):
+    from sqlalchemy import select
+
+    from storage.models import FairRegistration, JobFair
+    from tests.test_fairs import FAIRS
+
+    await load(app, [], FAIRS)
+    async with app.db.sessions() as s:
+        gba = await s.scalar(select(JobFair.id).where(JobFair.code == "gba"))
+    me = Counted(app.dispatcher, "tg:1404", "en")
+    await me.onboard()
+    await me.say(f"/start fair_{gba}")
+    assert "please register below" in me.text and "You are registered" not in me.text
+    await me.tap("Register to attend")
+    await me.say("李秀梅")
+    await me.say("13800138000")
+    await me.tap("Register")
+    await me.say("/menu")
+    await me.tap("Job fairs")
+    marked = [label for label in me.labels if label.startswith("✅ ")]
+    assert len(marked) == 1 and "大湾区家政对接会" in marked[0]
+    await me.tap("大湾区家政对接会")
+    assert "You are registered" in me.text and "please register below" not in me.text
+    await me.tap("Cancel my registration")
+    assert "Cancel your registration" in me.text  # asked, not done
+    await me.tap("No, keep it")
+    await me.tap("Cancel my registration")
+    await me.tap("Yes, cancel my registration")
+    assert "Your registration is cancelled" in me.text
+    async with app.db.sessions() as s:
+        rows = (await s.scalars(select(FairRegistration))).all()
+    assert [r.status for r in rows] == ["cancelled"]
