@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
+from handlers.events import Location
 from handlers.lists import (
     PAGE_SIZE,
     choice_buttons,
@@ -169,7 +170,9 @@ async def ask_location(ctx: Ctx) -> Replies:
             _(
                 "Share your location and I will list the courses nearest to you. "
                 "(On WeChat: ＋ → Location.)"
-            ),
+            )
+            + " "
+            + _("Or type your county or township."),
             [ctx.button(_("◀ Back"), "courses")],
             request_location=_("📍 Share my location"),
         )
@@ -193,8 +196,24 @@ async def got_location(ctx: Ctx, where) -> Replies:  # type: ignore[no-untyped-d
 
 
 @router.text(NEAR_ME)
-async def location_typed(ctx: Ctx, _text: str) -> Replies:
-    raise Invalid(ctx._("Please share your location with the button, or tap Back."))
+async def location_typed(ctx: Ctx, text: str) -> Replies:
+    """Where a location cannot be shared (the terminal, WeChat without GPS, an old
+    phone): a typed county lists that county's courses; a typed township or street
+    that a training base's address names is taken as that base's place."""
+    county = COUNTIES.of_name(text)
+    if county is not None:
+        ctx.remember(listing={"by": "county", "value": list(county.names)}, page=0)
+        return await ctx.goto(COURSE_LIST)
+    place = await ctx.repos.courses.place_named(text) if len(text) >= 2 else None
+    if place is None:
+        raise Invalid(
+            ctx._(
+                "I don't know that place. Type your county ({counties}) or your township, "
+                "or share your location.",
+                counties=ctx._.join(ctx._(t.label) for t in COUNTIES),
+            )
+        )
+    return await got_location(ctx, Location(*place))
 
 
 @router.prompt(SEARCH_COURSES)

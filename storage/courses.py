@@ -241,6 +241,23 @@ class CourseRepo:
         ]
         return sorted(ranked, key=lambda pair: (pair[1], pair[0].starts_on))[:limit]
 
+    async def place_named(self, text: str) -> tuple[float, float] | None:
+        """The map position (latitude, longitude) of a training base whose address or
+        name holds `text` (a township or street she typed: 水东镇), or None."""
+        words = f"%{text.replace('%', '').replace('_', '')}%"
+        row = (
+            await self.session.execute(
+                select(TrainingBase.latitude, TrainingBase.longitude)
+                .where(
+                    or_(TrainingBase.address.like(words), TrainingBase.name.like(words)),
+                    TrainingBase.latitude.is_not(None),
+                )
+                .order_by(TrainingBase.id)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
     async def seats_left(self, course_id: int) -> int:
         row = (
             await self.session.execute(

@@ -81,3 +81,21 @@ async def test_a_registered_fair_is_marked_its_card_says_so_once_and_cancelling_
     async with app.db.sessions() as s:
         rows = (await s.scalars(select(FairRegistration))).all()
     assert [r.status for r in rows] == ["cancelled"]
+
+
+async def test_nearest_to_me_takes_a_typed_county_or_township(app):
+    await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
+    me = Counted(app.dispatcher, "tg:1405", "en")
+    await me.onboard()
+    await me.tap("Find a free course")
+    await me.tap("Nearest to me")
+    await me.say("maonan")  # a county, in pinyin
+    assert "好心月嫂初级班" in " ".join(me.labels)
+    await me.tap("◀ Back")
+    await me.tap("Nearest to me")
+    await me.say("油城五路")  # a street a training base's address names
+    assert "好心月嫂初级班" in " ".join(me.labels) and "km" in " ".join(me.labels)
+    await me.tap("◀ Back")
+    await me.tap("Nearest to me")
+    await me.say("Atlantis")
+    assert "I don't know that place" in me.text and "Maonan" in me.text
