@@ -12,6 +12,7 @@ from handlers import (
     menus,
     my_signups,
     onboarding,
+    phone,
     privacy,
     signup,
 )
@@ -28,5 +29,6 @@ FLOWS = Flows(
         my_signups.router,
         fairs.router,
         links.router,
+        phone.router,
     ]
 )

@@ -37,6 +37,7 @@ from handlers import typed
 from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
+from handlers.validate import RegionNeeded
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ async def _converse(ctx: Ctx) -> Replies:
             return await begin(ctx, command[1] if command else "")
     try:
         return await _route(ctx)
+    except RegionNeeded as local:  # eight digits: Hong Kong or Macau? she says which
+        from handlers.phone import ask_region
+
+        return await ask_region(ctx, local.digits)
     except Invalid as bad:
         try:
             return [ctx.reply(bad.message), *await ctx.ask()]

@@ -18,7 +18,8 @@ def phone_number(text: str) -> str | None:
     """A mobile number in E.164 (+8613800138000), or None.
 
     Mainland China: 11 digits starting 13-19, with or without +86 / 86 / 0086. Hong Kong:
-    8 digits starting 4-9 (+852, or no prefix). Macau: 8 digits starting 6 with +853.
+    8 digits starting 4-9 with +852. Macau: 8 digits starting 6 (or 2) with +853. Eight
+    digits without a prefix could be either: None here (`local_number`).
     """
     digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip())
     if digits.startswith("+"):
@@ -31,11 +32,28 @@ def phone_number(text: str) -> str | None:
             return "+86" + rest
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return "+86" + digits
-    if re.fullmatch(r"(00852)?[4-9]\d{7}", digits):
+    if re.fullmatch(r"00852[4-9]\d{7}", digits):  # 8 digits alone: Hong Kong or Macau?
         return "+852" + digits[-8:]
     if re.fullmatch(r"00853[62]\d{7}", digits):
         return "+853" + digits[-8:]
     return None
+
+
+def local_number(text: str) -> str | None:
+    """Eight digits typed without a country code (`9123 4567`): a Hong Kong or a Macau
+    number, which only she can tell; the digits, or None."""
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip())
+    return digits if re.fullmatch(r"[2-9]\d{7}", digits) and digits.isascii() else None
+
+
+class RegionNeeded(Invalid):
+    """A phone number of eight digits without a country code: the conversation asks
+    whether it is Hong Kong (+852) or Macau (+853), then gives the number with its code
+    to the question that asked (`handlers.phone`)."""
+
+    def __init__(self, message: str, digits: str) -> None:
+        super().__init__(message)
+        self.digits = digits
 
 
 def person_name(text: str) -> str | None:
@@ -64,6 +82,8 @@ def short_text(text: str, limit: int) -> str | None:
 def checked_phone(_: Translator, text: str) -> str:
     """The normalised phone number, or `Invalid` with a translated explanation."""
     phone = phone_number(text)
+    if phone is None and (digits := local_number(text)) is not None:
+        raise RegionNeeded(_("Is {digits} a Hong Kong or a Macau number?", digits=digits), digits)
     if phone is None:
         raise Invalid(
             _(
