@@ -6,6 +6,7 @@ import pytest
 
 from handlers.validate import person_name, phone_number
 from tests.catalogue import course, load
+from tests.chat import Chat
 from tests.conftest import load_user
 from tests.test_courses import seeker
 
@@ -46,3 +47,27 @@ async def test_a_one_letter_name_is_refused_in_the_sign_up_form_and_asked_again(
     assert "name" not in (await load_user(app, "tg:1201")).form["signup"]
     await me.say("Mary Chan")
     assert "mobile phone number" in me.text
+
+
+async def test_a_typed_county_in_pinyin_or_traditional_is_that_county(app):
+    ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
+    for n, typed in enumerate(("huazhou", "電白區", "Gaozhou")):
+        me = await seeker(lambda user, hint: Chat(app.dispatcher, user, hint), f"tg:125{n}", "en")
+        await me.say(f"/start course_{ids['ys1']}")
+        await me.tap("Sign up")
+        await me.say("李秀梅")
+        await me.say("13800138000")
+        await me.say(typed)
+        county = (await load_user(app, f"tg:125{n}")).form["signup"]["county"]
+        assert county == {"huazhou": "化州", "電白區": "电白", "Gaozhou": "高州"}[typed]
+
+
+async def test_only_telegram_is_told_to_tap_a_share_button(app):
+    ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
+    for user in ("console:pat", "wx:oPAT", "tg:1260"):
+        me = await seeker(lambda u, hint: Chat(app.dispatcher, u, hint), user, "en")
+        await me.say(f"/start course_{ids['ys1']}")
+        await me.tap("Sign up")
+        await me.say("李秀梅")
+        told = "Share my phone number" in me.replies[-1].text
+        assert told == user.startswith("tg:"), (user, me.text)
