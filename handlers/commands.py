@@ -13,22 +13,31 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.menus import home_state
-from handlers.onboarding import begin, language_buttons, onboarded, open_home
+from handlers.onboarding import (
+    begin,
+    deep_link_payload,
+    language_buttons,
+    onboarded,
+    open_home,
+)
 from handlers.router import Invalid, Replies, Router
 from locales import LANGUAGES, language_name, translator
 
 router = Router(__name__)
 
 
-# the forms a person fills in step by step: /start in the middle of one asks first
-FORMS = ("signup", "fair_form")
 CONFIRM_RESTART = router.state("CONFIRM_RESTART")
 
 
 @router.command("start")
 async def start(ctx: Ctx, payload: str) -> Replies:
-    if any(ctx.form.get(form) for form in FORMS) and ctx.user.state != CONFIRM_RESTART:
-        ctx.remember(restart={"payload": payload[:64], "back_to": ctx.user.state})
+    """Begin again; in the middle of a form (a step that asks for personal data, where
+    she has agreed and is typing answers) ask first. Only a deep link is kept of what
+    follows /start (`deep_link_payload`): anything else could be personal."""
+    spec = ctx.flows.states.get(ctx.user.state)
+    if spec is not None and spec.personal:
+        kept = deep_link_payload(ctx, payload) or ""
+        ctx.remember(restart={"payload": kept, "back_to": ctx.user.state})
         return await ctx.goto(CONFIRM_RESTART)
     ctx.forget_form()
     return await begin(ctx, payload)

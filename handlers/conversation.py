@@ -144,6 +144,10 @@ async def _route(ctx: Ctx) -> Replies:
     text = clean_text(ev.text or "")
     if not text:
         raise Invalid(_("I received an empty message. Please type an answer or tap a button."))
+    if len(text) > MAX_INPUT:
+        raise Invalid(
+            _("That message is too long. Please keep it under {limit} characters.", limit=MAX_INPUT)
+        )
     chosen = _typed_buttons(ctx, state, text)
     if len(chosen) == 1:
         return await press(ctx, state, chosen[0][1])
@@ -153,10 +157,6 @@ async def _route(ctx: Ctx) -> Replies:
         if text.isdecimal():  # a number that no button has
             raise Invalid(_("Please tap one of the buttons (or type its number)."))
         return await typed.search(ctx, text)
-    if len(text) > MAX_INPUT:
-        raise Invalid(
-            _("That message is too long. Please keep it under {limit} characters.", limit=MAX_INPUT)
-        )
     return await state.on_text(ctx, text)
 
 

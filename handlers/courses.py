@@ -39,7 +39,7 @@ router = Router(__name__)
 COURSES = router.state("COURSES")
 PICK_TRACK = router.state("PICK_TRACK")
 PICK_COUNTY = router.state("PICK_COUNTY")
-NEAR_ME = router.state("NEAR_ME")
+NEAR_ME = router.state("NEAR_ME", personal=True)  # her location: asked after consent
 SEARCH_COURSES = router.state("SEARCH_COURSES")
 COURSE_LIST = router.state("COURSE_LIST")
 COURSE_CARD = router.state("COURSE_CARD")
@@ -237,7 +237,7 @@ async def words_typed(ctx: Ctx, text: str) -> Replies:
     ids = await ctx.repos.search.courses(text, ctx.today(), limit=5)
     if not ids:
         raise Invalid(ctx._("I found no open course for “{words}”. Try other words.", words=text))
-    ctx.remember(listing={"by": "ids", "ids": ids, "words": text}, page=0)
+    ctx.remember(listing={"by": "ids", "ids": ids}, page=0)  # what she typed is not kept
     return await ctx.goto(COURSE_LIST)
 
 

@@ -89,8 +89,9 @@ def _heading(ctx: Ctx, total: int) -> str:
     _ = ctx._
     f = ctx.form.get("fair_filter") or {}
     if f.get("ids") is not None:
-        words = f.get("words") or ""
-        return _("Job fairs found for “{words}”, soonest first ({n}):", words=words, n=total)
+        if words := f.get("words"):
+            return _("Job fairs found for “{words}”, soonest first ({n}):", words=words, n=total)
+        return _("Job fairs found, soonest first ({n}):", n=total)
     if county := _names(f.get("county")):
         where = _.term(COUNTIES, county[0])
         return _("Upcoming job fairs in {county}, soonest first ({n}):", county=where, n=total)
@@ -227,7 +228,10 @@ async def words_typed(ctx: Ctx, text: str) -> Replies:
         raise Invalid(
             ctx._("I found no upcoming job fair for “{words}”. Try other words.", words=text)
         )
-    ctx.remember(fair_filter={"ids": ids, "words": text}, fair_page=0)
+    found: dict = {"ids": ids}
+    if ctx.user.consented_at is not None:  # what she typed is kept only after consent
+        found["words"] = text
+    ctx.remember(fair_filter=found, fair_page=0)
     return await ctx.goto(FAIRS)
 
 

@@ -143,9 +143,11 @@ async def ask_consent(ctx: Ctx) -> Replies:
 
 @router.button(PRIVACY, "agree")
 async def agree(ctx: Ctx, _arg: str) -> Replies:
-    """Consent recorded (time and version); on to the question that needed it."""
-    ctx.user.consented_at = utcnow()
-    ctx.user.consent_version = PRIVACY_VERSION
+    """Consent recorded (time and version, the first time only); on to the question
+    that needed it."""
+    if ctx.user.consented_at is None:
+        ctx.user.consented_at = utcnow()
+        ctx.user.consent_version = PRIVACY_VERSION
     form = dict(ctx.form)
     after = form.pop("after_consent", None)
     ctx.user.form = form

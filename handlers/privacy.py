@@ -31,19 +31,17 @@ async def privacy(ctx: Ctx, _arg: str) -> Replies:
 
 @router.action("consent")
 async def consent(ctx: Ctx, _arg: str) -> Replies:
-    """Agreeing from the privacy notice shown by /privacy: recorded, then back."""
+    """Agreeing from the privacy notice shown by /privacy: recorded once (a second
+    agreement keeps the first time), then back, or on to the question that waited for it."""
+    from handlers.onboarding import PRIVACY, agree
+
+    if ctx.user.state == PRIVACY:  # the notice was asked already: answer it
+        return await agree(ctx, "")
     if ctx.user.consented_at is None:
         ctx.user.consented_at = utcnow()
         ctx.user.consent_version = PRIVACY_VERSION
-    return [
-        ctx.reply(ctx._("Thank you. You can change your mind at any time: /delete_me.")),
-        *await ctx.ask(),
-    ]
-
-
-@router.action("privacy")
-async def privacy_button(ctx: Ctx, arg: str) -> Replies:
-    return await privacy(ctx, arg)
+    thanks = ctx._("Thank you. You can change your mind at any time: /delete_me.")
+    return [ctx.reply(thanks), *await ctx.ask()]
 
 
 @router.command("delete_me")

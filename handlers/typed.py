@@ -54,12 +54,13 @@ _COUNT = re.compile(r"[(（]\s*\d+\s*[)）]")  # "(2)": how many, not what
 _PARTS = set("/／·・•,，、;；:：()（）[]【】「」《》|｜—–")  # what splits a label into parts
 _STOP = {"i", "a", "an", "the", "to", "of", "my", "me", "for", "and", "in", "on", "is", "it"}
 
-# what she may type for yes or no (compared as syllables: 係 is 系, 確定 is 确定)
+# what she may type for yes or no: compared character for character (never as sounds: 的
+# sounds like 得, 十 like 是, 西 like 係, and a yes can book a seat or erase her data)
 _YES_TYPED = (
-    "yes y yeah yep ok okay sure agree confirm 是 是的 好 好的 好呀 好啊 对 对的 可以 行 "
-    "同意 我同意 确认 确定 嗯 係 系 係呀 得 冇问题 没问题"
+    "yes y yeah yep ok okay sure agree confirm 是 是的 好 好的 好呀 好啊 对 对的 對 對的 "
+    "可以 行 同意 我同意 确认 確認 确定 確定 嗯 係 系 係呀 得 冇问题 冇問題 没问题 沒問題"
 )
-_NO_TYPED = "no n nope not 不 不要 不用 不是 否 唔 唔要 唔使 唔好 不同意 唔同意 算了"
+_NO_TYPED = "no n nope not 不 不要 不用 不是 否 唔 唔要 唔使 唔好 不同意 唔同意 算了 算啦"
 # how an affirmative or a negative label begins (besides ✅ and ✖)
 _YES_LABEL = "yes ok confirm agree 确定 确认 同意 是"
 _NO_LABEL = "no not 不 唔 否 冇 没"
@@ -138,16 +139,28 @@ def _starts_with(label: Words, first: frozenset[tuple[str, ...]]) -> bool:
     return any(head[: len(p)] == p for p in first if p)
 
 
-def _answer(text: Words, label: str, lw: Words) -> bool:
-    """Whether `text` is a yes or a no and `label` is the button that says it."""
+@cache
+def _said(spaced: str) -> frozenset[str]:
+    return frozenset(_letters(w) for w in spaced.split())
+
+
+def _letters(text: str) -> str:
+    """Only the letters and digits, width forms unified, case folded: `Yes!` → `yes`."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def _answer(typed: str, label: str, lw: Words) -> bool:
+    """Whether `typed` is a yes or a no, character for character, and `label` is the
+    button that says it."""
     mark = label.lstrip()[:1]
     says_yes, says_no = (
         _starts_with(lw, _phrases(_YES_LABEL)),
         _starts_with(lw, _phrases(_NO_LABEL)),
     )
-    if text.tokens in _phrases(_YES_TYPED):  # "✅ I agree", "✖ Yes, cancel my place"
+    plain = _letters(typed)
+    if plain in _said(_YES_TYPED):  # "✅ I agree", "✖ Yes, cancel my place"
         return says_yes or (mark == "✅" and not says_no)
-    if text.tokens in _phrases(_NO_TYPED):  # "✖ No, thank you", "✖ Cancel", "◀ No, keep it"
+    if plain in _said(_NO_TYPED):  # "✖ No, thank you", "✖ Cancel", "◀ No, keep it"
         return says_no or (mark == "✖" and not says_yes)
     return False
 
@@ -191,7 +204,7 @@ def score(text: str, label: str, *, loose: bool = True, item: bool = False) -> i
         return PART
     if item:
         return 0
-    if _answer(tw, label, lw):
+    if _answer(text, label, lw):
         return PART
     if _substantial(tw) and _piece_of(tw, lw):
         return PIECE
@@ -285,14 +298,7 @@ async def search(ctx: Ctx, text: str) -> Replies:
     from handlers.onboarding import CHOOSE_ROLE, GREETING, PRIVACY, onboarded
 
     _ = ctx._
-    query = what_she_asks(text)
-    if (
-        not onboarded(ctx)  # nothing searched, nothing kept before she agrees
-        or ctx.user.state in NO_SEARCH | {GREETING, PRIVACY, CHOOSE_ROLE}
-        or not words(query).tokens  # emoji, punctuation: nothing to look for
-    ):
-        raise Invalid(_("Please tap one of the buttons (or type its number)."))
-    if len(text) > MAX_WORDS:
+    if len(text) > MAX_WORDS:  # before any reading of it: a long text costs everyone
         raise Invalid(
             _(
                 "Please tap one of the buttons, or type a few words (at most {limit} "
@@ -300,6 +306,13 @@ async def search(ctx: Ctx, text: str) -> Replies:
                 limit=MAX_WORDS,
             )
         )
+    query = what_she_asks(text)
+    if (
+        not onboarded(ctx)  # nothing searched, nothing kept before she agrees
+        or ctx.user.state in NO_SEARCH | {GREETING, PRIVACY, CHOOSE_ROLE}
+        or not words(query).tokens  # emoji, punctuation: nothing to look for
+    ):
+        raise Invalid(_("Please tap one of the buttons (or type its number)."))
     found = [b for find in SEARCHERS for b in await find(ctx, query)]
     if not found:
         raise Invalid(

@@ -43,7 +43,10 @@ def local_number(text: str) -> str | None:
     """Eight digits typed without a country code (`9123 4567`): a Hong Kong or a Macau
     number, which only she can tell; the digits, or None."""
     digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip())
-    return digits if re.fullmatch(r"[2-9]\d{7}", digits) and digits.isascii() else None
+    # a Hong Kong mobile starts 4-9, a Macau one 6 (a Macau line 28): anything else is
+    # neither, and no answer to "Hong Kong or Macau?" could make it a number
+    local = re.fullmatch(r"[4-9]\d{7}|28\d{6}", digits)
+    return digits if local and digits.isascii() else None
 
 
 class RegionNeeded(Invalid):
