@@ -55,9 +55,9 @@ def render(reply: Reply) -> str:
         lines.append("   ".join(cells))
     # the labels carry their own emoji (📱, 📍); the terminal shows what to type instead
     if reply.request_contact:
-        lines.append(f"{reply.request_contact}: {PHONE_PREFIX.strip()} 13800000000")
+        lines.append(f"{reply.request_contact} → {PHONE_PREFIX.strip()} 13800000000")
     if reply.request_location:
-        lines.append(f"{reply.request_location}: {LOCATION_PREFIX.strip()} 21.66 110.93")
+        lines.append(f"{reply.request_location} → {LOCATION_PREFIX.strip()} 21.66 110.93")
     return "\n".join(lines)
 
 

@@ -220,12 +220,14 @@ def _plain(label: str) -> str:
 
 # --- navigation entries from earlier messages -------------------------------------------
 def _state_tag(ctx: Ctx, state: str) -> str | None:
-    """The nonce of `state`'s navigation entries for this person (None before she has
-    agreed to the privacy notice, or before her row exists)."""
+    """The nonce of `state`'s navigation entries for this person (None before her row
+    exists). Agreeing to the privacy notice changes it: entries shown before then are
+    refused after."""
     user = ctx.user
-    if user.consented_at is None or user.created_at is None or user.id is None:
+    if user.created_at is None or user.id is None:
         return None
-    key = f"{user.id}|{user.key}|{user.created_at.isoformat()}|{user.consented_at.isoformat()}"
+    agreed = user.consented_at.isoformat() if user.consented_at else "-"
+    key = f"{user.id}|{user.key}|{user.created_at.isoformat()}|{agreed}"
     digest = hmac.new(key.encode(), state.encode(), hashlib.sha256).digest()
     return nonce_code(int.from_bytes(digest[:8], "big") % NONCE_SPACE)
 

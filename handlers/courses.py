@@ -30,6 +30,7 @@ from handlers.lists import (
 from handlers.menus import SEEKER_MENU
 from handlers.replies import Button, Pin
 from handlers.router import Invalid, Replies, Router
+from locales import simplified
 from storage.courses import is_open
 from storage.models import Course, TrainingBase
 from storage.vocab import COUNTIES, FREE_GROUPS, KINDS_OF_WORK, LANGUAGES
@@ -165,14 +166,13 @@ async def chose_county(ctx: Ctx, arg: str) -> Replies:
 @router.prompt(NEAR_ME)
 async def ask_location(ctx: Ctx) -> Replies:
     _ = ctx._
+    parts = [_("Share your location and I will list the courses nearest to you.")]
+    if ctx.event.platform == "wx":
+        parts.append(_("(On WeChat: ＋ → Location.)"))
+    parts.append(_("Or type your county or township."))
     return [
         ctx.reply(
-            _(
-                "Share your location and I will list the courses nearest to you. "
-                "(On WeChat: ＋ → Location.)"
-            )
-            + " "
-            + _("Or type your county or township."),
+            _.sentences(parts),
             [ctx.button(_("◀ Back"), "courses")],
             request_location=_("📍 Share my location"),
         )
@@ -200,11 +200,16 @@ async def location_typed(ctx: Ctx, text: str) -> Replies:
     """Where a location cannot be shared (the terminal, WeChat without GPS, an old
     phone): a typed county lists that county's courses; a typed township or street
     that a training base's address names is taken as that base's place."""
-    county = COUNTIES.of_name(text)
-    if county is not None:
+    from handlers.signup import named_place
+
+    county = named_place(text)  # 化州, huazhou, 我在化州
+    if county is not None and COUNTIES.get(county.id) is not None:
         ctx.remember(listing={"by": "county", "value": list(county.names)}, page=0)
         return await ctx.goto(COURSE_LIST)
-    place = await ctx.repos.courses.place_named(text) if len(text) >= 2 else None
+    place = None
+    if len(text) >= 2:  # a township or street, as typed or in Simplified (水東鎮)
+        for spelling in dict.fromkeys((text, simplified(text))):
+            place = place or await ctx.repos.courses.place_named(spelling)
     if place is None:
         raise Invalid(
             ctx._(

@@ -388,7 +388,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
     text = _("And your mobile phone number?")
     if ctx.event.platform == "tg":  # the only platform with a share button
-        text += " " + _("Type it, or tap “Share my phone number” below.")
+        text = _.sentences([text, _("Type it, or tap “Share my phone number” below.")])
     return [
         ctx.reply(
             text,

@@ -24,10 +24,10 @@ from handlers.courses import COURSE_CARD, base_name, free_for_names, title
 from handlers.events import Contact
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
-from handlers.validate import age, checked_name, checked_phone, short_text
+from handlers.validate import age, checked_name, checked_phone
 from storage.courses import AlreadyBooked, is_open
 from storage.models import Course, Signup
-from storage.vocab import COUNTIES
+from storage.vocab import CITIES, COUNTIES, Term, plain
 
 router = Router(__name__)
 
@@ -228,7 +228,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
         **_numbered(ctx, ASK_PHONE),
     )
     if ctx.event.platform == "tg":  # the only platform with a share button
-        text += " " + _("Type it, or tap “Share my phone number” below.")
+        text = _.sentences([text, _("Type it, or tap “Share my phone number” below.")])
     return [
         ctx.reply(
             text,
@@ -277,13 +277,31 @@ async def county_tapped(ctx: Ctx, arg: str) -> Replies:
 
 @router.text(ASK_COUNTY)
 async def county_typed(ctx: Ctx, text: str) -> Replies:
-    term = COUNTIES.of_name(text)  # 化州, 化州市, huazhou, Huazhou
-    if term is not None:
-        return await _answer(ctx, ASK_COUNTY, term.name)
-    place = short_text(text, 20)
-    if place is None:
-        raise Invalid(ctx._("Please type the county in a few words (at most 20 characters)."))
-    return await _answer(ctx, ASK_COUNTY, place)
+    """A county of the list (or a city people come from), however written: 化州,
+    化州市, huazhou, 電白, or inside a sentence (我住在化州). Anything else is asked
+    again: the training base must know where she lives."""
+    term = named_place(text)
+    if term is None:
+        raise Invalid(
+            ctx._(
+                "Please tap your county, or type its name ({counties}).",
+                counties=ctx._.join(ctx._(t.label) for t in COUNTIES),
+            )
+        )
+    return await _answer(ctx, ASK_COUNTY, term.name)
+
+
+def named_place(text: str) -> Term | None:
+    """The county or city `text` names, as a whole or inside a sentence, or None."""
+    for vocabulary in (COUNTIES, CITIES):
+        if (term := vocabulary.of_name(text)) is not None:
+            return term
+    plain_text = plain(text)
+    for vocabulary in (COUNTIES, CITIES):
+        for term in vocabulary:
+            if any(len(plain(n)) >= 2 and plain(n) in plain_text for n in term.names):
+                return term
+    return None
 
 
 @router.prompt(ASK_AGE)
@@ -356,6 +374,8 @@ async def summary(ctx: Ctx) -> Replies:
             _fee_line(ctx, course, a),
         ]
     )
+    if await ctx.repos.courses.seats_left(course.id) <= 0:
+        text += "\n⏳ " + _("This course is full: confirming puts you on the waiting list.")
     edit = _("✏ Change")
     labels = {
         "name": _("name"),

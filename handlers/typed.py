@@ -153,15 +153,14 @@ def _answer(typed: str, label: str, lw: Words) -> bool:
     """Whether `typed` is a yes or a no, character for character, and `label` is the
     button that says it."""
     mark = label.lstrip()[:1]
-    says_yes, says_no = (
-        _starts_with(lw, _phrases(_YES_LABEL)),
-        _starts_with(lw, _phrases(_NO_LABEL)),
-    )
+    head = _letters(label)
+    says_yes = any(head.startswith(w) for w in _said(_YES_LABEL))  # 是, not 失业
+    says_no = any(head.startswith(w) for w in _said(_NO_LABEL))
     plain = _letters(typed)
     if plain in _said(_YES_TYPED):  # "✅ I agree", "✖ Yes, cancel my place"
         return says_yes or (mark == "✅" and not says_no)
-    if plain in _said(_NO_TYPED):  # "✖ No, thank you", "✖ Cancel", "◀ No, keep it"
-        return says_no or (mark == "✖" and not says_yes)
+    if plain in _said(_NO_TYPED):  # "✖ No, thank you", "◀ No, keep it"; never "✖ Cancel"
+        return says_no
     return False
 
 
@@ -307,9 +306,17 @@ async def search(ctx: Ctx, text: str) -> Replies:
             )
         )
     query = what_she_asks(text)
+    if ctx.user.state == GREETING and not onboarded(ctx):
+        # typed instead of "Continue" (a WeChat voice message, "我想学月嫂"): she is
+        # looking for training or work; what she typed is searched, not kept
+        from handlers.menus import home_state
+        from handlers.onboarding import SEEKER
+
+        ctx.user.role = SEEKER
+        ctx.user.state = home_state(ctx)  # "◀ Back to where I was" is her menu
     if (
-        not onboarded(ctx)  # nothing searched, nothing kept before she agrees
-        or ctx.user.state in NO_SEARCH | {GREETING, PRIVACY, CHOOSE_ROLE}
+        not onboarded(ctx)
+        or ctx.user.state in NO_SEARCH | {PRIVACY, CHOOSE_ROLE}
         or not words(query).tokens  # emoji, punctuation: nothing to look for
     ):
         raise Invalid(_("Please tap one of the buttons (or type its number)."))
@@ -335,11 +342,10 @@ def _since(ctx: Ctx) -> dt.datetime:
 async def find_courses(ctx: Ctx, query: str) -> list[Button]:
     """Open courses, as `handlers.courses` searches them."""
     ids = await ctx.repos.search.courses(query, ctx.today(), limit=MAX_FOUND)
+    from handlers.courses import list_line  # title in her script, county, date
+
     found = [c for c in await ctx.repos.courses.by_ids(ids) if is_open(c, ctx.today())]
-    day = ctx._.short_date
-    return [
-        ctx.button(short(f"📚 {c.title} · {day(c.starts_on)}"), "typed_course", c.id) for c in found
-    ]
+    return [ctx.button("📚 " + list_line(ctx, c), "typed_course", c.id) for c in found]
 
 
 @searcher
@@ -349,9 +355,13 @@ async def find_fairs(ctx: Ctx, query: str) -> list[Button]:
     if not ids:
         return []
     found = await ctx.repos.fairs.listed(_since(ctx), FairFilter(ids=tuple(ids)), 0, MAX_FOUND)
-    day = ctx._.short_date
+    _ = ctx._
     return [
-        ctx.button(short(f"🤝 {f.title} · {day(f.starts_at.date())}"), "typed_fair", f.id)
+        ctx.button(
+            short(f"🤝 {_.text(f.title, f.title_en)} · {_.short_date(f.starts_at.date())}"),
+            "typed_fair",
+            f.id,
+        )
         for f in found
     ]
 

@@ -109,6 +109,20 @@ def hong_kong(text: str) -> str:
     return _opencc().convert(text) if text else text
 
 
+@lru_cache(maxsize=1)
+def _opencc_back() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("hk2s")
+
+
+@lru_cache(maxsize=4096)
+def simplified(text: str) -> str:
+    """Hong Kong Traditional text in Simplified characters (OpenCC `hk2s`): what she
+    typed in Traditional, compared with data written in Simplified (`水東鎮` → `水东镇`)."""
+    return _opencc_back().convert(text) if text else text
+
+
 # where a field names several terms: `普通话、粤语`, `Mandarin, Cantonese`
 _LIST_SEPARATORS = re.compile(r"\s*[、,，;；]\s*")
 
@@ -166,6 +180,11 @@ class Translator:
         if isinstance(names, str):
             names = _LIST_SEPARATORS.split(names)
         return self.join(self.term(vocabulary, n) for n in names if n and n.strip())
+
+    def sentences(self, items: Iterable[str]) -> str:
+        """Sentences one after another: with a space in English, none in Chinese (whose
+        full stops are full-width and carry their own space)."""
+        return ("" if self.lang in ("zh", "yue") else " ").join(x for x in items if x)
 
     def join(self, items: Iterable[str]) -> str:
         """A list in this language's words: 甲、乙和丙 / A, B and C."""
