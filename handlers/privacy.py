@@ -29,6 +29,11 @@ async def privacy(ctx: Ctx, _arg: str) -> Replies:
     return [ctx.reply(privacy_notice(ctx), *rows)]
 
 
+@router.action("privacy")
+async def privacy_button(ctx: Ctx, arg: str) -> Replies:
+    return await privacy(ctx, arg)
+
+
 @router.action("consent")
 async def consent(ctx: Ctx, _arg: str) -> Replies:
     """Agreeing from the privacy notice shown by /privacy: recorded once (a second

@@ -249,10 +249,9 @@ async def got_contact(ctx: Ctx, contact: Contact) -> Replies:
 
 
 def county_name(ctx: Ctx, county: str) -> str:
-    """Her county as she reads it: a county of `COUNTIES` by its label, a place she
-    typed as she typed it."""
-    term = COUNTIES.of_name(county)
-    return ctx._(term.label) if term else county
+    """Her county (or city) as she reads it: by its label in her language."""
+    term = COUNTIES.of_name(county) or CITIES.of_name(county)
+    return ctx._(term.label) if term else ctx._.text(county)
 
 
 @router.prompt(ASK_COUNTY)
@@ -299,7 +298,8 @@ def named_place(text: str) -> Term | None:
     plain_text = plain(text)
     for vocabulary in (COUNTIES, CITIES):
         for term in vocabulary:
-            if any(len(plain(n)) >= 2 and plain(n) in plain_text for n in term.names):
+            said = [*term.names, *(w for w in (term.id, term.label, *term.typed) if len(w) >= 4)]
+            if any(len(plain(n)) >= 2 and plain(n) in plain_text for n in said):
                 return term
     return None
 

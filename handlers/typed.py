@@ -15,7 +15,8 @@ text that is not a command:
    through courses and job fairs with the same search as the courses and fairs flows,
    and shows what it finds with "◀ Back to where I was". Her state and form are not
    touched, so going back shows the very screen she was on, and typing again searches
-   again. Before she has agreed to the privacy notice nothing is searched (or stored).
+   again. Before she has agreed to the privacy notice what she types is searched (the
+   lists are public) but never kept; on the privacy question itself it is not searched.
 
 A screen that takes text (a name, a township) gets only whole-label matches: anything
 else is her answer. Items of a list (a course, a fair) are named only by their whole

@@ -26,23 +26,21 @@ ANSWERS = {
     "ASK_NAME": "李秀梅",
     "ASK_PHONE": "13800138000",
     "ASK_COUNTY": "茂南",
-    "ASK_TOWNSHIP": "水东镇",
     "ASK_AGE": "38",
 }
 
 
 async def sign_up(app, user: str, hint: str, course_id: int) -> None:
-    """Through onboarding if needed, then the form: answers typed, choices tapped."""
+    """From the course's deep link (the card, even on first contact), the form: answers
+    typed, choices tapped."""
     me = Chat(app.dispatcher, user, hint)
     await me.say(f"/start course_{course_id}")
-    if any("▶" in label for label in me.labels):  # first time: onboarding
-        for _ in range(3):
-            await me.press(me.replies[-1].buttons[0][0].data)
-    await me.press(me.button("✍").data)
+    sign = [label for label in me.labels if label.startswith(("✍", "⏳"))]  # or wait
+    await me.tap(sign[0])
     while (step := (await load_user(app, user)).state) != "CONFIRM_SIGNUP":
         if step in ANSWERS:
             await me.say(ANSWERS[step])
-        else:  # ASK_FREE, ASK_WHEN: the first choice
+        else:  # the first choice: "I agree", a free group, "sign up as well"
             await me.press(me.replies[-1].buttons[0][0].data)
     await me.press(me.button("✅").data)
 

@@ -39,7 +39,7 @@ async def test_start_in_the_middle_of_a_form_asks_and_going_on_keeps_every_answe
     assert "You are filling in a form" in me.text
     await me.tap("No, go on with the form")
     user = await load_user(app, "tg:1103")
-    assert user.state == step and "Step 3 of 7" in me.text
+    assert user.state == step and "Step 3 of 4" in me.text
     assert user.form["signup"]["name"] == "李秀梅" and user.form["signup"]["phone"]
 
 

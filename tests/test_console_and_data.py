@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -34,18 +37,49 @@ def run_chat(tmp_path: Path, stdin: str, *args: str, **env: str) -> subprocess.C
     )
 
 
-def test_piped_session_shows_greeting_privacy_and_role_menu(tmp_path):
-    done = run_chat(tmp_path, "/start\n1\n1\n", "--demo", "--lang", "en")
+def read_until(proc: subprocess.Popen, marker: str, timeout: float = 60) -> str:
+    """What the chat printed up to and including the line with `marker`. Fails (and
+    kills the chat) if the marker does not come within `timeout` seconds or the chat
+    ends first: never waits forever."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put("")  # the end of its output
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while marker not in seen:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"no {marker!r} within {timeout}s; the chat printed:\n{seen}")
+        if not line:
+            proc.kill()
+            pytest.fail(f"the chat ended before {marker!r}; it printed:\n{seen}")
+        seen += line
+    return seen
+
+
+def test_piped_session_shows_greeting_then_the_job_seekers_menu(tmp_path):
+    done = run_chat(tmp_path, "/start\n1\n", "--demo", "--lang", "en")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Hello! I am Haoxin" in out
-    assert "Your privacy, in plain words" in out
-    assert "[1] 👩 I want training or work" in out and "[2] 🏠 I need a helper at home" in out
+    assert "[1] Continue ▶" in out and "[4] English" in out
+    menu = out.split("> 1")[-1]  # what "Continue" led to: the job seeker's menu at once
+    assert "Main menu: training and work" in menu
+    assert "[1] Maternity nurse (yuesao) (2)" in menu and "📚 Find a free course" in menu
+    assert "🔄 Change what I'm here for" in menu
+    assert "Your privacy" not in out and "I want training or work" not in out  # not asked
 
 
 def test_the_conversation_continues_in_the_next_session(tmp_path):
-    run_chat(tmp_path, "/start\n1\n", "--lang", "zh-CN")
-    done = run_chat(tmp_path, "1\n2\n")  # agree, then "I need a helper"
+    run_chat(tmp_path, "/start\n1\n", "--lang", "zh-CN")  # greeting, continue: the menu
+    done = run_chat(tmp_path, "5\n2\n")  # "Change what I'm here for", "I need a helper"
     assert done.returncode == 0, done.stderr
     assert "主菜单：找家政服务" in done.stdout
 
@@ -53,32 +87,31 @@ def test_the_conversation_continues_in_the_next_session(tmp_path):
 def test_a_killed_chat_resumes_where_the_person_was(tmp_path):
     environ = {**os.environ, "HAOXIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/k.db"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "chat", "--lang", "en"],
+        [sys.executable, "-m", "bot.cli", "chat", "--demo", "--lang", "en"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=environ,
         cwd=tmp_path,
     )
-    proc.stdin.write("/start\n1\n")
-    proc.stdin.flush()
-    seen = ""
-    while "Do you agree?" not in seen:  # the privacy question is on screen
-        line = proc.stdout.readline()
-        assert line, "the chat ended early"
-        seen += line
-    proc.kill()  # SIGKILL: no clean shutdown
-    proc.wait(timeout=30)
+    try:
+        proc.stdin.write("/start course_1\n1\n")  # a poster's link, then "Sign up"
+        proc.stdin.flush()
+        seen = read_until(proc, "Do you agree?")  # the privacy question is on screen
+        assert "✍ Sign up" in seen
+    finally:
+        proc.kill()  # SIGKILL: no clean shutdown
+        proc.wait(timeout=30)
     done = run_chat(
-        tmp_path.joinpath("."), "1\n2\n", HAOXIN_DATABASE_URL=environ["HAOXIN_DATABASE_URL"]
-    )
-    assert "Main menu: help at home" in done.stdout, done.stdout
+        tmp_path.joinpath("."), "1\n", HAOXIN_DATABASE_URL=environ["HAOXIN_DATABASE_URL"]
+    )  # "I agree", in a new session: on to the question that needed it
+    assert "what is your name?" in done.stdout, done.stdout
 
 
 def test_admin_in_the_terminal_gets_the_staff_menu(tmp_path):
     done = run_chat(
         tmp_path,
-        "/start\n1\n1\n",
+        "/start\n1\n",
         "--user",
         "admin",
         "--lang",
@@ -86,6 +119,7 @@ def test_admin_in_the_terminal_gets_the_staff_menu(tmp_path):
         HAOXIN_ADMIN_IDS="tg:1, console:admin",
     )
     assert "Programme staff menu" in done.stdout
+    assert "Your privacy" not in done.stdout
 
 
 def test_empty_input_ends_cleanly(tmp_path):
@@ -215,10 +249,9 @@ def test_nearest_to_me_works_at_the_terminal(tmp_path):
     steps = [
         "/start",
         "1",
-        "1",
-        "1",
         "Find a free course",
         "Nearest to me",
+        "1",  # her location is personal: the privacy question first, "I agree"
         "/location 21.66 110.92",
     ]
     done = run_chat(tmp_path, "\n".join(steps) + "\n", "--demo", "--lang", "en")

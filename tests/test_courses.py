@@ -34,6 +34,7 @@ T = {
         kind="Maternity nurse (yuesao)",
         title="好心月嫂初级班",  # no English title in the data: as written
         base="茂名好心家政培训学校",
+        county="Lives in: Maonan",
     ),
     "zh-hans": dict(
         courses="找免费培训课程",
@@ -48,6 +49,7 @@ T = {
         kind="月嫂/母婴护理",
         title="好心月嫂初级班",
         base="茂名好心家政培训学校",
+        county="住址：茂南",
     ),
     "zh-hk": dict(
         courses="搵免費培訓課程",
@@ -62,28 +64,31 @@ T = {
         kind="月嫂／母嬰護理",
         title="好心月嫂初級班",  # titles and bases in Traditional characters
         base="茂名好心家政培訓學校",
+        county="住址：茂南",
     ),
 }
 
 
 async def seeker(chat, user: str, hint: str) -> Chat:
+    """A job seeker at her main menu who has agreed to the privacy notice (from /privacy),
+    in the language of `hint`."""
     me = chat(user, hint)
     await me.say("/start")
-    await me.press(me.button("Continue" if hint == "en" else "▶").data)
+    await me.press(me.button("▶").data)  # continue
+    await me.say("/privacy")
     await me.press(me.replies[0].buttons[0][0].data)  # agree
-    await me.press(me.replies[0].buttons[0][0].data)  # training or work
     return me
 
 
 async def fill_form(me: Chat) -> None:
-    """Name, phone, county, township, age, free training, when: valid answers."""
+    """Name, phone, county, age and, where the course asks, the free-training group
+    (the first one offered): valid answers, ending on the summary."""
     await me.say("李秀梅")
     await me.say("138 0013 8000")
     await me.press(me.replies[0].buttons[0][0].data)  # 茂南
-    await me.say("水东镇")
     await me.say("38")
-    await me.press(me.replies[0].buttons[0][0].data)  # rural women
-    await me.press(me.replies[0].buttons[0][0].data)  # every day
+    if not any(label.startswith("✅") for label in me.labels):  # not the summary yet
+        await me.press(me.replies[0].buttons[0][0].data)  # rural women
 
 
 @pytest.mark.parametrize("hint", T)
@@ -99,7 +104,7 @@ async def test_browse_sign_up_and_cancel_in_each_language(app, chat, hint):
     assert t["title"] in me.text and "20" in me.text and t["base"] in me.text
     await me.tap(t["sign"])
     await fill_form(me)
-    assert "李秀梅" in me.text and "+8613800138000" in me.text and "水东镇" in me.text
+    assert "李秀梅" in me.text and "+8613800138000" in me.text and t["county"] in me.text
     await me.tap(t["confirm"])
     assert t["seat"] in me.text and t["mine"] in me.text
     user = await load_user(app, "tg:601")
@@ -123,52 +128,49 @@ async def test_browse_sign_up_and_cancel_in_each_language(app, chat, hint):
 
 
 async def test_the_form_goes_back_changes_and_keeps_answers(app, chat):
-    await load(app, COURSES)
+    ids = await load(app, COURSES)
     me = await seeker(chat, "tg:602", "en")
-    await me.say("/start course_1")
+    await me.say(f"/start course_{ids['bm1']}")  # a fee, free for rural women: 5 steps
     await me.tap("Sign up")
     await me.say("李秀梅")
     await me.tap("Back")
     assert "what is your name?" in me.text and "Keep: 李秀梅" in me.labels
     await me.tap("Keep: 李秀梅")
     await me.say("12345")
-    assert (
-        "does not look like a mobile number" in me.text and "step 2 of 7".lower() in me.text.lower()
-    )
+    assert "does not look like a mobile number" in me.text and "step 2 of 5" in me.text.lower()
     await me.say("+852 9123 4567")  # Hong Kong
-    await me.say("Guangzhou Tianhe")  # another place, typed
-    await me.say("天河")
+    await me.say("Guangzhou Tianhe")  # a city of the list, typed in a few words
     for bad in ("5", "500", "old enough"):
         await me.say(bad)
         assert "aged 16 to 70" in me.text or "as a number" in me.text
         assert (await load_user(app, "tg:602")).state == "ASK_AGE"
     await me.say("45岁")
-    await me.tap("unemployed")
-    await me.say("only Saturdays")
-    assert "+85291234567" in me.text and "Guangzhou Tianhe" in me.text and "45" in me.text
+    assert "step 5 of 5" in me.text.lower() and "none of these" in " ".join(me.labels)
+    await me.tap("none of these")
+    assert "+85291234567" in me.text and "Guangzhou" in me.text and "45" in me.text
+    assert "CN¥900" in me.text  # in none of the free groups: the fee
     await me.tap("Change phone")
     await me.share_contact("+8613900139000")  # shared with the button
     assert "Please check your sign-up" in me.text and "+8613900139000" in me.text
     form = (await load_user(app, "tg:602")).form["signup"]
-    assert form["name"] == "李秀梅" and form["when"] == "only Saturdays"
+    assert form["name"] == "李秀梅" and form["county"] == "广州"
+    assert form["age"] == 45 and form["free"] == "none"
     await me.tap("Cancel")
     assert "Nothing was booked" in me.text
     assert "signup" not in (await load_user(app, "tg:602")).form
 
 
 async def test_a_second_form_is_filled_from_the_profile(app, chat):
-    await load(app, COURSES)
+    later = course("late", "好心护理·养老护理员二期", "养老护理员", base="xy", starts=40)
+    ids = await load(app, [*COURSES, later])  # after the first course's days
     me = await seeker(chat, "tg:603", "en")
-    await me.say("/start course_1")
+    await me.say(f"/start course_{ids['ys1']}")
     await me.tap("Sign up")
     await fill_form(me)
     await me.tap("Confirm sign-up")
-    await me.say("/start course_2")
-    await me.tap("Sign up")
-    assert "step 6 of 7" in me.text.lower()  # name, phone, county, township, age known
-    await me.tap("rural women")
-    await me.tap("weekdays only")
-    assert "李秀梅" in me.text
+    await me.say(f"/start course_{ids['late']}")
+    await me.tap("Sign up")  # name, phone, county and age known: the summary at once
+    assert "Please check your sign-up" in me.text and "李秀梅" in me.text
     await me.tap("Confirm sign-up")
     async with app.db.sessions() as s:
         user = await load_user(app, "tg:603")
@@ -218,7 +220,7 @@ async def test_waiting_list_and_promotion(app, chat):
     for n in range(3):
         me = await seeker(chat, f"tg:61{n}", "en")
         await me.say(f"/start course_{ids['tiny']}")
-        await me.tap("Sign up")
+        await me.tap("Sign up" if n == 0 else "Join the waiting list")  # full after the first
         await fill_form(me)
         await me.tap("Confirm sign-up")
         people.append(me)
@@ -273,19 +275,17 @@ async def test_nearest_courses_after_sharing_a_location(app, chat):
     await me.tap("Nearest to me")
     assert me.replies[0].request_location
     await me.say("near the market")
-    assert "share your location with the button" in me.text
+    assert "I don't know that place" in me.text and "share your location" in me.text
     await me.share_location(22.35, 110.95)  # in Xinyi
     assert "好心护理·养老护理员" in me.labels[0] and "km" in me.labels[0]
 
 
-async def test_deep_link_through_onboarding_opens_the_course(app, chat):
+async def test_deep_link_on_first_contact_opens_the_course(app, chat):
     ids = await load(app, COURSES)
     me = chat("tg:622", "en")
-    await me.say(f"/start course_{ids['hl1']}")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
+    await me.say(f"/start course_{ids['hl1']}")  # straight to the card: no greeting
     assert "好心护理·养老护理员" in me.text and "Sign up" in " ".join(me.labels)
+    assert "Continue ▶" not in me.labels
     await me.say("/start course_99999")
     assert "can't find that course" in me.text
 
@@ -294,6 +294,7 @@ JOURNEY = {
     "en": dict(
         search="Type what you are looking for",
         sign="Sign up",
+        join="Join the waiting list",
         confirm="Confirm sign-up",
         waiting="number 1 on the waiting list",
         cancel="Cancel my place",
@@ -304,6 +305,7 @@ JOURNEY = {
     "zh-hans": dict(
         search="输入关键词搜索",
         sign="报名",
+        join="排候补名单",
         confirm="确认报名",
         waiting="候补第 1 位",
         cancel="取消我的名额",
@@ -314,6 +316,7 @@ JOURNEY = {
     "zh-hk": dict(
         search="打字搜尋",
         sign="報名",
+        join="排後補名單",
         confirm="確認報名",
         waiting="候補第 1 位",
         cancel="取消我嘅名額",
@@ -335,7 +338,7 @@ async def test_search_waitlist_promotion_and_deep_link_in_each_language(app, cha
     await first.tap(t["confirm"])
 
     second = await seeker(chat, "tg:632", hint)
-    await second.press(second.replies[-1].buttons[0][0].data)  # find a course
+    await second.tap(T[hint]["courses"])  # find a course
     for words in ("yue sao", "月艘"):  # pinyin, and a typo
         await second.tap(t["search"])
         await second.say(words)
@@ -344,7 +347,7 @@ async def test_search_waitlist_promotion_and_deep_link_in_each_language(app, cha
     await second.tap(t["search"])
     await second.say("yuesao")
     await second.tap(t["title"])
-    await second.tap(t["sign"])
+    await second.tap(t["join"])  # the one seat is taken
     await fill_form(second)
     await second.tap(t["confirm"])
     assert any(t["waiting"] in x for x in [second.text, *second.labels])

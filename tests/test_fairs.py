@@ -13,6 +13,7 @@ from storage.models import FairRegistration, Outbox
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user
+from tests.test_courses import seeker
 
 
 def at(days: int, hour: int = 9) -> str:
@@ -91,11 +92,12 @@ LABELS = {
 }
 
 
-async def seeker(chat, user: str, hint: str) -> Chat:
+async def newcomer(chat, user: str, hint: str) -> Chat:
+    """Greeting, then "Continue": a job seeker at her menu who has not agreed to the
+    privacy notice yet."""
     me = chat(user, hint)
     await me.say("/start")
-    for _ in range(3):  # continue, agree, training or work: the first button each time
-        await me.press(me.replies[-1].buttons[0][0].data)
+    await me.press(me.button("▶").data)  # continue
     return me
 
 
@@ -122,7 +124,7 @@ async def test_fairs_soonest_first_and_registering_in_each_language(app, chat, h
     menu, heading, register, registered = LABELS[hint]
     expected, card = SHOWN[hint]
     await load(app, [], FAIRS)
-    me = await seeker(chat, "tg:701", hint)
+    me = await newcomer(chat, "tg:701", hint)
     await me.tap(menu)
     assert heading in me.text
     titles = [label.split(" · ")[0] for label in me.labels[:3]]
@@ -130,7 +132,11 @@ async def test_fairs_soonest_first_and_registering_in_each_language(app, chat, h
     assert not any("上个月" in label for label in me.labels)
     await me.tap(expected[1])
     assert all(x in me.text for x in card), me.text
-    await me.tap(register)
+    await me.tap(register)  # her first personal question: the privacy notice first
+    assert me.replies[-1].buttons[0][0].label.startswith("✅")  # I agree
+    assert (await load_user(app, "tg:701")).state == "PRIVACY"
+    await me.press(me.replies[-1].buttons[0][0].data)  # agree: on to her name
+    assert (await load_user(app, "tg:701")).state == "FAIR_ASK_NAME"
     await me.say("陈玉兰")
     await me.say("13912345678")
     await me.press(me.replies[-1].buttons[0][0].data)  # ✅ Register
@@ -177,10 +183,8 @@ async def test_registering_reuses_the_profile_and_can_be_cancelled(app, chat):
     me = await seeker(chat, "tg:703", "en")
     await me.say(f"/start course_{ids['c1']}")
     await me.tap("Sign up")
-    for answer in ("黄丽娟", "13800138000", "茂南", "水东镇", "45"):
+    for answer in ("黄丽娟", "13800138000", "茂南", "45"):
         await me.say(answer)
-    await me.tap("rural women")
-    await me.tap("every day")
     await me.tap("Confirm sign-up")
     await me.say("/menu")
     await me.tap("Job fairs")
@@ -193,6 +197,7 @@ async def test_registering_reuses_the_profile_and_can_be_cancelled(app, chat):
     assert any("好心家政专场招聘会" in x and "registered" in x for x in me.labels)
     await me.tap("好心家政专场招聘会")
     await me.tap("Cancel my registration")
+    await me.tap("Yes, cancel my registration")  # asked first
     assert "Your registration is cancelled" in me.text
     async with app.db.sessions() as s:
         assert await s.scalar(select(Outbox).where(Outbox.topic.like("fair:%"))) is None
@@ -201,12 +206,11 @@ async def test_registering_reuses_the_profile_and_can_be_cancelled(app, chat):
 async def test_fair_deep_link_and_bad_input(app, chat):
     await load(app, [], FAIRS)
     me = chat("tg:704", "en")
-    await me.say("/start fair_2")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
+    await me.say("/start fair_2")  # first contact: straight to the fair's card
     assert "好心家政专场招聘会" in me.text and "No registration needed" in me.text
     await me.tap("Register to attend")
+    await me.tap("I agree")  # the privacy notice, at her first personal question
+    assert "To register, what is your name?" in me.text
     await me.say("12345")  # a phone number where the name goes
     assert "no numbers" in me.text
     await me.say("李秀梅")
@@ -225,9 +229,7 @@ async def test_staff_get_a_link_and_a_qr_code(app, chat, tmp_path, monkeypatch):
     monkeypatch.setattr(app.dispatcher, "options", named)
     ids = await load(app, [course("c1", "月嫂班", "月嫂/母婴护理")], FAIRS)
     admin = chat(ADMIN, "en")
-    await admin.say("/start")
-    await admin.tap("Continue")
-    await admin.tap("I agree")
+    await admin.say("/start")  # the staff menu
     await admin.say(f"/start course_{ids['c1']}")
     await admin.tap("Link and QR code")
     assert f"https://t.me/haoxin_bot?start=course_{ids['c1']}" in admin.text

@@ -79,23 +79,17 @@ async def platform(name: str, db_path) -> AsyncIterator:
 
 LANG = {
     "English": dict(
-        cont="Continue",
         agree="I agree",
-        work="I want training or work",
         menu="Main menu: training and work",
         ask="Do you agree?",
     ),
     "简体中文": dict(
-        cont="继续",
         agree="我同意",
-        work="我想参加培训或找工作",
         menu="主菜单：培训和工作",
         ask="你同意吗？",
     ),
     "廣東話": dict(
-        cont="繼續",
         agree="我同意",
-        work="我想參加培訓或者搵工",
         menu="主選單：培訓同搵工",
         ask="你同唔同意？",
     ),
@@ -103,13 +97,14 @@ LANG = {
 
 
 async def onboarding(me, language: str) -> None:
+    """The greeting's language button leads straight to the menu in that language;
+    she agrees to the privacy notice from /privacy, and is back at her menu."""
     t = LANG[language]
     await me.say("/start")
     await me.tap(language)
-    await me.tap(t["cont"])
-    assert t["ask"] in me.text
+    assert t["menu"] in me.text and t["ask"] not in me.text  # nothing asked in between
+    await me.say("/privacy")
     await me.tap(t["agree"])
-    await me.tap(t["work"])
     assert t["menu"] in me.text
 
 
@@ -124,8 +119,10 @@ async def cancel_mid_flow(me, _language: str) -> None:
 async def stale_button(me, _language: str) -> None:
     await me.say("/start")
     await me.tap("English")
-    await me.tap("Continue")
-    await me.tap_old("English")  # a button from the greeting, two messages up
+    await me.say("/start course_1")
+    await me.tap("Sign up")
+    assert "Do you agree?" in me.text
+    await me.tap_old("English")  # a button from the greeting, three messages up
     assert (
         "belongs to an earlier message" in me.text  # Telegram: the old button's own data
         or "tap one of the buttons" in me.text  # numbered lists: that number is gone
@@ -135,20 +132,16 @@ async def stale_button(me, _language: str) -> None:
 
 async def sign_up_for_a_course(me, _language: str) -> None:
     """From the poster's deep link to a confirmed seat: typed answers, tapped choices."""
-    await me.say("/start course_1")
+    await me.say("/start course_1")  # first contact: straight to the card
+    await me.say("/language")
     await me.tap("English")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
-    assert "好心月嫂初级班" in me.text
+    assert "好心月嫂初级班" in me.text  # the card again, in English
     await me.tap("Sign up")
+    await me.tap("I agree")  # the privacy notice, at her first personal question
     await me.say("李秀梅")
     await me.say("13800138000")  # typed, on every platform
     await me.tap("Maonan")  # her county by its English name
-    await me.say("水东镇")
     await me.say("38")
-    await me.tap("rural women")
-    await me.tap("every day")
     assert "+8613800138000" in me.text
     await me.tap("Confirm sign-up")
     assert "Your seat is confirmed" in me.text

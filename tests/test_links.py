@@ -13,9 +13,8 @@ from tests.conftest import ADMIN, make_settings
 async def _staff_at_a_course(app, lang: str) -> tuple[Chat, int]:
     ids = await load(app, [course("c1", "月嫂班", "月嫂/母婴护理")])
     admin = Chat(app.dispatcher, ADMIN, lang)
-    await admin.say("/start")
-    await admin.tap("Continue")
-    await admin.tap("I agree")
+    await admin.say("/start")  # staff: their menu at once
+    assert "Programme staff menu" in admin.text
     await admin.say(f"/start course_{ids['c1']}")
     await admin.tap("Link and QR code")
     return admin, ids["c1"]

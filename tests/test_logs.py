@@ -112,7 +112,7 @@ async def test_a_whole_sign_up_at_debug_logs_nothing_personal(db_path, collect):
         await me.tap("Maternity nurse")
         await me.tap("好心月嫂初级班")
         await me.tap("Sign up")
-        await fill_form(me)  # NAME, 138 0013 8000, 茂南, 水东镇, 38, ...
+        await fill_form(me)  # NAME, 138 0013 8000, 茂南, 38
         assert NAME in me.text and "+8613800138000" in me.text
         await me.tap("Confirm sign-up")
         assert "Your seat is confirmed" in me.text

@@ -17,18 +17,19 @@ from tests.conftest import load_user, make_settings
 async def test_restart_in_the_middle_of_onboarding_resumes_where_the_user_was(db_path):
     app = await create_app(make_settings(db_path))
     me = Chat(app.dispatcher, "tg:201", "en")
-    await me.say("/start fair_7")
-    await me.tap("Continue")
-    agree = me.button("I agree").data  # the button on the phone's screen
+    await me.say("/start")
+    cont = me.button("Continue").data  # the button on the phone's screen
     await app.close()  # the process is killed
 
     app = await create_app(make_settings(db_path))  # and started again
     me = Chat(app.dispatcher, "tg:201", "en")
-    await me.press(agree)  # the person taps the button still on their screen
-    assert "What would you like to do?" in me.text
+    await me.press(cont)  # the person taps the button still on their screen
+    assert "Main menu: training and work" in me.text
     user = await load_user(app, "tg:201")
-    assert user.state == "CHOOSE_ROLE" and user.start_payload == "fair_7"
-    await me.say("1")  # the number of a button works, and so does its label, typed
+    assert user.state == "SEEKER_MENU" and user.role == "seeker"
+    await me.say("change what im here for")  # a label, typed
+    assert "What would you like to do?" in me.text
+    await me.say("1")  # the number of a button works too
     assert "Main menu: training and work" in me.text
     await me.say("/start")
     await me.say("change what im here for")
@@ -52,7 +53,7 @@ async def test_a_repeated_update_is_answered_the_same_and_handled_once(app, chat
         b.data for r in first.replies for b in r.flat_buttons()
     ]
     user = await load_user(app, "wx:oDUP")
-    assert user.state == "PRIVACY"
+    assert user.state == "SEEKER_MENU"
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
 
@@ -65,7 +66,7 @@ async def test_replies_are_stored_only_for_a_platform_that_replays_them(app, cha
     await me.tap("Continue")
     again = await me.repeat()
     assert again.repeat and again.replies == []
-    assert (await load_user(app, "tg:203")).state == "PRIVACY"
+    assert (await load_user(app, "tg:203")).state == "SEEKER_MENU"
     async with app.db.sessions() as s:
         stored = (await s.scalars(select(ProcessedEvent.replies))).all()
     assert stored == [None, None]
@@ -86,7 +87,9 @@ async def test_repeats_inside_one_batch_are_handled_once(app):
 async def test_one_users_events_run_in_order_while_many_users_run_together(app):
     async def person(n: int) -> list[str]:
         user = f"tg:3{n:03d}"
-        steps = ["/start", "1", "1", "1"]  # greet, continue, agree, "training or work"
+        # greet, continue, "Change what I'm here for" (5th on a menu without courses),
+        # "training or work"
+        steps = ["/start", "1", "5", "1"]
         handled = await asyncio.gather(
             *(
                 app.dispatcher.handle(Event(user, text=s, update_id=f"{n}-{i}", lang_hint="en"))
@@ -98,7 +101,7 @@ async def test_one_users_events_run_in_order_while_many_users_run_together(app):
     transcripts = await asyncio.gather(*(person(n) for n in range(60)))
     for texts in transcripts:
         assert "Hello! I am Haoxin" in texts[0]
-        assert "Your privacy" in texts[1]
+        assert "Main menu: training and work" in texts[1]
         assert "What would you like to do?" in texts[2]
         assert "Main menu: training and work" in texts[3]
     for n in range(60):
@@ -134,6 +137,7 @@ async def test_bad_text_gets_a_clear_answer_and_keeps_the_state(app, chat, kind)
             phrase in me.text
             for phrase in (
                 "empty message",
+                "too long",
                 "tap one of the buttons",
                 "don't know the command",
                 "How to use Haoxin",
@@ -146,8 +150,8 @@ async def test_bad_text_gets_a_clear_answer_and_keeps_the_state(app, chat, kind)
 async def test_bad_text_in_the_chinese_interface_is_answered_in_chinese(app, chat):
     me = chat("tg:205", "zh-CN")
     await me.say("/start")
-    await me.say("随便说点什么")
-    assert "请点一个按钮" in me.text and "你好！我是好心家政" in me.text
+    await me.say("随便说点什么")  # typed on the greeting: searched, found nothing
+    assert "没有找到" in me.text and "主菜单" in me.text  # in Chinese, and her menu
 
 
 async def test_a_button_from_an_earlier_message_is_refused_politely(app, chat):
@@ -157,8 +161,9 @@ async def test_a_button_from_an_earlier_message_is_refused_politely(app, chat):
     await me.tap("Continue")
     await me.press(old_continue)
     assert "belongs to an earlier message" in me.text
-    assert "✅ I agree" in me.labels
-    assert (await load_user(app, "tg:206")).state == "PRIVACY"
+    assert "Main menu: training and work" in me.text  # and her screen again
+    assert "📚 Find a free course" in me.labels
+    assert (await load_user(app, "tg:206")).state == "SEEKER_MENU"
 
 
 @pytest.mark.parametrize(
@@ -197,19 +202,20 @@ async def test_a_handler_crash_is_contained_and_the_state_kept(app, chat, monkey
 
     me = chat("tg:210", "en")
     await me.say("/start")
-    await me.tap("Continue")
 
     async def broken(ctx, arg):
-        ctx.user.state = "SEEKER_MENU"  # a half-done change that must not be saved
+        ctx.user.role = "seeker"  # a half-done change that must not be saved
+        ctx.user.state = "SEEKER_MENU"
         raise RuntimeError("phone 13800138000")  # errors may quote personal data
 
-    monkeypatch.setitem(app.dispatcher.flows.states["PRIVACY"].buttons, "agree", broken)
-    await me.tap("I agree")
+    greeting = app.dispatcher.flows.states["GREETING"].buttons
+    monkeypatch.setitem(greeting, "continue", broken)
+    await me.tap("Continue")
     assert "Sorry, something went wrong" in me.text
     user = await load_user(app, "tg:210")
-    assert user.state == "PRIVACY" and user.consented_at is None
+    assert user.state == "GREETING" and user.role is None
     assert "RuntimeError" in caplog.text and "13800138000" not in caplog.text
-    monkeypatch.setitem(app.dispatcher.flows.states["PRIVACY"].buttons, "agree", onboarding.agree)
+    monkeypatch.setitem(greeting, "continue", onboarding.carry_on)
     other = chat("tg:211", "en")
     await other.say("/start")  # the dispatcher still works for everyone
     assert "Hello! I am Haoxin" in other.text

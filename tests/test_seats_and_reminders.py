@@ -26,7 +26,8 @@ async def ready_to_confirm(app: App, user: str, course_id: int) -> str:
     """Onboard and fill the form; returns the data of the "Confirm sign-up" button."""
     me = Chat(app.dispatcher, user, "en")
     await me.say(f"/start course_{course_id}")  # a poster's link: straight to the card
-    await me.tap("Sign up")
+    full = not any("Sign up" in label for label in me.labels)
+    await me.tap("Join the waiting list" if full else "Sign up")
     await me.tap("I agree")  # the privacy notice, at the first personal question
     for answer in ("李秀梅", "13800138000", "茂南", "38"):
         await me.say(answer)

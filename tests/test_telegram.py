@@ -34,20 +34,27 @@ async def test_onboarding_by_polling(db_path, framework):
         await mei.tap("继续")
         answered = [p for m, p in fake.calls if m == "answerCallbackQuery"]
         assert answered, "a button press is answered so the phone stops spinning"
+        assert "主菜单：培训和工作" in mei.text and "你的隐私" not in mei.text
+        user = await load_user(app, "tg:501")
+        assert user.state == "SEEKER_MENU" and user.lang == "zh" and user.consented_at is None
+        await mei.say("/privacy")  # she may agree before any form asks her to
         assert "你的隐私" in mei.text
         await mei.tap("我同意")
-        await mei.tap("我想参加培训或找工作")
         assert "主菜单：培训和工作" in mei.text
         user = await load_user(app, "tg:501")
-        assert user.state == "SEEKER_MENU" and user.lang == "zh"
+        assert user.state == "SEEKER_MENU" and user.consented_at is not None
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_deep_link_contact_location_and_media(db_path, framework):
+    from tests.catalogue import course, load
+
     async with running_bot(db_path, framework) as (fake, app, _):
+        ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         me = TelegramPlayer(fake, 502)
-        await me.say("/start course_3")
-        assert (await load_user(app, "tg:502")).start_payload == "course_3"
+        await me.say(f"/start course_{ids['ys1']}")  # first contact: straight to the card
+        assert "好心月嫂初级班" in me.text
+        assert (await load_user(app, "tg:502")).state == "COURSE_CARD"
         before = len(fake.sent_to(502))
         await fake.share_contact(502, "+85291234567", owner=999)
         replies = await fake.settle(502, before)
@@ -62,7 +69,7 @@ async def test_deep_link_contact_location_and_media(db_path, framework):
             )
         )
         assert "not pictures" in (await fake.settle(502, before))[0][1]["text"]
-        assert (await load_user(app, "tg:502")).state == "GREETING"
+        assert (await load_user(app, "tg:502")).state == "COURSE_CARD"
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -189,7 +196,7 @@ async def test_the_phone_is_shared_with_the_contact_button(db_path, framework):
         await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         me = TelegramPlayer(fake, 508)
         await me.say("/start course_1")
-        for label in ("Continue", "I agree", "I want training or work", "Sign up"):
+        for label in ("Sign up", "I agree"):  # the card, then the privacy question
             await me.tap(label)
         await me.say("李秀梅")
         markup = me.messages[-1][1]["reply_markup"]

@@ -58,7 +58,7 @@ async def test_a_contact_card_without_her_user_id_is_not_her_phone(db_path, fram
         await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         me = TelegramPlayer(fake, 602)
         await me.say("/start course_1")
-        for label in ("Continue", "I agree", "I want training or work", "Sign up"):
+        for label in ("Sign up", "I agree"):  # the card, then the privacy question
             await me.tap(label)
         await me.say("李秀梅")
         for card in (
@@ -125,11 +125,11 @@ async def test_flood_control_on_answering_a_button_never_delays_the_reply(db_pat
         await me.say("/start")
         fake.flood_next("answerCallbackQuery", retry_after=60)  # public reports: hundreds
         await me.tap("Continue")  # settle() waits 15 s at most: a 60 s wait would fail it
-        assert "Your privacy" in me.text
+        assert "Main menu: training and work" in me.text
         methods = [m for m, _ in fake.calls]
         assert "!answerCallbackQuery" in methods
         assert methods.count("answerCallbackQuery") == 0  # a courtesy call is not retried
-        await me.tap("I agree")  # and the next press is answered normally
+        await me.tap("Find a free course")  # and the next press is answered normally
         assert "answerCallbackQuery" in [m for m, _ in fake.calls]
 
 
@@ -188,9 +188,7 @@ async def test_a_card_over_4096_utf16_units_arrives_whole_in_several_messages(db
     async with running_bot(db_path, framework) as (fake, app, _):
         await load(app, [], [fair("big", "大湾区家政招聘大会", 5, "茂南", firms)])
         me = TelegramPlayer(fake, 606)
-        await me.say("/start fair_1")
-        for label in ("Continue", "I agree", "I want training or work"):
-            await me.tap(label)
+        await me.say("/start fair_1")  # first contact: a hello, then the card
         texts = [p["text"] for m, p in me.messages if m in ("sendMessage", "editMessageText")]
         assert len(texts) >= 2 and all(utf16_units(t) <= TELEGRAM_TEXT for t in texts)
         whole = "\n".join(texts)
@@ -223,9 +221,7 @@ async def test_staff_links_use_the_bots_own_username(db_path, framework):
     async with running_bot(db_path, framework) as (fake, app, _):
         await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         staff = TelegramPlayer(fake, 900)  # tg:900 is an admin in the test settings
-        await staff.say("/start course_1")
-        await staff.tap("Continue")
-        await staff.tap("I agree")
+        await staff.say("/start course_1")  # staff: the card at once
         await staff.tap("Link and QR code")
         assert "https://t.me/haoxin_test_bot?start=course_1" in staff.text
 

@@ -28,10 +28,8 @@ async def test_only_the_exact_buttons_issued_on_her_screen_are_accepted(app, cha
         ],
     )
     me = chat("tg:701", "en")
+    await me.onboard()  # she has agreed: "Sign up" goes straight to her name
     await me.say(f"/start course_{ids['ys1']}")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
     # with the nonce of the screen she is on: an action of this screen with an argument
     # never shown, a staff action, an action of another screen, and malformed data
     forged = [
@@ -135,16 +133,14 @@ async def test_the_same_update_id_from_two_people_is_two_updates(app):
 async def test_erasure_leaves_no_byte_of_her_in_the_database_files(app, chat, db_path):
     ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
     me = chat("tg:706", "en")
-    await me.say(f"/start course_{ids['ys1']}")
-    await me.tap("Continue")
-    await me.tap("I agree")
-    await me.tap("I want training or work")
+    await me.say(f"/start course_{ids['ys1']}")  # a poster's link: the card
     await me.tap("Sign up")
+    await me.tap("I agree")
     await fill_form(me)
     await me.tap("Confirm sign-up")
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Signup)) == 1
-    secrets = ["李秀梅".encode(), b"13800138000", "水东镇".encode()]
+    secrets = ["李秀梅".encode(), b"13800138000"]
     files = [db_path, db_path.with_name(db_path.name + "-wal")]
     assert any(s in p.read_bytes() for p in files if p.exists() for s in secrets)
 
@@ -188,8 +184,14 @@ async def test_stored_replies_are_cleared_while_the_bot_is_idle(app, monkeypatch
 
 
 async def test_only_a_deep_link_is_kept_before_she_agrees(app, chat):
+    ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
     me = chat("tg:709", "en")
-    await me.say("/start Ouyang_Cuihua_44090219900101123X")
-    assert (await load_user(app, "tg:709")).start_payload is None
-    await me.say("/start fair_12")
-    assert (await load_user(app, "tg:709")).start_payload == "fair_12"
+    await me.say("/start Ouyang_Cuihua_44090219900101123X")  # personal: not a deep link
+    assert "Hello! I am Haoxin" in me.text  # the greeting, and nothing of it kept
+    user = await load_user(app, "tg:709")
+    assert user.start_payload is None and "44090219900101123X" not in str(user.form)
+    await me.say(f"/start course_{ids['ys1']}")  # a deep link: what it points to opens
+    assert "好心月嫂初级班" in me.text
+    user = await load_user(app, "tg:709")
+    assert user.form == {"course": ids["ys1"]} and user.start_payload is None
+    assert user.consented_at is None

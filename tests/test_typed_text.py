@@ -13,6 +13,7 @@ from tests.catalogue import load
 from tests.chat import Chat
 from tests.conftest import load_user
 from tests.test_courses import COURSES, fill_form
+from tests.test_courses import seeker as courses_seeker
 from tests.test_fairs import FAIRS
 
 BACK = "Back to where I was"
@@ -20,12 +21,8 @@ FOUND = "Courses and job fairs for"
 
 
 async def seeker(chat, user: str, hint: str = "en") -> Chat:
-    """Onboarded as a job seeker (the first button of each onboarding screen)."""
-    me = chat(user, hint)
-    await me.say("/start")
-    for _ in range(3):  # continue, agree, training or work
-        await me.press(me.replies[-1].buttons[0][0].data)
-    return me
+    """A job seeker at her main menu who has agreed to the privacy notice."""
+    return await courses_seeker(chat, user, hint)
 
 
 def within_limits(me: Chat) -> None:
@@ -35,7 +32,8 @@ def within_limits(me: Chat) -> None:
 
 
 # --- text a screen does not expect: a search that keeps her place ----------------------
-@pytest.mark.parametrize("words", ["月嫂", "yuesao", "我想学月嫂"])
+# (a kind of work alone, such as 月嫂 or yuesao, names the menu's button for it: below)
+@pytest.mark.parametrize("words", ["好心月嫂", "月嫂招聘", "我想学月嫂"])
 async def test_typing_at_the_main_menu_searches_courses_and_fairs(app, chat, words):
     await load(app, COURSES, FAIRS)
     me = await seeker(chat, "tg:901")
@@ -52,7 +50,7 @@ async def test_typing_at_the_main_menu_searches_courses_and_fairs(app, chat, wor
     assert "Main menu: training and work" in me.text
 
 
-@pytest.mark.parametrize("words", ["月嫂", "yuesao", "我想学月嫂"])
+@pytest.mark.parametrize("words", ["好心月嫂", "月嫂招聘", "我想学月嫂"])
 async def test_typing_at_the_chinese_main_menu_searches_too(app, chat, words):
     await load(app, COURSES, FAIRS)
     me = await seeker(chat, "tg:902", "zh-hans")
@@ -64,6 +62,16 @@ async def test_typing_at_the_chinese_main_menu_searches_too(app, chat, words):
     assert (await load_user(app, "tg:902")).state == "SEEKER_MENU"
     await me.press(me.replies[-1].buttons[-1][0].data)  # back to where she was
     assert me.labels == menu
+
+
+@pytest.mark.parametrize(("hint", "words"), [("en", "yuesao"), ("zh-hans", "月嫂")])
+async def test_a_kind_of_work_typed_at_the_main_menu_opens_its_courses(app, chat, hint, words):
+    await load(app, COURSES, FAIRS)
+    me = await seeker(chat, "tg:909", hint)
+    await me.say(words)  # names the menu's "Maternity nurse (yuesao) (1)"
+    assert FOUND not in me.text and any("好心月嫂初级班" in x for x in me.labels)
+    user = await load_user(app, "tg:909")
+    assert user.state == "COURSE_LIST" and listed(user) == "月嫂/母婴护理"
 
 
 async def test_back_returns_to_the_exact_screen_with_her_form(app, chat):
@@ -119,11 +127,11 @@ async def test_typing_on_a_course_list_searches_but_a_whole_title_opens_it(app, 
 async def test_a_result_opens_its_card(app, chat):
     await load(app, COURSES, FAIRS)
     me = await seeker(chat, "tg:906")
-    await me.say("月嫂")
+    await me.say("月嫂招聘")
     await me.tap("好心月嫂初级班")
     assert "茂名好心家政培训学校" in me.text and any("Sign up" in x for x in me.labels)
     await me.say("/menu")
-    await me.say("月嫂")
+    await me.say("月嫂招聘")
     await me.tap("好心家政专场招聘会")
     assert "Firms and jobs" in me.text
     assert (await load_user(app, "tg:906")).state == "FAIR_CARD"
@@ -140,7 +148,7 @@ async def test_nothing_found_too_long_or_a_number_keeps_her_screen(app, chat):
     assert "at most 40 characters" in me.text and me.labels == menu
     await me.say("🙂👍🏽")
     assert "tap one of the buttons" in me.text and me.labels == menu
-    await me.say("9")  # no button 9: not a search for "9"
+    await me.say("99")  # no button 99: not a search for "99"
     assert "tap one of the buttons" in me.text and me.labels == menu
     assert (await load_user(app, "tg:907")).state == "SEEKER_MENU"
 
@@ -152,11 +160,12 @@ async def test_a_form_step_that_takes_text_gets_answers_never_a_search(app, chat
     await me.tap("Sign up")
     await me.say("李秀梅")
     await me.say("13800138000")
-    await me.press(me.replies[-1].buttons[0][0].data)  # the first county
-    await me.say("yuesao")  # a township, however it looks
-    assert FOUND not in me.text
+    await me.say("yuesao")  # not a county: asked again, never a search
+    assert FOUND not in me.text and "county" in me.text
+    assert (await load_user(app, "tg:908")).state == "ASK_COUNTY"
+    await me.say("maonan")  # a county, typed in pinyin
     user = await load_user(app, "tg:908")
-    assert user.state == "ASK_AGE" and user.form["signup"]["township"] == "yuesao"
+    assert user.state == "ASK_AGE" and user.form["signup"]["county"] == "茂南"
     await me.say("2")  # a number in a numeric state is her age, not button 2
     assert "aged 16 to 70" in me.text or "as a number" in me.text
     assert (await load_user(app, "tg:908")).state == "ASK_AGE"
@@ -165,35 +174,38 @@ async def test_a_form_step_that_takes_text_gets_answers_never_a_search(app, chat
 
 
 # --- a typed answer names a button --------------------------------------------------
+async def at_the_privacy_question(app, chat, user: str, hint: str) -> Chat:
+    """A newcomer from a poster's link who tapped "Sign up": the privacy question."""
+    await load(app, COURSES)
+    me = chat(user, hint)
+    await me.say("/start course_1")
+    await me.press(me.button("✍").data)  # sign up
+    assert (await load_user(app, user)).state == "PRIVACY"
+    return me
+
+
 @pytest.mark.parametrize(("hint", "words"), [("zh-hans", "同意"), ("zh-hk", "同意")])
 async def test_part_of_a_label_presses_it_not_its_negation(app, chat, hint, words):
-    me = chat("tg:910", hint)
-    await me.say("/start")
-    await me.press(me.replies[-1].buttons[0][0].data)  # continue
+    me = await at_the_privacy_question(app, chat, "tg:910", hint)
     assert any("不同意" in x or "唔同意" in x for x in me.labels)
     await me.say(words)
     user = await load_user(app, "tg:910")
-    assert user.state == "CHOOSE_ROLE" and user.consented_at is not None
+    assert user.state == "ASK_NAME" and user.consented_at is not None
 
 
 @pytest.mark.parametrize("words", ["yes", "agree", "Agree", "i agree", "YES"])
 async def test_yes_and_agree_in_english(app, chat, words):
-    me = chat("tg:911", "en")
-    await me.say("/start")
-    await me.tap("Continue")
+    me = await at_the_privacy_question(app, chat, "tg:911", "en")
     await me.say(words)
-    assert "What would you like to do?" in me.text
+    assert "what is your name?" in me.text
     assert (await load_user(app, "tg:911")).consented_at is not None
 
 
 async def test_no_declines_and_stores_nothing(app, chat):
-    me = chat("tg:912", "en")
-    await me.say("/start")
-    await me.tap("Continue")
+    me = await at_the_privacy_question(app, chat, "tg:912", "en")
     await me.say("no")
-    user = await load_user(app, "tg:912")  # declining may also forget her row
-    assert user is None or (user.consented_at is None and user.form == {})
-    assert "What would you like to do?" not in me.text  # she did not agree
+    assert "kept nothing about you" in me.text  # she did not agree
+    assert await load_user(app, "tg:912") is None  # declining forgets her row
 
 
 def listed(user) -> str:
@@ -205,7 +217,7 @@ def listed(user) -> str:
 async def kinds_of_work(chat, user: str, hint: str) -> Chat:
     """At "Which kind of work?" (labels such as `月嫂/母婴护理 (1)`, with a count)."""
     me = await seeker(chat, user, hint)
-    await me.press(me.replies[-1].buttons[0][0].data)  # find a course
+    await me.press(me.button("📚").data)  # find a course (after the menu's kinds of work)
     await me.press(me.replies[-1].buttons[0][0].data)  # by kind of work
     assert all("(1)" in x for x in me.labels[:-1]), me.labels
     return me
@@ -281,20 +293,25 @@ async def test_yes_and_no_on_a_confirmation(app, chat):
     assert "cancelled" in me.text.lower()
 
 
-# --- before she agrees, nothing she types is searched or kept ----------------------------
-@pytest.mark.parametrize("words", ["月嫂", "我想学月嫂", "李秀梅 13800138000"])
-async def test_nothing_typed_before_consent_is_searched_or_stored(app, chat, words):
+# --- before she agrees, what she types is searched but never kept ------------------------
+@pytest.mark.parametrize("words", ["我想学月嫂", "李秀梅 13800138000"])
+async def test_before_consent_typed_text_is_searched_but_never_kept(app, chat, words):
     await load(app, COURSES, FAIRS)
     me = chat("tg:917", "en")
     await me.say("/start")
-    await me.say(words)
-    assert "tap one of the buttons" in me.text and "Continue ▶" in me.labels
-    await me.tap("Continue")
+    await me.say(words)  # on the greeting: she is on her way, and it is a search
+    assert FOUND in me.text or "found no course" in me.text
+    if FOUND in me.text:
+        await me.tap("Back to where I was")
+    await me.say(words)  # on her menu, before she has agreed: a search too
+    assert FOUND in me.text or "found no course" in me.text
+    await me.say("/start course_1")
+    await me.tap("Sign up")  # the privacy question takes taps, not searches
     await me.say(words)
     assert "tap one of the buttons" in me.text and "✅ I agree" in me.labels
     user = await load_user(app, "tg:917")
-    assert user.form == {} and user.consented_at is None and user.start_payload is None
-    assert user.state == "PRIVACY"
+    assert user.consented_at is None and user.start_payload is None
+    assert user.state == "PRIVACY" and words not in str(user.form)
 
 
 # --- menu entries of earlier messages ----------------------------------------------------

@@ -46,11 +46,14 @@ async def test_onboarding_in_each_mode(db_path, server, mode):
         await me.say("你好")
         assert "你好！我是好心家政" in me.text and "1. 继续 ▶" in me.text
         await me.tap("继续")
+        assert "主菜单：培训和工作" in me.text and "（即将推出）" in me.text
+        assert "你的隐私" not in me.text  # asked at her first personal question, or here:
+        await me.say("/privacy")
         assert "你的隐私" in me.text
         await me.say("我同意")  # the label, typed, works like the number
-        await me.tap("我想参加培训或找工作")
-        assert "主菜单：培训和工作" in me.text and "（即将推出）" in me.text
-        assert (await load_user(app, "wx:oMEI001")).state == "SEEKER_MENU"
+        assert "主菜单：培训和工作" in me.text
+        user = await load_user(app, "wx:oMEI001")
+        assert user.state == "SEEKER_MENU" and user.consented_at is not None
 
 
 async def test_a_retried_message_gets_the_same_reply_and_is_handled_once(db_path):
@@ -62,18 +65,23 @@ async def test_a_retried_message_gets_the_same_reply_and_is_handled_once(db_path
         assert first[0] == 200 and "Content" in first[1]
         strip = lambda body: body.split("<MsgType>")[1]  # noqa: E731 - CreateTime may differ
         assert all(strip(body) == strip(first[1]) for _status, body in again)
-        assert (await load_user(app, "wx:oDUP")).state == "PRIVACY"
+        assert (await load_user(app, "wx:oDUP")).state == "SEEKER_MENU"
         async with app.db.sessions() as s:
             n = await s.scalar(select(func.count()).select_from(ProcessedEvent))
         assert n == 2
 
 
 async def test_events_follow_scan_click_location_image_and_unfollow(db_path):
+    from tests.catalogue import course, load
+
     async with running_wechat(db_path) as (url, app, _api):
+        ids = await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
         me = WeChatPlayer(url, "oEVT")
-        await me.send(message_xml("oEVT", "event", Event="subscribe", EventKey="qrscene_fair_12"))
-        assert "你好！我是好心家政" in me.text
-        assert (await load_user(app, "wx:oEVT")).start_payload == "fair_12"
+        scene = f"qrscene_course_{ids['ys1']}"  # a poster's code: following opens the card
+        await me.send(message_xml("oEVT", "event", Event="subscribe", EventKey=scene))
+        assert "你好！我是好心家政" in me.text and "好心月嫂初级班" in me.text
+        user = await load_user(app, "wx:oEVT")
+        assert user.state == "COURSE_CARD" and user.start_payload is None
         await me.send(message_xml("oEVT", "event", Event="CLICK", EventKey="/help"))
         assert "/delete_me" in me.text
         await me.send(
@@ -91,8 +99,8 @@ async def test_events_follow_scan_click_location_image_and_unfollow(db_path):
         await me.send(message_xml("oEVT", "image", 8, PicUrl="http://x/y.jpg", MediaId="m"))
         assert "看不了图片" in me.text
         await me.send(
-            message_xml("oEVT", "voice", 9, MediaId="m", Format="amr", Recognition="继续")
-        )  # WeChat's speech-to-text
+            message_xml("oEVT", "voice", 9, MediaId="m", Format="amr", Recognition="报名")
+        )  # WeChat's speech-to-text: "sign up", so the privacy question first
         assert "你的隐私" in me.text
 
         status, body = await post(url, message_xml("oEVT", "event", Event="unsubscribe"))

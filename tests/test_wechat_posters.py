@@ -12,9 +12,8 @@ STAFF = {"admin_ids": frozenset({f"wx:{ADMIN_OPENID}"})}
 
 async def _staff_asks_for_the_code(url: str, course_id: int) -> WeChatPlayer:
     staff = WeChatPlayer(url, ADMIN_OPENID, mode="aes")
-    await staff.say("/start")
-    for label in ("继续", "我同意"):
-        await staff.tap(label)
+    await staff.say("/start")  # staff: their menu at once
+    assert "工作人员菜单" in staff.text
     await staff.say(f"/start course_{course_id}")
     await staff.tap("链接和二维码")
     return staff

@@ -75,10 +75,10 @@ async def test_safe_mode_refuses_a_plaintext_body_under_a_captured_query(db_path
 async def test_a_plaintext_request_never_acts_as_staff(db_path):
     async with running_wechat(db_path, mode="plain", **STAFF) as (url, app, _api):
         admin = WeChatPlayer(url, ADMIN_OPENID, "raw")
-        await admin.say("/start")
+        await admin.say("/start")  # greeted as anyone: staff would get their menu at once
+        assert "你好！我是好心家政" in admin.text
         await admin.tap("继续")
-        await admin.say("我同意")
-        assert "管理" not in admin.text and "我想参加培训或找工作" in admin.text
+        assert "管理" not in admin.text and "主菜单：培训和工作" in admin.text
         await admin.say("/menu")
         assert "管理员菜单" not in admin.text
         assert (await load_user(app, f"wx:{ADMIN_OPENID}")).state != "ADMIN_MENU"
@@ -90,9 +90,7 @@ async def test_compatible_mode_reads_the_encrypted_copy_only(db_path):
     a forgery under a signed URL) is refused, so it can neither act as staff nor erase."""
     async with running_wechat(db_path, mode="compatible", **STAFF) as (url, app, _api):
         admin = WeChatPlayer(url, ADMIN_OPENID, "compatible")
-        await admin.say("/start")
-        await admin.tap("继续")
-        await admin.say("我同意")
+        await admin.say("/start")  # staff: their menu at once
         assert (await load_user(app, f"wx:{ADMIN_OPENID}")).state == "ADMIN_MENU"
         bye = message_xml(ADMIN_OPENID, "event", Event="unsubscribe")
         assert (await post(url, bye))[0] == 403  # plaintext only: refused
@@ -180,7 +178,7 @@ async def test_unfollowing_erases_once_and_a_replay_cannot_erase_again(db_path):
         await me.say("/start")  # she follows again and starts over
         await me.tap("继续")
         assert await post(url, bye, timestamp=now, nonce="bye") == (200, "success")  # replayed
-        assert (await load_user(app, "wx:oBYE")).state == "PRIVACY"  # nothing erased
+        assert (await load_user(app, "wx:oBYE")).state == "SEEKER_MENU"  # nothing erased
 
 
 async def test_a_replay_after_unfollowing_does_not_bring_her_back(db_path):
@@ -229,9 +227,9 @@ async def test_wechat_retries_of_one_msgid_get_the_same_reply(db_path):
         await post(url, message_xml("oRETRY", "text", 500, Content="/start"), mode="aes")
         tap = message_xml("oRETRY", "text", 501, Content="1")
         replies = [(await post(url, tap, mode="aes"))[1] for _ in range(3)]
-        assert "你的隐私" in replies[0]
+        assert "主菜单：培训和工作" in replies[0]
         assert len({r.split("<MsgType>")[1] for r in replies}) == 1
-        assert (await load_user(app, "wx:oRETRY")).state == "PRIVACY"
+        assert (await load_user(app, "wx:oRETRY")).state == "SEEKER_MENU"
 
 
 async def test_the_same_msgid_from_two_followers_is_two_messages(db_path):
@@ -272,11 +270,8 @@ async def test_a_long_reply_is_split_within_wechats_2048_bytes(db_path):
     async with running_wechat(db_path) as (url, app, api):
         await load(app, [], [fair("big", "大湾区家政招聘大会", 5, "茂南", firms)])
         me = WeChatPlayer(url, "oLONG")
-        await me.say("/start fair_1")
-        for label in ("继续", "我同意"):
-            await me.tap(label)
         api.errcodes = [-1]  # the first customer-service send fails: the rest must wait
-        await me.tap("我想参加培训或找工作")
+        await me.say("/start fair_1")  # first contact: a hello, then the long card
         passive = me.text
         assert len(passive.encode()) <= 2048
         for _ in range(200):
