@@ -55,7 +55,8 @@ TRACKS = ["月嫂/母婴护理", "育婴员", "家政服务员/保姆", "养老�
 COUNTIES = ["茂南", "电白", "高州", "化州", "信宜"]
 PLACES = ["茂名", "广州", "深圳", "东莞", "佛山", "香港", "澳门", "珠海"]
 
-# (kind of step, what she does): "tap" a label, "say" a text, "pick" the first item
+# (kind of step, what she does): "tap" a label, "say" a text, "pick" the first item,
+# "act" the button of an action
 JOURNEY: list[tuple[str, str, str]] = [
     ("onboard", "say", "/start"),
     ("onboard", "tap", "Continue"),
@@ -69,7 +70,7 @@ JOURNEY: list[tuple[str, str, str]] = [
     ("search", "tap", "Type what you are looking for"),
     ("search", "say", "yuesao"),
     ("form", "pick", ""),
-    ("form", "tap", "Sign up"),
+    ("form", "act", "signup"),  # "Sign up", or "Join the waiting list" once it is full
     ("form", "tap", "I agree"),  # the privacy notice, at the first personal question
     ("form", "say", "李秀梅"),
     ("form", "say", "138 0013 8000"),
@@ -141,6 +142,8 @@ class Person:
         buttons = [b for r in self.replies for b in r.flat_buttons()]
         if how == "pick":
             chosen = buttons[0]
+        elif how == "act":  # the button of this action, whatever its label says
+            chosen = next(b for b in buttons if b.data.split("|")[1].split(":")[0] == what)
         else:
             chosen = next((b for b in buttons if what in b.label), None)
             if chosen is None:
