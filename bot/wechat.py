@@ -369,28 +369,34 @@ class WeChat:
         following sends `SCAN` with EventKey `<scene>`). None when WeChat refuses."""
         if scene in self._posters:
             return self._posters[scene]
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
         body = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
         try:
-            for refresh in (False, True):
-                token = await self._access_token(refresh)
-                url = f"{self.api}/cgi-bin/qrcode/create"
-                async with self._http.post(url, params={"access_token": token}, json=body) as r:
-                    data = await r.json(content_type=None)
-                code = int(data.get("errcode", 0))
-                if code == 0 and data.get("ticket"):
-                    ticket = quote(str(data["ticket"]), safe="")
-                    link = f"{SHOW_QR}?ticket={ticket}"
-                    self._posters[scene] = link
-                    return link
-                if code not in TOKEN_EXPIRED:
-                    break
+            data = await self._call("/cgi-bin/qrcode/create", body)
         except (aiohttp.ClientError, TimeoutError, SendError, ValueError) as exc:
             log.warning("WeChat: no poster code (%s)", type(exc).__name__)
             return None
-        log.warning("WeChat: no poster code (errcode %s)", code)
-        return None
+        if int(data.get("errcode", 0)) or not data.get("ticket"):
+            log.warning("WeChat: no poster code (errcode %s)", data.get("errcode"))
+            return None
+        link = f"{SHOW_QR}?ticket={quote(str(data['ticket']), safe='')}"
+        self._posters[scene] = link
+        return link
+
+    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST `body` to an API method with the access token; once more with a fresh
+        token when WeChat says the token expired. Returns WeChat's answer (its
+        `errcode` is 0 or missing on success)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
+        data: dict[str, Any] = {}
+        for refresh in (False, True):
+            token = await self._access_token(refresh)
+            url = f"{self.api}{path}"
+            async with self._http.post(url, params={"access_token": token}, json=body) as r:
+                data = await r.json(content_type=None)
+            if int(data.get("errcode", 0)) not in TOKEN_EXPIRED:
+                break
+        return data
 
     # --- sending later: the customer-service message API --------------------------------
     async def _access_token(self, refresh: bool = False) -> str:
@@ -422,20 +428,12 @@ class WeChat:
         return Delivery.SENT
 
     async def _send_text(self, user: str, text: str) -> Delivery:
-        assert self._http is not None
         body = {"touser": user.split(":", 1)[1], "msgtype": "text", "text": {"content": text}}
-        for refresh in (False, True):
-            token = await self._access_token(refresh)
-            url = f"{self.api}/cgi-bin/message/custom/send"
-            async with self._http.post(url, params={"access_token": token}, json=body) as r:
-                data = await r.json(content_type=None)
-            code = int(data.get("errcode", 0))
-            if code == 0:
-                return Delivery.SENT
-            if code in UNREACHABLE:
-                return Delivery.UNREACHABLE
-            if code not in TOKEN_EXPIRED:
-                break
+        code = int((await self._call("/cgi-bin/message/custom/send", body)).get("errcode", 0))
+        if code == 0:
+            return Delivery.SENT
+        if code in UNREACHABLE:
+            return Delivery.UNREACHABLE
         raise SendError(code)  # e.g. 48001: the account may not use the customer-service API
 
     async def close(self) -> None:
