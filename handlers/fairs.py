@@ -25,6 +25,7 @@ from handlers.lists import (
     page_reply,
     short,
 )
+from handlers.phone import with_share_hint
 from handlers.replies import Pin, Reply
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_name, checked_phone
@@ -387,8 +388,7 @@ async def got_name(ctx: Ctx, text: str) -> Replies:
 async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
     text = _("And your mobile phone number?")
-    if ctx.event.platform == "tg":  # the only platform with a share button
-        text = _.sentences([text, _("Type it, or tap “Share my phone number” below.")])
+    text = with_share_hint(ctx, text)
     return [
         ctx.reply(
             text,

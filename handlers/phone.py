@@ -22,6 +22,14 @@ PHONE_REGION = router.state("PHONE_REGION", personal=True)
 CODES = {"852": "hong_kong", "853": "macau"}  # country calling code -> CITIES term id
 
 
+def with_share_hint(ctx: Ctx, question: str) -> str:
+    """A phone question, told to tap the share button only where there is one (Telegram:
+    the terminal and WeChat show none)."""
+    if ctx.event.platform != "tg":
+        return question
+    return ctx._.sentences([question, ctx._("Type it, or tap “Share my phone number” below.")])
+
+
 async def ask_region(ctx: Ctx, digits: str) -> Replies:
     """Remember the digits and the step that asked, and ask which region."""
     ctx.remember(phone_region={"digits": digits, "back_to": ctx.user.state})

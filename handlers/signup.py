@@ -22,6 +22,7 @@ from handlers import reminders
 from handlers.context import Ctx
 from handlers.courses import COURSE_CARD, base_name, free_for_names, title
 from handlers.events import Contact
+from handlers.phone import with_share_hint
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import age, checked_name, checked_phone
@@ -227,8 +228,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
         "Step {n} of {total}: your mobile phone number, so the training base can call you.",
         **_numbered(ctx, ASK_PHONE),
     )
-    if ctx.event.platform == "tg":  # the only platform with a share button
-        text = _.sentences([text, _("Type it, or tap “Share my phone number” below.")])
+    text = with_share_hint(ctx, text)
     return [
         ctx.reply(
             text,
