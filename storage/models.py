@@ -406,3 +406,189 @@ Index(
 Index("ix_job_fairs_starts_at", JobFair.starts_at)
 # a waiting list in order, and how many are ahead of her: from the index alone
 Index("ix_signups_waiting", Signup.course_id, Signup.status, Signup.queued_at, Signup.id)
+
+
+# --- workers: profiles, certificates, vetting (issue 10) --------------------------------
+class StoredFile(Base):
+    """A file a person sent (a certificate photo) or Haoxin made for her (her credential
+    card), kept on disk outside the database under `name` (random, `storage.files`).
+
+    Deleted with her row (cascade); whoever erases her deletes the files on disk too
+    (`storage.files.FileStore.delete`). Only she and staff are ever shown a certificate
+    photo.
+    """
+
+    __tablename__ = "stored_files"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: `certificate` (a photo she sent) or `card` (her credential card image)
+    purpose: Mapped[str] = mapped_column(String(24))
+    content_type: Mapped[str] = mapped_column(String(32), default="image/jpeg")
+    size: Mapped[int] = mapped_column(Integer, default=0)  # bytes on disk
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WorkerProfile(Base):
+    """A worker's profile: what she says of herself, and where its vetting stands.
+
+    `status`: `draft` → `submitted` → `verified`, `changes` (staff asked for changes,
+    `reason` says why, `answer` is hers) or `rejected`; a verified worker can be
+    `suspended`. Households are only ever shown a profile that is verified, not
+    `paused`, shared (`shared_at`, her consent to show it: PIPL art. 23) and whose
+    health check is valid (`health_valid_until` >= today): `storage.workers.VISIBLE`.
+
+    Privacy: the ID number is never stored whole, only its last four characters and a
+    keyed hash to find the same person twice (`storage.workers.id_digest`); health
+    results only as "passed on `health_passed_on`", after her separate consent
+    (`health_consent_at`). `version` grows with every change; a staff decision names
+    the version it saw and is refused when the profile moved on (two staff at once).
+    """
+
+    __tablename__ = "worker_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: when she agreed to show the profile to households; None: hidden
+    shared_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: when she agreed, separately, to give her health examination result
+    health_consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    name: Mapped[str] = mapped_column(String(40), default="")
+    #: kinds of work (`KINDS_OF_WORK` ids) and add-on skills (`ADD_ON_SKILLS` ids)
+    kinds: Mapped[list[Any]] = mapped_column(default=list)
+    skills: Mapped[list[Any]] = mapped_column(default=list)
+    years: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: past jobs, at most 5: [{"what": kind id, "where": place id or text, "years": n}]
+    jobs: Mapped[list[Any]] = mapped_column(default=list)
+    #: counties and cities she will work in (`COUNTIES` / `CITIES` ids)
+    places: Mapped[list[Any]] = mapped_column(default=list)
+    #: service modes she offers and the pay she expects, yuan:
+    #: {"live_in": [min, max] a month, "day": [min, max] a month, "hourly": [min, max] an hour}
+    pay: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    available_from: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    available_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    intro: Mapped[str] = mapped_column(Text, default="")
+    id_last4: Mapped[str] = mapped_column(String(4), default="")
+    id_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    health_passed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: the recorded health check's end of validity (a year after it): matching reads it
+    health_valid_until: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
+    #: the credential's verification code, given when first verified
+    code: Mapped[str | None] = mapped_column(String(16), default=None, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    #: the profile's fields as staff last saw them (what changed since, in the queue)
+    reviewed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: since when it waits for staff (submitted, or a verified field edited); None: not
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None, index=True)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    certificates: Mapped[list[Certificate]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", order_by="Certificate.id"
+    )
+
+
+class Certificate(Base):
+    """A certificate she holds (`CERTIFICATES` id), with a photo where she sent one."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    number: Mapped[str] = mapped_column(String(40), default="")
+    issuer: Mapped[str] = mapped_column(String(80), default="")
+    issued_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: a `StoredFile` name, or None
+    photo: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    profile: Mapped[WorkerProfile] = relationship(back_populates="certificates")
+
+
+class VettingCheck(Base):
+    """One check recorded by staff: `kind` (`CHECKS` id: identity, health, criminal,
+    certificate, training) of `subject` (a certificate's or a course's id; "" for the
+    others), its `result` (`passed`, `failed`, or `recheck` when she edited the field
+    since), when (`checked_on`), until when (`valid_until`: a health check, a year), who
+    (`staff`, a platform key) and a note. The newest row of a (kind, subject) is its
+    state."""
+
+    __tablename__ = "vetting_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(24), default="")
+    result: Mapped[str] = mapped_column(String(16))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    staff: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Training(Base):
+    """A course she attended and completed through Haoxin, as marked by staff (from the
+    staff menu or an import): shown on her profile as verified training."""
+
+    __tablename__ = "trainings"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    marked_by: Mapped[str] = mapped_column(String(80), default="")
+    marked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """A staff decision or action: who (`actor`, a platform key), when, what
+    (`action`), on what (`subject`: `worker:12`), the values before and after, and why.
+    Staff read it per worker; erased with the person it is about."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LookupFailure(Base):
+    """A credential code someone looked up that does not exist: counted per person
+    (`who`, a platform key) to stop codes being guessed (`storage.workers.LOOKUPS`)."""
+
+    __tablename__ = "lookup_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    who: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppKey(Base):
+    """A secret the programme keeps in its database, shared by every instance: made
+    once, at random, by whichever process needs it first (`storage.workers.app_key`).
+    `id_hash` keys the hash of ID numbers with it."""
+
+    __tablename__ = "app_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -327,4 +327,83 @@ FREE_GROUPS = Vocabulary(
     ),
 )
 
-ALL = (KINDS_OF_WORK, COUNTIES, CITIES, LANGUAGES, MODES, FREE_GROUPS)
+#: the kinds of work that are add-on skills on a worker's profile, not kinds of work
+#: of their own (催乳师, 小儿推拿: ../shared/domain.md)
+ADD_ON_SKILLS = ("lactation", "infant_massage")
+
+#: certificates a worker may hold (../shared/domain.md: a 月嫂 typically holds the
+#: 健康证 and a 育婴员/母婴护理 certificate; optional 催乳师, 小儿推拿)
+CERTIFICATES = Vocabulary(
+    "certificate",
+    (
+        Term(
+            "maternity_nurse",
+            N_("Maternity nurse certificate"),
+            ("母婴护理员证", "母嬰護理員證", "母婴护理师证", "母婴护理", "月嫂证", "月嫂證"),
+            ("yuesao", "muying"),
+        ),
+        Term(
+            "infant_carer",
+            N_("Infant carer certificate"),
+            ("育婴员证", "育嬰員證", "育婴师证", "育嬰師證", "育婴员", "育婴师"),
+            ("yuying",),
+        ),
+        Term(
+            "elder_carer",
+            N_("Elder carer certificate"),
+            ("养老护理员证", "養老護理員證", "养老护理员", "养老护理"),
+            ("yanglao",),
+        ),
+        Term(
+            "housekeeper",
+            N_("Domestic service certificate"),
+            ("家政服务员证", "家政服務員證", "家政服务员", "保姆证"),
+            ("jiazheng", "baomu"),
+        ),
+        Term(
+            "lactation",
+            N_("Lactation consultant certificate"),
+            ("催乳师证", "催乳師證", "催乳师", "催乳"),
+            ("cuiru",),
+        ),
+        Term(
+            "infant_massage",
+            N_("Infant massage certificate"),
+            ("小儿推拿证", "小兒推拿證", "小儿推拿", "推拿"),
+            ("tuina",),
+        ),
+        Term(
+            "health",
+            N_("Health certificate"),
+            ("健康证", "健康證", "健康证明"),
+            ("jiankang", "health"),
+        ),
+        Term(
+            "cook",
+            N_("Chinese cook certificate"),
+            ("中式烹调师证", "中式烹調師證", "烹调师", "厨师证", "廚師證"),
+            ("pengtiao", "chef"),
+        ),
+        Term("other", N_("Another certificate"), ("其他证书", "其他證書", "其他"), ("other",)),
+    ),
+)
+
+#: what staff check, each recorded separately (../shared/domain.md: the 居家上门服务证's
+#: identity check, health examination, criminal-record check, training, certificates)
+CHECKS = Vocabulary(
+    "check",
+    (
+        Term("identity", N_("Identity"), ("身份核验", "身份", "身份證"), ("shenfen", "id")),
+        Term("health", N_("Health examination"), ("健康体检", "体检", "體檢"), ("tijian",)),
+        Term(
+            "criminal",
+            N_("Criminal-record check"),
+            ("无犯罪记录", "無犯罪記錄", "犯罪记录"),
+            ("fanzui", "police"),
+        ),
+        Term("certificate", N_("Certificate"), ("证书", "證書"), ("zhengshu",)),
+        Term("training", N_("Training"), ("培训", "培訓"), ("peixun",)),
+    ),
+)
+
+ALL = (KINDS_OF_WORK, COUNTIES, CITIES, LANGUAGES, MODES, FREE_GROUPS, CERTIFICATES, CHECKS)
