@@ -4,6 +4,7 @@ haoxin --version                                        the installed version
 haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
 haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
+haoxin import trainings FILE                            mark who attended or completed
 haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--listen HOST:PORT]
                                                         serve a messaging platform
 
@@ -12,6 +13,12 @@ haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--list
 exit status 1, with nothing imported. A file without rows (empty, only comments, `{}`,
 empty lists) is no error: it prints `FILE: nothing to import (the file holds no rows)`
 and exits 0, so that an emptied file is noticed but does not fail a script.
+
+`haoxin import trainings FILE` (`storage.training_import`: a CSV, YAML or JSON file of
+course, phone, attended, completed_on) marks who attended and completed a course and
+prints `FILE: N rows: ... completed, ... attended, ... absent, ... already marked so`.
+A file with any wrong row marks nothing: every problem is one line on stderr,
+`haoxin import: FILE: row 3 (line 4), course C, field F: WHY`, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -21,9 +28,13 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import App, create_app, import_file, seed_demo
+from bot.app import App, create_app, import_file, import_trainings, seed_demo
 from bot.config import Settings
 from storage.importer import DataFileError
+from storage.training_import import TrainingRowsError
+
+#: `haoxin import trainings FILE`: the word that says the file is of course attendance
+TRAININGS = "trainings"
 
 
 def _version() -> str:
@@ -113,10 +124,26 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser(
         "import",
-        help="import training bases, courses and job fairs from a YAML or JSON file",
+        help="import training bases, courses and job fairs from a YAML or JSON file, or "
+        "(import trainings FILE) mark who attended and completed courses",
         formatter_class=shown,
     )
-    imp.add_argument("file", type=Path, help="a .yaml, .yml or .json file (see storage/demo.yaml)")
+    imp.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE | trainings",
+        help="a .yaml, .yml or .json file (see storage/demo.yaml); or the word "
+        f"`{TRAININGS}`, then a file of attendance",
+    )
+    imp.add_argument(
+        "trainings_file",
+        type=Path,
+        nargs="?",
+        metavar="FILE",
+        help=f"after `{TRAININGS}`: a .csv (UTF-8 or GBK), .yaml, .yml or .json file with "
+        "the columns course, phone, attended (yes/no), completed_on (e.g. 2026-12-09); "
+        "see storage/demo_trainings.csv",
+    )
     return parser
 
 
@@ -125,6 +152,8 @@ async def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "db":
             print("database is up to date")
+        elif args.command == "import" and args.trainings_file is not None:
+            return await _import_trainings(app, args.trainings_file)
         elif args.command == "import":
             return await _import(app, args.file)
         elif args.command == "chat":
@@ -163,10 +192,37 @@ async def _import(app: App, path: Path) -> int:
             file=sys.stderr,
         )
         return 1
+    skipped = counts.pop("worker_profiles_skipped", 0)
     if not any(n for name, n in counts.items() if name != "notices"):
         print(f"{path}: nothing to import (the file holds no rows)")
     else:
         print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+    if skipped:
+        print(
+            f"{path}: {skipped} demo worker profiles left out: they are loaded only by "
+            "`haoxin chat --demo`"
+        )
+    return 0
+
+
+async def _import_trainings(app: App, path: Path) -> int:
+    """`haoxin import trainings FILE`: every problem on its own line, or the summary."""
+    try:
+        counts = await import_trainings(app.db, path)
+    except TrainingRowsError as err:
+        for problem in err.problems:
+            print(f"haoxin import: {problem}", file=sys.stderr)
+        total = len(err.problems)
+        print(
+            f"haoxin import: {path}: nothing was marked ({total} problem"
+            f"{'s' if total != 1 else ''}); correct the file and import it again",
+            file=sys.stderr,
+        )
+        return 1
+    except DataFileError as err:
+        print(f"haoxin import: {err}", file=sys.stderr)
+        return 1
+    print(counts.summary(str(path)))
     return 0
 
 
@@ -175,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     a traceback: a library's error can quote the bot token or a person's data."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "import" and args.trainings_file is not None:
+        if str(args.file) != TRAININGS:
+            parser.error(f"import takes one FILE, or `{TRAININGS}` and a FILE: {args.file}")
+    elif args.command == "import" and str(args.file) == TRAININGS and not args.file.exists():
+        parser.error(f"import {TRAININGS} needs the FILE to import")
     if args.command == "chat":
         try:
             console_user(args.user)

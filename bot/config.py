@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from handlers.context import Options
+from storage.files import FileStore
 
 
 class Settings(BaseSettings):
@@ -24,6 +27,10 @@ class Settings(BaseSettings):
     batch_size: int = 64
     #: log level for Haoxin's own log (never personal data)
     log_level: str = "WARNING"
+    #: the folder for files people send (certificate photos) and pictures Haoxin draws;
+    #: empty means a folder `haoxin-files` beside the SQLite database file (or
+    #: `./haoxin-files` for other databases). Only Haoxin's user can read it (0700).
+    files_dir: str = ""
 
     #: the programme's time zone: dates and reminder times are local to it
     timezone: str = "Asia/Shanghai"
@@ -65,6 +72,20 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_key: str) -> bool:
         return user_key in self.admin_ids
+
+    def file_store(self) -> FileStore:
+        """Where stored files are kept on disk (`files_dir`, or beside the database)."""
+        if self.files_dir:
+            return FileStore(Path(self.files_dir))
+        try:
+            url = make_url(self.database_url)
+        except Exception:  # the database itself will say what is wrong with its URL
+            return FileStore(Path("haoxin-files"))
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            if not database.startswith("file:"):
+                return FileStore(Path(database).parent / "haoxin-files")
+        return FileStore(Path("haoxin-files"))
 
     def options(self) -> Options:
         """What the flows need to know of the settings."""

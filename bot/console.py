@@ -2,14 +2,17 @@
 
 Buttons are numbered; the person types a number, a button's label or any text. Where
 another platform would show a share button, the terminal says what to type instead:
-`/phone 13800138000` shares her number, `/location 21.66 110.93` a place. When
-standard input is not a terminal, every line is one input and the chat ends, with exit
-status 0, at the end of the input.
+`/phone 13800138000` shares her number, `/location 21.66 110.93` a place. `/photo PATH`
+sends a picture from a file, `/file PATH` any file (as a photo or a document sent on
+Telegram); a picture Haoxin shows is printed as `[picture: /its/path]`. When standard
+input is not a terminal, every line is one input and the chat ends, with exit status 0,
+at the end of the input.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sys
@@ -19,11 +22,22 @@ from typing import TextIO
 
 from bot.dispatcher import Dispatcher, Handled
 from bot.notifier import Delivery, Notifier
-from handlers.events import Contact, Event, Location
+from handlers.events import MAX_FILE_BYTES, Attachment, Contact, Event, Location
 from handlers.replies import Reply
+from storage.files import FileStore
+
+log = logging.getLogger(__name__)
 
 PHONE_PREFIX = "/phone "
 LOCATION_PREFIX = "/location "  # /location 21.66 110.93: latitude and longitude
+#: `/photo PATH` sends a picture, `/file PATH` a file: the kind of attachment each makes
+FILE_COMMANDS = {"/photo": "photo", "/file": "document"}
+HELP = "Haoxin 好心 — /help, /photo PATH or /file PATH to send a picture or a file, Ctrl-D to quit"
+
+
+class NoFile(ValueError):
+    """`/photo PATH` or `/file PATH` named nothing that can be read; the message says
+    what, in one line."""
 
 
 QR_FOLDER = Path("haoxin-qr")
@@ -38,9 +52,19 @@ def save_qr(reply: Reply) -> Path:
     return path
 
 
-def render(reply: Reply) -> str:
-    """A reply as terminal text: the message, then its buttons numbered 1, 2, 3..."""
+def render(reply: Reply, files: FileStore | None = None) -> str:
+    """A reply as terminal text: the message, then its buttons numbered 1, 2, 3...
+    A stored picture (`Reply.photo`, found in `files`) is a line with its path."""
     lines = [reply.text]
+    if reply.photo and files is not None:
+        try:
+            picture = files.path(reply.photo)
+            if not picture.is_file():
+                raise FileNotFoundError(reply.photo)
+        except (KeyError, OSError) as exc:
+            log.warning("a picture to show is missing (%s)", type(exc).__name__)
+        else:
+            lines.append(f"[picture: {picture.absolute()}]")
     if reply.qr:
         lines.append(f"🖼 QR: {save_qr(reply)}")
     if reply.pin:
@@ -62,7 +86,16 @@ def render(reply: Reply) -> str:
 
 
 def to_event(line: str, user: str, lang_hint: str | None) -> Event:
+    """The event for one typed line. Raises `NoFile` when `/photo PATH` or `/file PATH`
+    names no readable file."""
     text = line.rstrip("\r\n")
+    command, _, rest = text.strip().partition(" ")
+    if command in FILE_COMMANDS:
+        where = rest.strip().strip("\"'")
+        if not where:
+            raise NoFile(f"which file? {command} PATH")
+        attachment = read_attachment(Path(where).expanduser(), FILE_COMMANDS[command])
+        return Event(user, attachment=attachment, lang_hint=lang_hint)
     if text.startswith(PHONE_PREFIX):
         phone = text[len(PHONE_PREFIX) :].strip()
         return Event(user, contact=Contact(phone, user), lang_hint=lang_hint)
@@ -74,17 +107,38 @@ def to_event(line: str, user: str, lang_hint: str | None) -> Event:
     return Event(user, text=text, lang_hint=lang_hint)
 
 
+def read_attachment(path: Path, kind: str) -> Attachment:
+    """A local file as an attachment of `kind` (`photo` or `document`): no more than
+    `MAX_FILE_BYTES` + 1 bytes are read; a larger file comes without its bytes, as on
+    the other platforms. Raises `NoFile` for a path that is missing or not a regular
+    file (a folder, a device, a pipe), or that cannot be read."""
+    if not path.exists():
+        raise NoFile(f"no such file: {path}")
+    if not path.is_file():
+        raise NoFile(f"not a file: {path}")
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(f.fileno()).st_size
+    except OSError as exc:
+        raise NoFile(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > MAX_FILE_BYTES:
+        return Attachment(kind, None, max(len(data), size), path.name)
+    return Attachment(kind, data, len(data), path.name)
+
+
 class ConsoleSender:
     """Messages sent later (reminders, notices) to the person at this terminal."""
 
     platforms = ("console",)
 
-    def __init__(self, stdout: TextIO) -> None:
+    def __init__(self, stdout: TextIO, files: FileStore | None = None) -> None:
         self.stdout = stdout
+        self.files = files
 
     async def send(self, user: str, replies: list[Reply]) -> Delivery:
         for reply in replies:
-            self.stdout.write("🔔 " + render(reply) + "\n\n")
+            self.stdout.write("🔔 " + render(reply, self.files) + "\n\n")
         self.stdout.flush()
         return Delivery.SENT
 
@@ -102,10 +156,10 @@ async def chat(
 
     async def show(handled: Handled) -> None:
         for reply in handled.replies:
-            stdout.write(render(reply) + "\n\n")
+            stdout.write(render(reply, dispatcher.files) + "\n\n")
         stdout.flush()
 
-    notifier = Notifier(dispatcher.db, ConsoleSender(stdout), user=user)
+    notifier = Notifier(dispatcher.db, ConsoleSender(stdout, dispatcher.files), user=user)
     later = asyncio.create_task(notifier.run_forever())
     try:
         await _converse(dispatcher, user, stdin, stdout, lang_hint, show)
@@ -124,7 +178,7 @@ async def _converse(
 ) -> None:
     interactive = stdin.isatty()
     if interactive:
-        stdout.write("Haoxin 好心 — /help, Ctrl-D to quit\n\n")
+        stdout.write(HELP + "\n\n")
         await dispatcher.handle(Event(user, text="/start", lang_hint=lang_hint), show)
     loop = asyncio.get_running_loop()
     while True:
@@ -136,4 +190,10 @@ async def _converse(
             break
         if not interactive:
             stdout.write(f"> {line.rstrip()}\n")
-        await dispatcher.handle(to_event(line, user, lang_hint), show)
+        try:
+            event = to_event(line, user, lang_hint)
+        except NoFile as missing:
+            stdout.write(f"{missing}\n\n")
+            stdout.flush()
+            continue
+        await dispatcher.handle(event, show)

@@ -101,6 +101,7 @@ class Dispatcher:
         self._pruned_at = 0.0
         self._per_event = 0.0  # seconds, a moving average of the handling time per event
         self.options = settings.options()
+        self.files = settings.file_store()  # where stored files are (`storage.files`)
 
     # --- the transports' side -----------------------------------------------------------
     async def handle(self, event: Event, deliver: Deliver | None = None) -> Handled:
@@ -125,7 +126,7 @@ class Dispatcher:
         again (`Database.transaction`)."""
 
         async def erase(session: AsyncSession) -> bool | None:
-            repos = Repos(session)
+            repos = Repos(session, self.files)
             if guard is not None:
                 verdict = await guard(repos)
                 if not verdict:
@@ -261,7 +262,7 @@ class Dispatcher:
         """The batch handled in `session`'s transaction: the replies of each event, and
         whether someone's data was erased."""
         erased = False
-        repos = Repos(session)
+        repos = Repos(session, self.files)
         ids = [_record_key(j.event) for j in batch if j.event.update_id]
         answered = await repos.events.answered(ids, REPLIES_KEPT)
         users = await repos.users.by_keys(j.event.user for j in batch)
@@ -323,7 +324,7 @@ class Dispatcher:
         self._pruned_at = time.time()
         try:
             async with self.db.sessions() as session, session.begin():
-                repos = Repos(session)
+                repos = Repos(session, self.files)
                 await repos.events.prune(REPLIES_KEPT, RECORDS_KEPT)
                 await repos.signed.prune(SIGNED_REQUESTS_KEPT)
         except Exception as exc:

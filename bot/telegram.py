@@ -21,7 +21,7 @@ from bot.dispatcher import Dispatcher, Handled
 from bot.limits import TELEGRAM_CAPTION, TELEGRAM_TEXT, split_text, utf16_units
 from bot.logs import log_failure
 from bot.notifier import SETTLE_TRIES, Delivery, Notifier
-from handlers.events import Contact, Event, Location
+from handlers.events import MAX_FILE_BYTES, Attachment, Contact, Event, Location
 from handlers.replies import Reply
 from locales import translator
 from storage.db import Database
@@ -34,6 +34,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_RETRIES = 5
 WAIT_INLINE = 10.0  # seconds of flood control waited out while she waits for the reply
 BEST_EFFORT_WITHIN = 10.0  # seconds a courtesy call (answerCallbackQuery) may take
+FETCH_WITHIN = 30.0  # seconds getFile and the download of a photo or file may take
 COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy", "delete_me")
 # what a person can send that Haoxin cannot read: answered "I can only read text..."
 MEDIA = (
@@ -66,6 +67,86 @@ class Blocked(Exception):
 
 
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
+#: fetches a file by the `file_path` getFile gave, reading at most `limit` bytes (the
+#: rest is never read); raises on any failure. Each framework supplies its own.
+Download = Callable[[str, int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A photo or file in a message, before it is fetched: `kind` (`photo` or
+    `document`), Telegram's `file_id`, the size Telegram reported (0 when it did not)
+    and the name she gave it (documents only)."""
+
+    kind: str
+    file_id: str
+    size: int
+    name: str = ""
+
+
+def file_of(message: dict[str, Any]) -> FileRef | None:
+    """The photo (its largest size) or document in a message; None when it has none."""
+    if isinstance(photo := message.get("photo"), list):
+        sizes = [p for p in photo if isinstance(p, dict) and isinstance(p.get("file_id"), str)]
+        if sizes:
+            best = max(
+                sizes,
+                key=lambda p: (
+                    _int(p.get("width")) * _int(p.get("height")),
+                    _int(p.get("file_size")),
+                ),
+            )
+            return FileRef("photo", best["file_id"], _int(best.get("file_size")))
+    document = message.get("document")
+    if isinstance(document, dict) and isinstance(document.get("file_id"), str):
+        name = document.get("file_name")
+        name = name[:255] if isinstance(name, str) else ""
+        return FileRef("document", document["file_id"], _int(document.get("file_size")), name)
+    return None
+
+
+def _int(value: Any) -> int:
+    return value if _is_id(value) and value > 0 else 0
+
+
+def unfetched(ref: FileRef) -> Attachment:
+    """The attachment as far as the message tells: over the size limit (never
+    fetched), or not fetched (`failed`) until `Telegram.fetch` gets its bytes."""
+    if ref.size > MAX_FILE_BYTES:
+        return Attachment(ref.kind, None, ref.size, ref.name)
+    return Attachment(ref.kind, None, ref.size, ref.name, failed=True)
+
+
+async def read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The chunks joined, but no more than `limit` bytes: the rest is never read (the
+    stream is closed)."""
+    out = bytearray()
+    try:
+        async for chunk in chunks:
+            out += chunk[: limit - len(out)]
+            if len(out) >= limit:
+                break
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+    return bytes(out)
+
+
+async def download_capped(url: str, limit: int) -> bytes:
+    """GET `url`, reading at most `limit` bytes. Raises aiohttp's errors (an HTTP error
+    status too), whose text may hold the URL: log their type only."""
+    import aiohttp
+
+    within = aiohttp.ClientTimeout(total=FETCH_WITHIN)
+    async with aiohttp.ClientSession(timeout=within) as http, http.get(url) as response:
+        response.raise_for_status()
+        return await read_capped(response.content.iter_chunked(65536), limit)
+
+
+def upload_name(field: str, data: bytes) -> str:
+    """A file name for uploading `data` (multipart): its field, and `.jpg` or `.png`."""
+    return f"{field}.jpg" if data.startswith(b"\xff\xd8") else f"{field}.png"
 
 
 def user_key(telegram_id: int | str) -> str:
@@ -89,7 +170,10 @@ def to_event(update: dict[str, Any]) -> Event | None:
     """The Haoxin event for a Telegram update (as JSON); None for what is not a person's
     own input in her private chat with the bot: groups and channels, other bots, and
     service messages (a pinned message, an auto-delete timer, "allowed to write"...),
-    which are status, not something she said, and are dropped without an answer."""
+    which are status, not something she said, and are dropped without an answer.
+
+    A photo or document becomes an `Attachment` without its bytes (`unfetched`): over
+    `MAX_FILE_BYTES` by the reported size, else `failed` until `Telegram` fetches it."""
     update_id = str(update["update_id"])
     if query := update.get("callback_query"):
         sender = query.get("from") or {}
@@ -122,6 +206,8 @@ def to_event(update: dict[str, Any]) -> Event | None:
         return Event(user, location=Location(location["latitude"], location["longitude"]), **common)
     if "text" in message:
         return Event(user, text=message["text"], **common)
+    if (ref := file_of(message)) is not None:  # its bytes are fetched by `Telegram.fetch`
+        return Event(user, attachment=unfetched(ref), **common)
     media = next((kind for kind in MEDIA if kind in message), None)
     if media is None:
         return None  # a service message: nothing she said
@@ -130,6 +216,11 @@ def to_event(update: dict[str, Any]) -> Event | None:
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _field(result: Any, name: str) -> Any:
+    """A field of an API result: a dict (python-telegram-bot) or a model (aiogram)."""
+    return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
 
 
 def _markup(reply: Reply) -> dict[str, Any] | None:
@@ -152,11 +243,21 @@ def _markup(reply: Reply) -> dict[str, Any] | None:
     return None
 
 
-def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None = None) -> list:
+def api_calls(
+    chat_id: int | str,
+    replies: list[Reply],
+    message_ref: str | None = None,
+    picture: Callable[[str], bytes | None] | None = None,
+) -> list:
     """The Bot API calls that show these replies in the chat, in order. A text over
     4,096 UTF-16 code units becomes several messages (split at line breaks, never cut),
     the buttons under the last; a page that replaces the pressed message edits it with
-    the first piece."""
+    the first piece.
+
+    A reply's `photo` is sent with sendPhoto (the bytes `picture(name)` gives, uploaded):
+    with the text as its caption, and the buttons under it, when the text fits a caption
+    (1,024 UTF-16 code units); else the photo first, then the text as above. Without
+    `picture`, or when it gives None (the file is gone), the text goes alone."""
     calls: list[tuple[str, dict[str, Any]]] = []
     for reply in replies:
         if reply.pin:
@@ -164,17 +265,17 @@ def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None 
             venue = {"latitude": p.latitude, "longitude": p.longitude, "title": p.title}
             calls.append(("sendVenue", {"chat_id": chat_id, **venue, "address": p.address or " "}))
         markup = _markup(reply)
-        pieces = split_text(reply.text, TELEGRAM_TEXT, utf16_units)
-        for n, piece in enumerate(pieces):
-            params: dict[str, Any] = {"chat_id": chat_id, "text": piece}
-            if markup is not None and n == len(pieces) - 1:
+        photo = picture(reply.photo) if reply.photo and picture is not None else None
+        if photo is not None:
+            params: dict[str, Any] = {"chat_id": chat_id, "photo": photo}
+            captioned = utf16_units(reply.text) <= TELEGRAM_CAPTION
+            if captioned and reply.text:
+                params["caption"] = reply.text
+            if captioned and markup is not None:
                 params["reply_markup"] = markup
-            if n == 0 and reply.replace and message_ref and "keyboard" not in (markup or {}):
-                params["message_id"] = int(message_ref.split(":", 1)[1])
-                calls.append(("editMessageText", params))
-                message_ref = None  # only the first reply replaces the pressed message
-            else:
-                calls.append(("sendMessage", params))
+            calls.append(("sendPhoto", params))
+        if photo is None or not captioned:
+            message_ref = _text_calls(calls, chat_id, reply, markup, message_ref)
         if reply.qr:
             caption = reply.qr if utf16_units(reply.qr) <= TELEGRAM_CAPTION else ""
             calls.append(
@@ -184,6 +285,29 @@ def api_calls(chat_id: int | str, replies: list[Reply], message_ref: str | None 
                 for piece in split_text(reply.qr, TELEGRAM_TEXT, utf16_units):
                     calls.append(("sendMessage", {"chat_id": chat_id, "text": piece}))
     return calls
+
+
+def _text_calls(
+    calls: list[tuple[str, dict[str, Any]]],
+    chat_id: int | str,
+    reply: Reply,
+    markup: dict[str, Any] | None,
+    message_ref: str | None,
+) -> str | None:
+    """Append the calls that show the reply's text; returns the message a later reply
+    may still replace (None once one did)."""
+    pieces = split_text(reply.text, TELEGRAM_TEXT, utf16_units)
+    for n, piece in enumerate(pieces):
+        params: dict[str, Any] = {"chat_id": chat_id, "text": piece}
+        if markup is not None and n == len(pieces) - 1:
+            params["reply_markup"] = markup
+        if n == 0 and reply.replace and message_ref and "keyboard" not in (markup or {}):
+            params["message_id"] = int(message_ref.split(":", 1)[1])
+            calls.append(("editMessageText", params))
+            message_ref = None  # only the first reply replaces the pressed message
+        else:
+            calls.append(("sendMessage", params))
+    return message_ref
 
 
 def update_kind(update: dict[str, Any]) -> str:
@@ -224,6 +348,7 @@ def check_update(update: Any) -> dict[str, Any]:
                 _need(body["contact"], user_id=int)
         if "location" in body:
             _need(body["location"], latitude=(int, float), longitude=(int, float))
+        _check_files(body)
     elif kinds[0] == "callback_query":
         _need(body, id=str, chat_instance=str)
         _need(body.get("from"), id=int, is_bot=bool, first_name=str)
@@ -239,6 +364,24 @@ def check_update(update: Any) -> dict[str, Any]:
         _need(body["new_chat_member"], status=str, user=dict)
         _need(body["old_chat_member"], status=str, user=dict)
     return update
+
+
+def _check_files(message: dict[str, Any]) -> None:
+    """A message's photo (a list of sizes) and document, as Haoxin and both frameworks
+    read them; raises ValueError naming the field."""
+    if "photo" in message:
+        sizes = message["photo"]
+        if not isinstance(sizes, list) or not sizes:
+            raise ValueError("photo")
+        for size in sizes:
+            _need(size, file_id=str, file_unique_id=str, width=int, height=int)
+            if "file_size" in size:
+                _need(size, file_size=int)
+    if "document" in message:
+        _need(message["document"], file_id=str, file_unique_id=str)
+        for field, kind in (("file_name", str), ("mime_type", str), ("file_size", int)):
+            if field in message["document"]:
+                _need(message["document"], **{field: kind})
 
 
 def _need(obj: Any, **fields: type | tuple[type, ...]) -> None:
@@ -268,11 +411,17 @@ class Telegram:
 
     platforms = ("tg",)
 
-    def __init__(self, dispatcher: Dispatcher, db: Database, call: Call) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, db: Database, call: Call, download: Download | None = None
+    ) -> None:
+        """`call` performs one Bot API call; `download` fetches a file by its `file_path`
+        (without it, photos and files she sends arrive as not fetched)."""
         self.dispatcher = dispatcher
         self.db = db
         self._call = call
+        self._download = download
         self._background: set[asyncio.Future[None]] = set()
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """One Bot API call; a short 429 (up to `WAIT_INLINE` seconds) is waited out and
@@ -307,6 +456,7 @@ class Telegram:
         if event is None:
             return
         query_id = (update.get("callback_query") or {}).get("id")
+        user = event.user
 
         async def deliver(handled: Handled) -> None:
             if query_id:  # stop the spinner on her phone, without holding up the reply
@@ -314,9 +464,57 @@ class Telegram:
                     self._best_effort("answerCallbackQuery", {"callback_query_id": query_id})
                 )
             if not handled.repeat:
-                await self.show(event.user, handled.replies, event.message_ref)
+                await self.show(user, handled.replies, event.message_ref)
 
-        await self.dispatcher.handle(event, deliver)
+        # her updates reach the core in the order they came, though a photo is fetched
+        # first (the dispatcher keeps that order from there on)
+        async with self._turn(user):
+            attachment = event.attachment
+            if attachment is not None and attachment.failed:
+                ref = file_of(update["message"])
+                assert ref is not None
+                event = replace(event, attachment=await self.fetch(ref))
+            await self.dispatcher.handle(event, deliver)
+
+    async def fetch(self, ref: FileRef) -> Attachment:
+        """The photo or file's bytes: getFile, then a download of at most
+        `MAX_FILE_BYTES` + 1 bytes. Over the limit (as reported, or as read: a size
+        Telegram did not report or that was wrong) it comes without bytes; a failure
+        (an error, `FETCH_WITHIN` seconds passed) comes `failed`. Never raises."""
+        if ref.size > MAX_FILE_BYTES:
+            return unfetched(ref)
+        if self._download is None:
+            log.warning("no way to download files: a photo or file arrives unfetched")
+            return unfetched(ref)
+        try:
+            async with asyncio.timeout(FETCH_WITHIN):
+                info = await self.call("getFile", {"file_id": ref.file_id})
+                path, size = _field(info, "file_path"), _int(_field(info, "file_size"))
+                if size > MAX_FILE_BYTES:
+                    return Attachment(ref.kind, None, size, ref.name)
+                if not isinstance(path, str) or not path:
+                    raise ValueError("getFile gave no file_path")
+                data = await self._download(path, MAX_FILE_BYTES + 1)
+        except Exception as exc:  # its text may hold the URL, with the bot's token
+            log.warning("fetching a file from Telegram failed: %s", type(exc).__name__)
+            return unfetched(ref)
+        if len(data) > MAX_FILE_BYTES:
+            return Attachment(ref.kind, None, len(data), ref.name)
+        return Attachment(ref.kind, data, len(data), ref.name)
+
+    @asynccontextmanager
+    async def _turn(self, user: str) -> AsyncIterator[None]:
+        lock, waiting = self._turns.get(user) or (asyncio.Lock(), 0)
+        self._turns[user] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[user]
+            if waiting <= 1:
+                del self._turns[user]
+            else:
+                self._turns[user] = (lock, waiting - 1)
 
     async def show(self, user: str, replies: list[Reply], message_ref: str | None = None) -> None:
         """Send the replies to an event. A failure is logged, never raised into the
@@ -335,7 +533,7 @@ class Telegram:
         the outbox, due when Telegram allows: sent then, in order, never dropped."""
         chat_id = int(user.split(":", 1)[1])
         for n, reply in enumerate(replies):
-            calls = api_calls(chat_id, [reply], message_ref)
+            calls = api_calls(chat_id, [reply], message_ref, self._picture)
             try:
                 for method, params in calls:
                     await self._edit_or_send(method, params)
@@ -348,6 +546,16 @@ class Telegram:
             if any(method == "editMessageText" for method, _ in calls):
                 message_ref = None  # only the first page replaces the pressed message
         return Delivery.SENT
+
+    def _picture(self, name: str) -> bytes | None:
+        """A stored picture's bytes; None (logged, without the name) when it is gone."""
+        try:
+            return self.dispatcher.files.read(name)
+        except (KeyError, OSError) as exc:
+            log.warning(
+                "a picture to send is missing (%s): the text goes alone", type(exc).__name__
+            )
+            return None
 
     async def _send_later(self, user: str, replies: list[Reply], seconds: float) -> None:
         due = utcnow() + dt.timedelta(seconds=seconds)

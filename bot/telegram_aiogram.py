@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 from aiogram import Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -17,7 +18,16 @@ from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BufferedInputFile, TelegramObject, Update
 
 from bot.app import App, warm_up
-from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram, Wiring
+from bot.telegram import (
+    ALLOWED_UPDATES,
+    FETCH_WITHIN,
+    Blocked,
+    RetryAfter,
+    Telegram,
+    Wiring,
+    read_capped,
+    upload_name,
+)
 from bot.webhook import run_webhook
 
 # The Bot API methods Haoxin calls. aiogram reads each answer as `Response[<result>]`, a
@@ -28,6 +38,7 @@ CALLED = (
     "answerCallbackQuery",
     "deleteWebhook",
     "editMessageText",
+    "getFile",
     "getMe",
     "sendMessage",
     "sendPhoto",
@@ -59,7 +70,9 @@ def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatche
 
     async def call(name: str, params: dict[str, Any]) -> Any:
         files = {
-            k: BufferedInputFile(v, f"{k}.png") for k, v in params.items() if isinstance(v, bytes)
+            k: BufferedInputFile(v, upload_name(k, v))
+            for k, v in params.items()
+            if isinstance(v, bytes)
         }
         # built by bot.telegram.api_calls to the Bot API's own shapes: a copy of the
         # method with its defaults, not validated field by field again (aiogram still
@@ -73,7 +86,13 @@ def _wire(app: App, session: BaseSession | None) -> tuple[Wiring, Bot, Dispatche
         except TelegramForbiddenError as blocked:
             raise Blocked() from blocked
 
-    telegram = Telegram(app.dispatcher, app.db, call)
+    async def download(path: str, limit: int) -> bytes:
+        """A file from the Bot API's file URL, through aiogram's own HTTP session."""
+        url = bot.session.api.file_url(bot.token, quote(path, safe="/"))
+        chunks = bot.session.stream_content(url, timeout=int(FETCH_WITHIN))
+        return await read_capped(chunks, limit)
+
+    telegram = Telegram(app.dispatcher, app.db, call, download)
 
     # the checked JSON of each update `parse` read, by the parsed object's id while it is
     # fed: the core gets the JSON Telegram sent instead of aiogram's model dumped back

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 
@@ -22,7 +23,15 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.app import App, warm_up
-from bot.telegram import ALLOWED_UPDATES, Blocked, RetryAfter, Telegram, Wiring
+from bot.telegram import (
+    ALLOWED_UPDATES,
+    Blocked,
+    RetryAfter,
+    Telegram,
+    Wiring,
+    download_capped,
+    upload_name,
+)
 from bot.webhook import run_webhook
 
 # Raw calls are how both frameworks share one renderer (bot/telegram.py): not a mistake.
@@ -52,7 +61,9 @@ def _wire(app: App, request: BaseRequest | None) -> tuple[Wiring, Application]:
 
     async def call(name: str, params: dict[str, Any]) -> Any:
         files = {
-            k: InputFile(v, filename=f"{k}.png") for k, v in params.items() if isinstance(v, bytes)
+            k: InputFile(v, filename=upload_name(k, v))
+            for k, v in params.items()
+            if isinstance(v, bytes)
         }
         try:
             return await application.bot.do_api_request(name, api_kwargs={**params, **files})
@@ -61,7 +72,14 @@ def _wire(app: App, request: BaseRequest | None) -> tuple[Wiring, Application]:
         except Forbidden as blocked:
             raise Blocked() from blocked
 
-    telegram = Telegram(app.dispatcher, app.db, call)
+    async def download(path: str, limit: int) -> bytes:
+        """A file from the Bot API's file URL (python-telegram-bot's request objects
+        read a whole body: this reads no more than `limit` bytes)."""
+        return await download_capped(
+            f"{application.bot.base_file_url}/{quote(path, safe='/')}", limit
+        )
+
+    telegram = Telegram(app.dispatcher, app.db, call, download)
 
     # the checked JSON of each update `parse` read, by the parsed object's id while it is
     # fed: the core gets the JSON Telegram sent instead of PTB's object turned back

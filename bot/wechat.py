@@ -21,6 +21,12 @@ a typed number or label as the button. A reply over WeChat's 2,048 UTF-8 bytes i
 at line breaks: the first piece is the passive reply, the rest go through the outbox
 (customer-service API). The passive reply must come within 5 seconds: if handling takes
 longer, WeChat gets an empty answer and every piece follows through the outbox.
+
+A picture she sends (MsgType `image`) is fetched from the media API (`media/get`, by
+its MediaId) before it is handled, within the same 5 seconds: a slow download lets the
+reply follow through the outbox. A picture Haoxin shows (`Reply.photo`) is uploaded
+(`media/upload`) and sent as an image message through the outbox, after the text: the
+passive reply is always text.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -46,9 +53,11 @@ from bot.dispatcher import Dispatcher, Handled
 from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
 from bot.logs import log_failure
 from bot.notifier import Delivery, Notifier, SendError
+from bot.telegram import read_capped
 from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
-from handlers.events import Event, Location
+from handlers.events import MAX_FILE_BYTES, Attachment, Event, Location
 from handlers.replies import Reply
+from storage.files import FileStore
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -63,6 +72,7 @@ SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # a code's picture, by 
 # is renewed before each message, so a message is never still being sent when it ends
 # (aiohttp's default is 300 s, the lease itself)
 API_TIMEOUT = aiohttp.ClientTimeout(total=30)
+MEDIA_WITHIN = 20.0  # seconds fetching a picture she sent may take (the reply then goes later)
 
 
 class BadRequest(Exception):
@@ -70,7 +80,8 @@ class BadRequest(Exception):
 
 
 def render(replies: list[Reply]) -> str:
-    """All replies as one text; buttons numbered in order across the replies."""
+    """All replies as one text; buttons numbered in order across the replies. A reply
+    that is only a picture (no text, no buttons) adds no text."""
     parts, n = [], 0
     for reply in replies:
         lines = [reply.text]
@@ -81,13 +92,23 @@ def render(replies: list[Reply]) -> str:
             lines.append(f"{n}. {button.label}")
         # WeChat has no contact or location buttons: the prompts say to type the number,
         # or to send a location message (＋ → Location)
+        if reply.photo and lines == [""]:
+            continue
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
 def pieces(replies: list[Reply]) -> list[str]:
-    """The replies as WeChat text messages, each at most 2,048 UTF-8 bytes."""
+    """The replies as WeChat text messages, each at most 2,048 UTF-8 bytes; none when
+    they are only pictures."""
+    if all(r.photo and not r.text and not r.buttons and not r.pin for r in replies) and replies:
+        return []
     return split_text(render(replies), WECHAT_TEXT, utf8_bytes)
+
+
+def pictures(replies: list[Reply]) -> list[str]:
+    """The stored pictures the replies show (`Reply.photo`), in order."""
+    return [r.photo for r in replies if r.photo]
 
 
 def parse(xml: bytes | str) -> dict[str, str]:
@@ -114,7 +135,9 @@ def _update_id(msg: dict[str, str]) -> str:
 
 def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
     """The Haoxin event for a WeChat message; None for what needs no answer.
-    `verified`: whether the signature covered the body (see the module's docstring)."""
+    `verified`: whether the signature covered the body (see the module's docstring).
+    A picture becomes an `Attachment` not yet fetched (`failed`, until `WeChat.fetch`
+    gets its bytes); other media (voice, video, a link...) stay `media`."""
     openid = msg.get("FromUserName", "")
     if not openid or len(openid) > 64:
         raise BadRequest("no sender")
@@ -128,6 +151,8 @@ def to_event(msg: dict[str, str], verified: bool = True) -> Event | None:
         return Event(user, location=Location(lat, lon), **common)
     if kind == "voice" and msg.get("Recognition"):  # WeChat's own speech-to-text
         return Event(user, text=msg["Recognition"], **common)
+    if kind == "image":  # its bytes are fetched by `WeChat.fetch` (media/get)
+        return Event(user, attachment=Attachment("photo", None, 0, failed=True), **common)
     if kind == "event":
         name = msg.get("Event", "").lower()
         key = msg.get("EventKey", "")
@@ -276,13 +301,17 @@ class WeChat:
         if event is None:
             return web.Response(text="success")
 
-        handled = await self._within_deadline(event)
+        media_id = msg.get("MediaId", "") if event.attachment is not None else None
+        handled = await self._within_deadline(event, media_id)
         if handled is None or not handled.replies:
             return web.Response(text="success")
-        first_piece, *rest = pieces(await self.with_posters(handled.replies))
-        if rest and not handled.repeat:
-            await self._send_later(event.user, rest)
-        xml = reply_xml(msg["FromUserName"], msg.get("ToUserName", ""), first_piece)
+        replies = await self.with_posters(handled.replies)
+        texts = pieces(replies)
+        if (texts[1:] or pictures(replies)) and not handled.repeat:
+            await self._send_later(event.user, texts[1:], pictures(replies))
+        if not texts:
+            return web.Response(text="success")
+        xml = reply_xml(msg["FromUserName"], msg.get("ToUserName", ""), texts[0])
         if encrypted:
             xml = self._encrypted_reply(xml, nonce)
         return web.Response(text=xml, content_type="application/xml")
@@ -309,21 +338,27 @@ class WeChat:
     async def _first_seen(self, timestamp: str, nonce: str, what: bytes) -> bool:
         return await self._seen(timestamp, nonce, hashlib.sha256(what).hexdigest()) is True
 
-    async def _send_later(self, user: str, texts: list[str]) -> None:
-        """Queue texts for the customer-service API, in order, through the outbox (sent
-        once, retried, and recorded as sent or unreachable). A conflict with another
-        process runs it again: the rest of a reply is never lost."""
+    async def _send_later(
+        self, user: str, texts: Sequence[str], photos: Sequence[str] = ()
+    ) -> None:
+        """Queue texts, then pictures (stored files' names), for the customer-service
+        API, in order, through the outbox (sent once, retried, and recorded as sent or
+        unreachable). A conflict with another process runs it again: the rest of a
+        reply is never lost."""
 
         async def queue(session: AsyncSession) -> None:
             outbox = Repos(session).outbox
             for text in texts:
                 outbox.add(user, [Reply(text).to_dict()])
+            for name in photos:
+                outbox.add(user, [Reply("", photo=name).to_dict()])
 
         await self.db.transaction(queue)
 
-    async def _within_deadline(self, event: Event) -> Handled | None:
-        """The replies, if ready in time; otherwise they follow through the outbox."""
-        task = asyncio.ensure_future(self.dispatcher.handle(event))
+    async def _within_deadline(self, event: Event, media_id: str | None = None) -> Handled | None:
+        """The replies, if ready in time; otherwise they follow through the outbox.
+        `media_id`: the picture she sent, fetched first (within the same time)."""
+        task = asyncio.ensure_future(self._fetch_and_handle(event, media_id))
         try:
             return await asyncio.wait_for(asyncio.shield(task), REPLY_WITHIN)
         except TimeoutError:
@@ -332,12 +367,61 @@ class WeChat:
                 handled = await task
                 if not handled.repeat and handled.replies:
                     replies = await self.with_posters(handled.replies)
-                    await self._send_later(event.user, pieces(replies))
+                    await self._send_later(event.user, pieces(replies), pictures(replies))
 
             late = asyncio.create_task(later())
             self._late.add(late)
             late.add_done_callback(self._late.discard)
             return None
+
+    async def _fetch_and_handle(self, event: Event, media_id: str | None) -> Handled:
+        if media_id is not None:
+            event = dataclasses.replace(event, attachment=await self.fetch(media_id))
+        return await self.dispatcher.handle(event)
+
+    # --- pictures she sends: the media API ------------------------------------------------
+    async def fetch(self, media_id: str) -> Attachment:
+        """The picture WeChat holds under `media_id` (temporary media, kept 3 days), at
+        most `MAX_FILE_BYTES` + 1 bytes read: over the limit it comes without bytes; a
+        failure (WeChat's error, `MEDIA_WITHIN` seconds passed) comes `failed`. Never
+        raises; logs the error's type only."""
+        if not media_id or len(media_id) > 256:
+            return Attachment("photo", None, 0, failed=True)
+        try:
+            async with asyncio.timeout(MEDIA_WITHIN):
+                data = await self._media(media_id)
+        except Exception as exc:
+            log.warning("WeChat: fetching a picture failed (%s)", type(exc).__name__)
+            return Attachment("photo", None, 0, failed=True)
+        if len(data) > MAX_FILE_BYTES:
+            return Attachment("photo", None, len(data))
+        return Attachment("photo", data, len(data))
+
+    async def _media(self, media_id: str) -> bytes:
+        """GET media/get; once more with a fresh token when WeChat says it expired.
+        Raises SendError for WeChat's error answer (JSON instead of the picture)."""
+        http = self._client()
+        for refresh in (False, True):
+            token = await self._access_token(refresh)
+            params = {"access_token": token, "media_id": media_id}
+            async with http.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
+                r.raise_for_status()
+                data = await read_capped(r.content.iter_chunked(65536), MAX_FILE_BYTES + 1)
+                is_picture = r.content_type.startswith("image/")
+            if is_picture or not data.lstrip().startswith(b"{"):
+                return data
+            try:
+                code = int(json.loads(data).get("errcode", 0))
+            except (ValueError, AttributeError):
+                code = -1
+            if code not in TOKEN_EXPIRED or refresh:
+                raise SendError(f"media/get {code}")
+        raise AssertionError("unreachable")
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
+        return self._http
 
     def _encrypted_reply(self, xml: str, nonce: str) -> str:
         assert self.crypto is not None  # only encrypted requests get encrypted replies
@@ -386,8 +470,8 @@ class WeChat:
         """POST `body` to an API method with the access token; once more with a fresh
         token when WeChat says the token expired. Returns WeChat's answer (its
         `errcode` is 0 or missing on success)."""
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
+        self._client()
+        assert self._http is not None
         data: dict[str, Any] = {}
         for refresh in (False, True):
             token = await self._access_token(refresh)
@@ -418,17 +502,59 @@ class WeChat:
         return self._access[0]
 
     async def send(self, user: str, replies: list[Reply]) -> Delivery:
-        """Deliver replies through the customer-service API, split to WeChat's limit."""
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=API_TIMEOUT)
-        for text in pieces(await self.with_posters(replies)):
+        """Deliver replies through the customer-service API: the text split to WeChat's
+        limit, then each picture (`Reply.photo`) as an image message. A picture whose
+        file is gone is left out (logged); the text still goes."""
+        self._client()
+        replies = await self.with_posters(replies)
+        for text in pieces(replies):
             outcome = await self._send_text(user, text)
+            if outcome is not Delivery.SENT:
+                return outcome
+        for name in pictures(replies):
+            outcome = await self._send_image(user, name)
             if outcome is not Delivery.SENT:
                 return outcome
         return Delivery.SENT
 
     async def _send_text(self, user: str, text: str) -> Delivery:
         body = {"touser": user.split(":", 1)[1], "msgtype": "text", "text": {"content": text}}
+        return await self._custom_send(body)
+
+    async def _send_image(self, user: str, name: str) -> Delivery:
+        """Upload a stored picture as temporary media, then send it as an image message."""
+        try:
+            data = self.dispatcher.files.read(name)
+        except (KeyError, OSError) as exc:
+            log.warning("WeChat: a picture to send is missing (%s)", type(exc).__name__)
+            return Delivery.SENT
+        media_id = await self._upload_image(data, name)
+        body = {
+            "touser": user.split(":", 1)[1],
+            "msgtype": "image",
+            "image": {"media_id": media_id},
+        }
+        return await self._custom_send(body)
+
+    async def _upload_image(self, data: bytes, name: str) -> str:
+        """media/upload?type=image (multipart, field `media`) → its media_id; once more
+        with a fresh token when WeChat says it expired. Raises SendError otherwise."""
+        http = self._client()
+        answer: dict[str, Any] = {}
+        for refresh in (False, True):
+            token = await self._access_token(refresh)
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=name, content_type=FileStore.content_type(name))
+            params = {"access_token": token, "type": "image"}
+            async with http.post(f"{self.api}/cgi-bin/media/upload", params=params, data=form) as r:
+                answer = await r.json(content_type=None)
+            if int(answer.get("errcode", 0)) not in TOKEN_EXPIRED:
+                break
+        if int(answer.get("errcode", 0)) or not answer.get("media_id"):
+            raise SendError(f"media/upload {answer.get('errcode')}")
+        return str(answer["media_id"])
+
+    async def _custom_send(self, body: dict[str, Any]) -> Delivery:
         code = int((await self._call("/cgi-bin/message/custom/send", body)).get("errcode", 0))
         if code == 0:
             return Delivery.SENT

@@ -6,6 +6,7 @@
            ├─ typed number/label .. pressed the button of the current screen it names;
            │                        several named equally: those shown to choose from
            ├─ contact / location .. the state's handler, if it takes one
+           ├─ photo / file ........ the state's file handler, if it takes one
            └─ text ................ the state's text handler, or else a search of courses
                                     and fairs that keeps her place (`handlers.typed`)
 
@@ -139,6 +140,10 @@ async def _route(ctx: Ctx) -> Replies:
             raise Invalid(_("Thank you, but I don't need a location here."))
         return await state.on_location(ctx, ev.location)
 
+    if ev.attachment is not None:
+        if state.on_file is None:
+            raise Invalid(_("Thank you, but I don't need a photo or a file here."))
+        return await state.on_file(ctx, ev.attachment)
     if ev.media is not None:
         raise Invalid(_("I can only read text and buttons, not pictures, voice or files."))
     text = clean_text(ev.text or "")

@@ -23,9 +23,37 @@ class Location:
     longitude: float
 
 
+#: the largest file a person may send (a certificate photo), bytes: issue 10's limit
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or file the person sent, fetched by the transport before the event is
+    handled (Telegram getFile, WeChat's media API, a path at the terminal).
+
+    `kind`: `photo` (the platform's own photo message) or `document` (a file). `data`:
+    its bytes, or None when it was not fetched: larger than `MAX_FILE_BYTES` (`size`
+    says how large, as the platform reported or as far as it was read), or the platform
+    could not give it (`failed`). `name`: the file name she gave, never trusted (what a
+    file is, is read from its content: `storage.files`).
+    """
+
+    kind: str
+    data: bytes | None
+    size: int
+    name: str = ""
+    failed: bool = False
+
+    @property
+    def too_big(self) -> bool:
+        return self.size > MAX_FILE_BYTES
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One thing a person did: typed text, pressed a button, shared a contact or location.
+    """One thing a person did: typed text, pressed a button, shared a contact or location,
+    sent a photo or a file (`attachment`).
 
     `user` is the platform and its user id: `tg:123`, `wx:oXYZ`, `console:local`.
     `update_id` identifies the platform update, so a repeat is never handled twice.
@@ -47,7 +75,8 @@ class Event:
     update_id: str | None = None
     lang_hint: str | None = None
     message_ref: str | None = None
-    media: str | None = None  # a photo, voice note, sticker... that Haoxin cannot read
+    media: str | None = None  # a voice note, sticker, video... that Haoxin cannot read
+    attachment: Attachment | None = None  # a photo or file she sent (see `Attachment`)
     verified: bool = True
     replayed: bool = False
 

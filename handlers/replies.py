@@ -43,8 +43,9 @@ class Reply:
     of a one-time keyboard button that shares the person's phone number or location.
     `pin` is a place to show on a map. `replace` asks to edit the message a button was
     pressed on (paging through a list) instead of sending a new one. `qr` is text (a
-    link) to show as a QR code image. `poster` asks the transport for the platform's own
-    code for a deep link (WeChat's parameter QR code); others ignore it.
+    link) to show as a QR code image. `photo` is a stored picture to show. `poster`
+    asks the transport for the platform's own code for a deep link (WeChat's parameter
+    QR code); others ignore it.
 
     A text longer than a platform allows is never cut: each transport splits it into
     several messages in the platform's own unit (`bot/limits.py`). Flows still aim to
@@ -61,6 +62,11 @@ class Reply:
     #: a deep-link payload (`course_3`) for the platform's own poster code: on WeChat a
     #: permanent parameter QR code (qrcode/create), whose link the transport adds
     poster: str | None = None
+    #: a picture to show with the text: the name of a file in the file store
+    #: (`storage.files`: a certificate photo, a credential card). Transports that can
+    #: show pictures send it (Telegram sendPhoto, WeChat image message); the terminal
+    #: prints where it is. Only ever set for someone allowed to see it.
+    photo: str | None = None
 
     def qr_png(self) -> bytes:
         """The QR code as a PNG image (for transports that can send pictures)."""
@@ -90,6 +96,8 @@ class Reply:
             out["qr"] = self.qr
         if self.poster:
             out["poster"] = self.poster
+        if self.photo:
+            out["photo"] = self.photo
         return out
 
     @classmethod
@@ -103,4 +111,5 @@ class Reply:
             replace=d.get("replace", False),
             qr=d.get("qr"),
             poster=d.get("poster"),
+            photo=d.get("photo"),
         )

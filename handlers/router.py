@@ -43,6 +43,7 @@ class State:
     on_text: Handler | None = None
     on_contact: Handler | None = None
     on_location: Handler | None = None
+    on_file: Handler | None = None
     buttons: dict[str, Handler] = field(default_factory=dict)
 
 
@@ -82,6 +83,10 @@ class Router:
 
     def location(self, state: str) -> Callable[[Handler], Handler]:
         return self._set(state, "on_location")
+
+    def file(self, state: str) -> Callable[[Handler], Handler]:
+        """The state takes a photo or file (`handlers.events.Attachment`)."""
+        return self._set(state, "on_file")
 
     def button(self, state: str, action: str) -> Callable[[Handler], Handler]:
         """A button action accepted while in `state`; the handler gets (ctx, arg).

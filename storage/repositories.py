@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
+from storage.files import FileRepo, FileStore
 from storage.models import (
     Course,
     JobFair,
@@ -29,11 +30,13 @@ from storage.models import (
     ProcessedEvent,
     Profile,
     SignedRequest,
+    StoredFile,
     TrainingBase,
     User,
     utcnow,
 )
 from storage.search import SearchRepo
+from storage.workers import WorkerRepo
 
 # The statements every batch or every sign-up sends, built once (building one costs
 # more than running it on a local SQLite file)
@@ -105,7 +108,16 @@ class UserRepo:
         their replies cleared: without them a repeat or a replay of one of her earlier
         messages would be taken for a new person's first message and start a new
         conversation. They hold her platform key and update ids, nothing she said.
+
+        Her stored files (certificate photos, cards) go with her row, and from disk once
+        its deletion is flushed (`storage.files`).
         """
+        names: list[str] = []
+        if user.id is not None:
+            found = await self.session.scalars(
+                select(StoredFile.name).where(StoredFile.user_id == user.id)
+            )
+            names = list(found)
         await self.session.execute(
             update(ProcessedEvent)
             .where(ProcessedEvent.platform == user.platform, ProcessedEvent.user_key == user.key)
@@ -115,6 +127,8 @@ class UserRepo:
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
         await self.session.delete(user)
         await self.session.flush()
+        store: FileStore = getattr(self, "file_store", None) or FileStore.default()
+        store.delete(names)
 
 
 class EventRepo:
@@ -440,9 +454,14 @@ class CatalogRepo:
 class Repos:
     """Every repository, sharing one session (one transaction)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, files: FileStore | None = None) -> None:
+        """`files`: where stored files are on disk (`Settings.file_store`; else
+        `FileStore.default`)."""
         self.session = session
+        store = files or FileStore.default()
+        self.files = FileRepo(session, store)
         self.users = UserRepo(session)
+        self.users.file_store = store  # type: ignore[attr-defined]  # erasing deletes her files
         self.events = EventRepo(session)
         self.signed = SignedRequestRepo(session)
         self.catalog = CatalogRepo(session)
@@ -452,3 +471,4 @@ class Repos:
         self.signups = SignupRepo(session)
         self.search = SearchRepo(session)
         self.fairs = FairRepo(session)
+        self.workers = WorkerRepo(session)

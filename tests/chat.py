@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from bot.dispatcher import Dispatcher, Handled
-from handlers.events import Contact, Event, Location
+from handlers.events import MAX_FILE_BYTES, Attachment, Contact, Event, Location
 from handlers.replies import Button, Reply
 
 _update_ids = itertools.count(1)
@@ -51,6 +51,15 @@ class Chat:
 
     async def share_location(self, lat: float, lon: float) -> list[Reply]:
         return await self.send(self._event(location=Location(lat, lon)))
+
+    async def send_file(
+        self, data: bytes, kind: str = "photo", name: str = "", size: int | None = None
+    ) -> list[Reply]:
+        """Send a photo (`kind="photo"`) or a file (`"document"`), as a transport hands
+        it over: the bytes, or none when it is over the limit."""
+        size = len(data) if size is None else size
+        attachment = Attachment(kind, data if size <= MAX_FILE_BYTES else None, size, name)
+        return await self.send(self._event(attachment=attachment))
 
     async def repeat(self) -> Handled:
         """Send the very same update again (a platform retry)."""

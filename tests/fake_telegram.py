@@ -1,8 +1,10 @@
 """A fake Telegram Bot API server (aiohttp, real HTTP on 127.0.0.1) for end-to-end tests.
 
 It answers what aiogram and python-telegram-bot call, lets a test play a user (text, a
-button press, a contact, a location, /start with a payload, blocking the bot), records
-everything the bot sent, and can answer a call with 429 (flood control) or 403 (blocked).
+button press, a contact, a location, a photo or a document, /start with a payload,
+blocking the bot), records everything the bot sent (an uploaded file as its bytes),
+serves getFile and file downloads (recording each download), and can answer a call
+with 429 (flood control) or 403 (blocked).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+TRUE_SIZE = -1  # a file's size as Telegram reports it: the true one
 BOT = {"id": 4242, "is_bot": True, "first_name": "Haoxin", "username": "haoxin_test_bot"}
 
 
@@ -37,6 +40,10 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._query_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # file_id -> the bytes behind it
+        self.reported: dict[str, int | None] = {}  # file_id -> getFile's file_size
+        self.downloads: list[str] = []  # file paths the bot downloaded
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -44,6 +51,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -60,7 +68,11 @@ class FakeTelegram:
         if request.content_type == "application/json":
             return await request.json()
         form = await request.post()
-        return {k: _value(v) if isinstance(v, str) else v for k, v in form.items()}
+        params = {k: _value(v) if isinstance(v, str) else v.file.read() for k, v in form.items()}
+        for key, value in list(params.items()):  # aiogram: "photo": "attach://<part>"
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.pop(value.removeprefix("attach://"), value)
+        return params
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -73,6 +85,10 @@ class FakeTelegram:
                 return web.json_response({**body, **extra}, status=status)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method == "getFile" and str(params.get("file_id")) not in self.files:
+            self.calls.append((method, params))
+            body = {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            return web.json_response(body, status=400)
         result = self._result(method, params)
         if isinstance(result, dict) and "message_id" in result:
             params["_message_id"] = result["message_id"]
@@ -93,10 +109,39 @@ class FakeTelegram:
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT,
                 "text": params.get("text", ""),
+                **({"caption": params["caption"]} if params.get("caption") else {}),
             }
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            result: dict[str, Any] = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_path": f"documents/{file_id}.bin",
+            }
+            size = self.reported.get(file_id, len(self.files[file_id]))
+            if size is not None:
+                result["file_size"] = size
+            return result
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        file_id = path.removeprefix("documents/").removesuffix(".bin")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(path)
+        data = self.files[file_id]
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        await response.prepare(request)
+        try:  # in pieces, as a large file comes: the bot may stop reading at its limit
+            for start in range(0, len(data), 256 * 1024):
+                await response.write(data[start : start + 256 * 1024])
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass
+        return response
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -161,6 +206,45 @@ class FakeTelegram:
 
     async def share_location(self, user_id: int, lat: float, lon: float) -> None:
         await self.push(self.message(user_id, "en", location={"latitude": lat, "longitude": lon}))
+
+    def add_file(self, data: bytes, reported: int | None = TRUE_SIZE) -> str:
+        """A file Telegram holds; returns its file_id. `reported`: the size getFile (and
+        the message) say it has: its true size by default, another number (a lie), or
+        None (not said)."""
+        file_id = f"F{next(self._file_ids)}"
+        self.files[file_id] = data
+        self.reported[file_id] = len(data) if reported == TRUE_SIZE else reported
+        return file_id
+
+    def _sized(self, file_id: str, **fields: Any) -> dict[str, Any]:
+        out = {"file_id": file_id, "file_unique_id": f"u{file_id}", **fields}
+        if self.reported.get(file_id) is not None:
+            out["file_size"] = self.reported[file_id]
+        return out
+
+    async def send_photo(
+        self, user_id: int, data: bytes, reported: int | None = TRUE_SIZE
+    ) -> dict[str, Any]:
+        """She sends a photo: Telegram's sizes, a thumbnail first, `data` the largest."""
+        small = self.add_file(b"a thumbnail, not the photo")
+        large = self.add_file(data, reported)
+        sizes = [
+            self._sized(small, width=90, height=67),
+            self._sized(large, width=1280, height=960),
+        ]
+        return await self.push(self.message(user_id, "en", photo=sizes))
+
+    async def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        name: str = "certificate.pdf",
+        reported: int | None = TRUE_SIZE,
+    ) -> dict[str, Any]:
+        """She sends a file (a document), named `name`."""
+        file_id = self.add_file(data, reported)
+        document = self._sized(file_id, file_name=name, mime_type="application/octet-stream")
+        return await self.push(self.message(user_id, "en", document=document))
 
     async def tap(self, user_id: int, data: str, message_id: int, lang: str = "en") -> str:
         query_id = f"q{next(self._query_ids)}"

@@ -68,7 +68,7 @@ async def test_deep_link_contact_location_and_media(db_path, framework):
                 502, "en", photo=[{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}]
             )
         )
-        assert "not pictures" in (await fake.settle(502, before))[0][1]["text"]
+        assert "don't need a photo" in (await fake.settle(502, before))[0][1]["text"]
         assert (await load_user(app, "tg:502")).state == "COURSE_CARD"
 
 

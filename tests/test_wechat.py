@@ -46,7 +46,7 @@ async def test_onboarding_in_each_mode(db_path, server, mode):
         await me.say("你好")
         assert "你好！我是好心家政" in me.text and "1. 继续 ▶" in me.text
         await me.tap("继续")
-        assert "主菜单：培训和工作" in me.text and "（即将推出）" in me.text
+        assert "主菜单：培训和工作" in me.text and "我的求职资料" in me.text
         assert "你的隐私" not in me.text  # asked at her first personal question, or here:
         await me.say("/privacy")
         assert "你的隐私" in me.text
@@ -97,7 +97,7 @@ async def test_events_follow_scan_click_location_image_and_unfollow(db_path):
         )
         assert "不需要位置" in me.text
         await me.send(message_xml("oEVT", "image", 8, PicUrl="http://x/y.jpg", MediaId="m"))
-        assert "看不了图片" in me.text
+        assert "不需要照片或文件" in me.text
         await me.send(
             message_xml("oEVT", "voice", 9, MediaId="m", Format="amr", Recognition="报名")
         )  # WeChat's speech-to-text: "sign up", so the privacy question first

@@ -29,7 +29,11 @@ _nonces = itertools.count(1)
 
 
 class FakeWeChatApi:
-    """The token and customer-service endpoints of api.weixin.qq.com."""
+    """The token, customer-service, QR code and media endpoints of api.weixin.qq.com.
+
+    `media` holds the pictures people sent (media_id → bytes), served by media/get
+    (each fetch recorded in `media_gets`); media/upload keeps what the bot uploaded in
+    `uploads` and answers with a new media_id."""
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
@@ -37,6 +41,9 @@ class FakeWeChatApi:
         self.errcodes: list[int] = []  # answers for the next sends, then 0
         self.qrcodes: list[dict[str, Any]] = []  # qrcode/create requests
         self.qrcode_errcodes: list[int] = []  # answers for the next qrcode/create, then 0
+        self.media: dict[str, bytes] = {}
+        self.media_gets: list[str] = []
+        self.uploads: list[dict[str, Any]] = []
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> str:
@@ -44,6 +51,8 @@ class FakeWeChatApi:
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
         app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -71,6 +80,34 @@ class FakeWeChatApi:
         scene = body["action_info"]["scene"]["scene_str"]
         return web.json_response(
             {"ticket": f"gQ+{scene}/=", "url": f"http://weixin.qq.com/q/{scene}"}
+        )
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        media_id = request.query.get("media_id", "")
+        self.media_gets.append(media_id)
+        if not request.query.get("access_token", "").startswith("T"):
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if media_id not in self.media:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=self.media[media_id], content_type="image/jpeg")
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        media = form["media"]
+        assert not isinstance(media, str), "media/upload takes a file (multipart)"
+        media_id = f"UP{len(self.uploads) + 1}"
+        self.uploads.append(
+            {
+                "type": request.query.get("type"),
+                "token": request.query.get("access_token"),
+                "filename": media.filename,
+                "content_type": media.content_type,
+                "data": media.file.read(),
+                "media_id": media_id,
+            }
+        )
+        return web.json_response(
+            {"type": "image", "media_id": media_id, "created_at": int(time.time())}
         )
 
     async def stop(self) -> None:
