@@ -162,4 +162,5 @@ async def erase_person(repos: Repos, user: User, options: Options) -> None:
     """Erase a person's data, first giving up her places so the next in line get them.
     Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
     await release_all(outside(repos, user, options), user)
+    await repos.workers.forget(user)  # the audit entries about her profile
     await repos.users.erase(user)
