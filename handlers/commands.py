@@ -87,6 +87,7 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
         "• /menu – the main menu\n"
         "• /cancel – stop what you are filling in\n"
         "• /language – 简体中文 / 廣東話 / English\n"
+        "• /verify CODE – check a worker's credential\n"
         "• /privacy – what we keep about you\n"
         "• /delete_me – delete your data\n"
         "• /help – this list"

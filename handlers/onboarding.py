@@ -24,6 +24,7 @@ from handlers.events import PAYLOAD_RE
 from handlers.router import Invalid, Replies, Router
 from locales import LANGUAGES, language_name, translator
 from storage.models import utcnow
+from storage.workers import read_code
 
 router = Router(__name__)
 
@@ -54,9 +55,13 @@ def deep_link_payload(ctx: Ctx, payload: str) -> str | None:
     if not PAYLOAD_RE.match(payload):
         return None
     prefix, _sep, ident = payload.rpartition("_")
-    if prefix not in ctx.flows.deep_links or not (ident.isdecimal() and len(ident) <= 9):
+    if prefix not in ctx.flows.deep_links:
         return None
-    return payload
+    if ident.isdecimal() and len(ident) <= 9:
+        return payload
+    if prefix == "verify" and read_code(ident):  # a credential's code: nothing of hers
+        return payload
+    return None
 
 
 async def begin(ctx: Ctx, payload: str) -> Replies:
@@ -65,8 +70,9 @@ async def begin(ctx: Ctx, payload: str) -> Replies:
         ctx.user.start_payload = kept
     if onboarded(ctx):
         return await open_home(ctx)
-    if kept:  # a poster's link to a course or a fair: she is looking for training or work
-        ctx.user.role = SEEKER
+    if kept:  # a poster's link to a course or a fair: she is looking for training or
+        # work; a credential's QR code: she is a household checking a worker
+        ctx.user.role = HOUSEHOLD if kept.startswith("verify_") else SEEKER
         hello = ctx._(
             "Hello! I am Haoxin (好心), the assistant of the Good Heart home-services "
             "programme. Here is what you opened:"
