@@ -34,6 +34,13 @@ file, the row (counted from 1) and the field, e.g.
 a field inside a list is a path with items counted from 1, too:
 `fairs.yaml: job_fairs row 1 (code f1), field employers.2.jobs.1.pay_min: ...`.
 An import is all or nothing: nothing of a refused file is written.
+
+Two sections serve the demo's workers (issue 10): `past_courses` are courses that have
+already ended (imported like `courses`; staff mark who completed them), and
+`worker_profiles` are fictional workers with real, vetted profiles in every state. Those
+are read and checked here, but created only by the demo loader (`haoxin chat --demo`,
+`storage.demo_workers`), never by `haoxin import`: no data file may put a "verified"
+worker in front of households without staff vetting her.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
     model_serializer,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 from sqlalchemy import select, update
@@ -69,8 +77,10 @@ from yaml.nodes import MappingNode
 from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
+from storage import vocab
 from storage.fairs import FairRepo
 from storage.models import Course, DemoHousehold, DemoWorker, JobFair, TrainingBase, utcnow
+from storage.workers import BadIdNumber, check_id_number, read_code
 
 DEMO_FILE = Path(__file__).parent / "demo.yaml"
 #: the largest data file read, in bytes: the demo file is under 10 KB
@@ -96,7 +106,15 @@ MAX_JSON = 100_000
 MAX_NODES = 40 * MAX_ROWS
 #: the dates a course or fair may have: anything else is a typing slip (`0001-01-01`)
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
-SECTIONS = ("training_bases", "courses", "job_fairs", "workers", "households")
+SECTIONS = (
+    "training_bases",
+    "courses",
+    "past_courses",
+    "job_fairs",
+    "workers",
+    "households",
+    "worker_profiles",
+)
 
 # `today`, `today+14`, `today-3 09:30`; at most 5 digits of days, so the date stays valid
 _RELATIVE = re.compile(r"^today\s*([+-]\s*\d{1,5})?(?:\s+(\d{1,2}):(\d{2}))?$")
@@ -402,6 +420,19 @@ class CourseRow(_Row):
         return closes
 
 
+class PastCourseRow(CourseRow):
+    """A course that has already ended (`past_courses`): imported like any course, so
+    that staff can mark who completed it; one ending today or later belongs in
+    `courses`."""
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ended(cls, ends_on: dt.date) -> dt.date:
+        if ends_on >= dt.date.today():
+            raise ValueError(f"the course ends {ends_on}, not before today: write it under courses")
+        return ends_on
+
+
 class JobRow(_Model):
     """One kind of job an employer offers at a fair, as the fair card shows it:
     `• firm: category · destination · ¥pay_min–pay_max a month · live-in`."""
@@ -483,13 +514,184 @@ class HouseholdRow(_Row):
     need: Annotated[dict[str, Any], AfterValidator(_small_json)] = {}
 
 
+# -- the demo's workers (`worker_profiles`): created only by `storage.demo_workers` -------
+
+#: how far a demo worker's vetting went: `shown` is verified and shown to households;
+#: `paused`, `expiring` (health check runs out within 30 days), `expired` and
+#: `suspended` are verified too
+DEMO_STATES = (
+    "draft",
+    "submitted",
+    "changes",
+    "shown",
+    "paused",
+    "expiring",
+    "expired",
+    "rejected",
+    "suspended",
+)
+VERIFIED_DEMO_STATES = ("shown", "paused", "expiring", "expired", "suspended")
+
+
+def _relative_day(value: Any) -> Any:
+    return _when(value, dt.date.today())
+
+
+def _known(vocabulary: Any, ids: list[str]) -> list[str]:
+    for term_id in ids:
+        if vocabulary.get(term_id) is None:
+            known = ", ".join(t.id for t in vocabulary)
+            raise ValueError(f"unknown {vocabulary.kind} {_show(term_id)}; write one of {known}")
+    return ids
+
+
+class CertificateRow(_Model):
+    """One certificate of a demo worker (`CERTIFICATES` id), checked by staff when she
+    is verified."""
+
+    kind: Word
+    number: Word = ""
+    issuer: str = Field(default="", max_length=80)
+    issued_on: Day | None = None
+
+    _relative = field_validator("issued_on", mode="before")(_relative_day)
+
+    @field_validator("kind")
+    @classmethod
+    def _a_certificate(cls, kind: str) -> str:
+        return _known(vocab.CERTIFICATES, [kind])[0]
+
+
+class TrainingRow(_Model):
+    """A course she trained on through Haoxin: a confirmed sign-up, marked attended
+    (`completed_on`: completed that day) by staff; `marked: false` leaves it unmarked."""
+
+    course: Word
+    completed_on: Day | None = None
+    marked: bool = True
+
+    _relative = field_validator("completed_on", mode="before")(_relative_day)
+
+
+class PastJobRow(_Model):
+    what: Word
+    where: Word
+    years: int = Field(ge=0, le=60)
+
+
+class WorkerProfileRow(_Row):
+    """A fictional worker with a real profile (`WorkerProfile`), a person of her own
+    (`demo:<code>`), vetted by `demo:staff` as far as `state` says."""
+
+    state: str = Field(pattern="^(" + "|".join(DEMO_STATES) + ")$")
+    lang: str = Field(default="zh", pattern="^(zh|yue|en)$")
+    name: str = Field(min_length=1, max_length=40)
+    #: a mainland mobile number, 11 digits (kept as +86...)
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    county: Word
+    age: int = Field(ge=16, le=70)
+    #: kept as its last four characters and a keyed hash, never whole
+    id_number: str = ""
+    kinds: Words
+    skills: Words = []
+    years: int | None = Field(default=None, ge=0, le=60)
+    jobs: Annotated[list[PastJobRow], Field(max_length=5)] = []
+    places: Words = []
+    #: mode → [lowest, highest] yuan: a month (live_in, day) or an hour (hourly)
+    pay: dict[str, Annotated[list[Pay], Field(min_length=2, max_length=2)]] = {}
+    languages: Words = []
+    available_from: Day | None = None
+    available_until: Day | None = None
+    intro: str = Field(default="", max_length=500)
+    health_passed_on: Day | None = None
+    certificates: Annotated[list[CertificateRow], Field(max_length=10)] = []
+    trainings: Annotated[list[TrainingRow], Field(max_length=10)] = []
+    #: when she sent it to staff, and when staff checked it
+    submitted_on: Day | None = None
+    checked_on: Day | None = None
+    #: staff's reason (changes, rejected, suspended) and her answer (changes)
+    reason: str = Field(default="", max_length=500)
+    answer: str = Field(default="", max_length=500)
+    #: the credential's verification code (verified states), as people read it
+    credential: str = ""
+
+    _relative = field_validator(
+        "available_from",
+        "available_until",
+        "health_passed_on",
+        "submitted_on",
+        "checked_on",
+        mode="before",
+    )(_relative_day)
+
+    @field_validator("kinds", "skills", "places", "languages", "pay", "county")
+    @classmethod
+    def _vocabulary_ids(cls, value: Any, info: ValidationInfo) -> Any:
+        field = info.field_name
+        if field == "skills":
+            for skill in value:
+                if skill not in vocab.ADD_ON_SKILLS:
+                    raise ValueError(f"unknown add-on skill {_show(skill)}")
+            return value
+        if field in ("places", "county"):
+            ids = [value] if field == "county" else value
+            for place in ids:
+                if vocab.COUNTIES.get(place) is None and vocab.CITIES.get(place) is None:
+                    raise ValueError(f"unknown county or city {_show(place)}")
+            return value
+        vocabulary = {
+            "kinds": vocab.KINDS_OF_WORK,
+            "languages": vocab.LANGUAGES,
+            "pay": vocab.MODES,
+        }[str(field)]
+        _known(vocabulary, list(value))
+        return value
+
+    @field_validator("id_number")
+    @classmethod
+    def _an_id_number(cls, number: str) -> str:
+        if not number:
+            return number
+        try:
+            return check_id_number(number)
+        except BadIdNumber as exc:
+            raise ValueError(f"not an ID number ({exc.why})") from None
+
+    @field_validator("credential")
+    @classmethod
+    def _a_code(cls, credential: str) -> str:
+        if not credential:
+            return credential
+        code = read_code(credential)
+        if code is None:
+            raise ValueError(f"{_show(credential)} is not a code of 12 letters and digits")
+        return code
+
+    @model_validator(mode="after")
+    def _as_far_as_the_state_says(self) -> WorkerProfileRow:
+        verified = self.state in VERIFIED_DEMO_STATES
+        if verified and not (self.credential and self.health_passed_on and self.checked_on):
+            raise ValueError(
+                f"a {self.state} worker needs credential, health_passed_on and checked_on"
+            )
+        if not verified and self.credential:
+            raise ValueError(f"a {self.state} worker has no credential")
+        if self.state in ("changes", "rejected", "suspended") and not self.reason:
+            raise ValueError(f"a {self.state} worker needs the staff's reason")
+        if self.state in ("changes", "rejected") and not self.checked_on:
+            raise ValueError(f"a {self.state} worker needs checked_on")
+        return self
+
+
 class DataFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     training_bases: Annotated[list[BaseRow], Field(max_length=MAX_ROWS)] = []
     courses: Annotated[list[CourseRow], Field(max_length=MAX_ROWS)] = []
+    past_courses: Annotated[list[PastCourseRow], Field(max_length=MAX_ROWS)] = []
     job_fairs: Annotated[list[FairRow], Field(max_length=MAX_ROWS)] = []
     workers: Annotated[list[WorkerRow], Field(max_length=MAX_ROWS)] = []
     households: Annotated[list[HouseholdRow], Field(max_length=MAX_ROWS)] = []
+    worker_profiles: Annotated[list[WorkerProfileRow], Field(max_length=MAX_ROWS)] = []
     _source: str = PrivateAttr(default="")
 
     @property
@@ -497,7 +699,7 @@ class DataFile(BaseModel):
         """The file the data was read from, as named; empty when built in code."""
         return self._source
 
-    @field_validator("courses", "job_fairs", mode="before")
+    @field_validator("courses", "past_courses", "job_fairs", mode="before")
     @classmethod
     def _relative_dates(cls, rows: Any) -> Any:
         today = dt.date.today()
@@ -641,7 +843,22 @@ def _validate(raw: Any, name: str) -> DataFile:
                     name,
                 )
             seen[row.code] = index
+    upcoming = {row.code: index for index, row in enumerate(data.courses)}
+    for index, row in enumerate(data.past_courses):
+        if row.code in upcoming:
+            raise DataFileError(
+                f"the same code as {_row('courses', upcoming[row.code])}; a code may be used once",
+                _field("past_courses", index, row.code, "code"),
+                name,
+            )
     return data
+
+
+def course_rows(data: DataFile) -> list[tuple[str, int, CourseRow]]:
+    """Every course of `data`, upcoming and past, with its section and index there."""
+    return [("courses", i, row) for i, row in enumerate(data.courses)] + [
+        ("past_courses", i, row) for i, row in enumerate(data.past_courses)
+    ]
 
 
 def _field(section: str, index: int, code: Any, *path: str | int) -> str:
@@ -745,18 +962,19 @@ async def import_data(
     `DataFileError` names the file, the course's row and the field `base`, and nothing is
     written (the check comes first)."""
     in_file = {row.code for row in data.training_bases}
-    wanted = {row.base for row in data.courses} - in_file
+    all_courses = course_rows(data)
+    wanted = {row.base for _s, _i, row in all_courses} - in_file
     known = set(
         await session.scalars(select(TrainingBase.code).where(TrainingBase.code.in_(wanted)))
         if wanted
         else ()
     )
-    for index, row in enumerate(data.courses):
+    for section, index, row in all_courses:
         if row.base not in in_file and row.base not in known:
             raise DataFileError(
                 f"unknown training base {_show(row.base)}, neither in the file's "
                 "training_bases nor in the database",
-                _field("courses", index, row.code, "base"),
+                _field(section, index, row.code, "base"),
                 data.source,
             )
     searched_as = await _base_names(session, TrainingBase.code.in_(in_file)) if in_file else {}
@@ -766,7 +984,7 @@ async def import_data(
         code: id_ for code, id_ in await session.execute(select(TrainingBase.code, TrainingBase.id))
     }
     courses = []
-    for row in data.courses:
+    for _section, _index, row in all_courses:
         values = row.model_dump()
         values["base_id"] = base_ids[values.pop("base")]
         values["fee_fen"] = round(values.pop("fee_yuan") * 100)
@@ -807,7 +1025,11 @@ async def _keep_seated(session: AsyncSession, data: DataFile) -> None:
     """An open course may not get fewer seats than people already seated in it (its
     `seats_taken` would stand above `seats`): `DataFileError` names the row, and the
     whole import is rolled back. Cancelling the course, or their places, comes first."""
-    rows = {row.code: index for index, row in enumerate(data.courses) if row.status == "open"}
+    rows = {
+        row.code: (section, index)
+        for section, index, row in course_rows(data)
+        if row.status == "open"
+    }
     if not rows:
         return
     over = await session.execute(
@@ -819,7 +1041,7 @@ async def _keep_seated(session: AsyncSession, data: DataFile) -> None:
         raise DataFileError(
             f"{seats} seats is fewer than the {taken} people already seated; keep at least "
             f"{taken} seats, or cancel their places first",
-            _field("courses", rows[code], code, "seats"),
+            _field(rows[code][0], rows[code][1], code, "seats"),
             data.source,
         )
 
