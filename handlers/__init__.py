@@ -5,8 +5,10 @@ no SQL (repositories arrive on the context).
 """
 
 from handlers import (
+    attendance,
     commands,
     courses,
+    credential,
     fairs,
     links,
     menus,
@@ -15,6 +17,8 @@ from handlers import (
     phone,
     privacy,
     signup,
+    vetting,
+    worker_profile,
 )
 from handlers.router import Flows
 
@@ -30,5 +34,9 @@ FLOWS = Flows(
         fairs.router,
         links.router,
         phone.router,
+        worker_profile.router,
+        vetting.router,
+        attendance.router,
+        credential.router,
     ]
 )

@@ -50,7 +50,9 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "find": _("🔎 Find a helper"),
         "requests": _("📋 My requests"),
         "hires": _("🤝 Interviews and hires"),
+        "verify": _("🪪 Check a credential"),
         "vetting": _("✅ Vet workers"),
+        "attendance": _("🎓 Attendance and completion"),
         "catalogue": _("📚 Courses and job fairs"),
         "broadcast": _("📣 Send a notice"),
         "numbers": _("📊 Programme numbers"),
@@ -59,11 +61,23 @@ def _entries(ctx: Ctx) -> dict[str, str]:
 
 def _live() -> dict[str, str]:
     """Menu entries whose flow exists, and the state each opens."""
+    from handlers.attendance import ATTENDANCE
     from handlers.courses import COURSES
+    from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
     from handlers.my_signups import MY_SIGNUPS
+    from handlers.vetting import VETTING
+    from handlers.worker_profile import WORKER_PROFILE
 
-    return {"courses": COURSES, "fairs": FAIRS, "signups": MY_SIGNUPS}
+    return {
+        "courses": COURSES,
+        "fairs": FAIRS,
+        "signups": MY_SIGNUPS,
+        "profile": WORKER_PROFILE,
+        "verify": VERIFY,
+        "vetting": VETTING,
+        "attendance": ATTENDANCE,
+    }
 
 
 def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) -> Replies:
@@ -99,19 +113,20 @@ async def seeker_menu(ctx: Ctx) -> Replies:
 @router.prompt(HOUSEHOLD_MENU)
 async def household_menu(ctx: Ctx) -> Replies:
     title = ctx._("Main menu: help at home. What would you like to do?")
-    return _menu(ctx, title, ["find", "requests", "hires"])
+    return _menu(ctx, title, ["find", "requests", "hires", "verify"])
 
 
 @router.prompt(ADMIN_MENU)
 async def admin_menu(ctx: Ctx) -> Replies:
     title = ctx._("Programme staff menu.")
-    return _menu(ctx, title, ["vetting", "catalogue", "broadcast", "numbers"], switch_role=False)
+    keys = ["vetting", "attendance", "catalogue", "broadcast", "numbers"]
+    return _menu(ctx, title, keys, switch_role=False)
 
 
 MENU_KEYS = {
     SEEKER_MENU: {"courses", "fairs", "signups", "profile"},
-    HOUSEHOLD_MENU: {"find", "requests", "hires"},
-    ADMIN_MENU: {"vetting", "catalogue", "broadcast", "numbers"},
+    HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
+    ADMIN_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers"},
 }
 
 
