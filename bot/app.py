@@ -85,7 +85,8 @@ async def import_file(
         counts = await import_data(session, data, changes)
         counts["notices"] = await announce(Repos(session), settings.options(), changes)
         if demo:
-            counts["worker_profiles"] = await _demo_workers(Repos(session), data)
+            repos = Repos(session, settings.file_store())  # its key of ID-number hashes
+            counts["worker_profiles"] = await _demo_workers(repos, data)
         elif data.worker_profiles:
             counts["worker_profiles_skipped"] = len(data.worker_profiles)
         return counts
@@ -108,7 +109,7 @@ async def _demo_workers(repos: Repos, data: DataFile) -> int:
     )
 
 
-async def seed_demo(db: Database) -> dict[str, int] | None:
+async def seed_demo(db: Database, settings: Settings | None = None) -> dict[str, int] | None:
     """Import the demo data unless the catalogue already holds something. A database
     seeded by an earlier demo (its training bases there) that lacks the demo's workers
     gets them (and the courses they trained on); None when nothing was needed."""
@@ -126,7 +127,7 @@ async def seed_demo(db: Database) -> dict[str, int] | None:
             workers = await session.scalar(select(func.count(User.id)).where(User.key.in_(keys)))
             if demo_bases != len(codes) or workers == len(keys):
                 return None
-    return await import_file(db, DEMO_FILE, demo=True)
+    return await import_file(db, DEMO_FILE, settings, demo=True)
 
 
 async def import_trainings(db: Database, path: Path) -> TrainingCounts:

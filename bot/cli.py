@@ -160,7 +160,7 @@ async def _main(args: argparse.Namespace) -> int:
             from bot.console import chat
 
             if args.demo:
-                await seed_demo(app.db)
+                await seed_demo(app.db, app.settings)
             await chat(app.dispatcher, console_user(args.user), lang_hint=args.lang)
         elif args.command == "run":
             from bot.platforms import run_platform

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     #: empty means a folder `haoxin-files` beside the SQLite database file (or
     #: `./haoxin-files` for other databases). Only Haoxin's user can read it (0700).
     files_dir: str = ""
+    #: the key of the hash that finds an ID number on two profiles (any long random
+    #: text); empty: a random key kept in the files folder (`id-hash.key`). Instances on
+    #: several machines must share one.
+    id_hash_key: str = ""
 
     #: the programme's time zone: dates and reminder times are local to it
     timezone: str = "Asia/Shanghai"
@@ -76,16 +80,16 @@ class Settings(BaseSettings):
     def file_store(self) -> FileStore:
         """Where stored files are kept on disk (`files_dir`, or beside the database)."""
         if self.files_dir:
-            return FileStore(Path(self.files_dir))
+            return FileStore(Path(self.files_dir), self.id_hash_key)
         try:
             url = make_url(self.database_url)
         except Exception:  # the database itself will say what is wrong with its URL
-            return FileStore(Path("haoxin-files"))
+            return FileStore(Path("haoxin-files"), self.id_hash_key)
         database = url.database or ""
         if url.get_backend_name() == "sqlite" and database and database != ":memory:":
             if not database.startswith("file:"):
-                return FileStore(Path(database).parent / "haoxin-files")
-        return FileStore(Path("haoxin-files"))
+                return FileStore(Path(database).parent / "haoxin-files", self.id_hash_key)
+        return FileStore(Path("haoxin-files"), self.id_hash_key)
 
     def options(self) -> Options:
         """What the flows need to know of the settings."""

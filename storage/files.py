@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -150,14 +151,51 @@ class FileStore:
     """Files on disk under `root`, by random names. Blocking file I/O: call `save_image`
     from a worker thread in async code (`FileRepo` does)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, id_hash_key: str = "") -> None:
+        """`id_hash_key`: the configured key of ID-number hashes (`HAOXIN_ID_HASH_KEY`);
+        empty: a random one kept in this folder (`id_hash_key()`)."""
         self.root = Path(root)
+        self._id_hash_key = id_hash_key
 
     @classmethod
     def default(cls) -> FileStore:
-        """The folder named by HAOXIN_FILES_DIR, else `./haoxin-files`. (`Settings.
-        file_store` is the configured one: beside the SQLite database by default.)"""
-        return cls(Path(os.environ.get("HAOXIN_FILES_DIR") or "haoxin-files"))
+        """The folder named by HAOXIN_FILES_DIR, else `./haoxin-files`, and the key of
+        HAOXIN_ID_HASH_KEY. (`Settings.file_store` is the configured one: beside the
+        SQLite database by default.)"""
+        folder = Path(os.environ.get("HAOXIN_FILES_DIR") or "haoxin-files")
+        return cls(folder, os.environ.get("HAOXIN_ID_HASH_KEY", ""))
+
+    # --- the key of ID-number hashes ------------------------------------------------------
+    def id_hash_key(self) -> str:
+        """The secret that keys the hash of ID numbers (`storage.workers.id_digest`).
+
+        Never in the database: with the key beside the hashes, the few unknown digits of
+        an ID number (its last four are kept) are found by trying them all in seconds.
+        The configured key when there is one (several machines must share it); else a
+        random 256-bit key made once in this folder (`id-hash.key`, mode 0600, created
+        exclusively so two processes on one machine agree), outside any database backup.
+        Raises OSError when the folder cannot be written."""
+        if self._id_hash_key:
+            return self._id_hash_key
+        path = self.root / "id-hash.key"
+        if not path.exists():
+            self._make_root()
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first: read theirs
+            else:
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_hex(32))
+                    out.flush()
+                    os.fsync(out.fileno())
+        for _ in range(50):  # the other process may still be writing it
+            key = path.read_text().strip()
+            if len(key) == 64:
+                self._id_hash_key = key
+                return key
+            time.sleep(0.01)
+        raise OSError(f"{path.name}: not a key")
 
     # --- saving -----------------------------------------------------------------------
     def save_image(self, data: bytes) -> tuple[str, int]:

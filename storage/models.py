@@ -574,21 +574,11 @@ class AuditEntry(Base):
 
 class LookupFailure(Base):
     """A credential code someone looked up that does not exist: counted per person
-    (`who`, a platform key) to stop codes being guessed (`storage.workers.LOOKUPS`)."""
+    (`who`: a keyed hash of her platform key) to stop codes being guessed
+    (`storage.workers.LOOKUP_LIMIT`). Kept an hour, also after she erased her data."""
 
     __tablename__ = "lookup_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     who: Mapped[str] = mapped_column(String(80), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class AppKey(Base):
-    """A secret the programme keeps in its database, shared by every instance: made
-    once, at random, by whichever process needs it first (`storage.workers.app_key`).
-    `id_hash` keys the hash of ID numbers with it."""
-
-    __tablename__ = "app_keys"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))

@@ -471,4 +471,4 @@ class Repos:
         self.signups = SignupRepo(session)
         self.search = SearchRepo(session)
         self.fairs = FairRepo(session)
-        self.workers = WorkerRepo(session)
+        self.workers = WorkerRepo(session, store)

@@ -23,6 +23,13 @@ def make_settings(path: Path | None, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@pytest.fixture(autouse=True)
+def _files_outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code that finds no configured file store (`FileStore.default`) writes under the
+    test's own folder, never into the working directory."""
+    monkeypatch.setenv("HAOXIN_FILES_DIR", str(tmp_path / "default-files"))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "haoxin-test.db"

@@ -129,10 +129,10 @@ def test_empty_input_ends_cleanly(tmp_path):
 
 async def test_demo_data_is_seeded_once_and_stays_upcoming(db_path):
     app = await create_app(make_settings(db_path))
-    first = await seed_demo(app.db)
+    first = await seed_demo(app.db, app.settings)
     assert first["training_bases"] == 5 and first["courses"] >= 8 and first["job_fairs"] >= 3
     assert first["workers"] >= 5 and first["households"] >= 3
-    assert await seed_demo(app.db) is None  # already there
+    assert await seed_demo(app.db, app.settings) is None  # already there
     await import_file(app.db, DEMO_FILE)  # importing again updates, never duplicates
     async with app.db.sessions() as s:
         assert await s.scalar(select(func.count(TrainingBase.id))) == 5

@@ -225,6 +225,7 @@ def test_pngs_haoxin_draws_are_kept_as_drawn(store):
 
 
 def test_where_the_files_are(tmp_path, monkeypatch):
+    monkeypatch.delenv("HAOXIN_FILES_DIR", raising=False)  # conftest points it at tmp_path
     beside = make_settings(tmp_path / "data" / "haoxin.db")
     assert beside.file_store().root == tmp_path / "data" / "haoxin-files"
     chosen = make_settings(tmp_path / "x.db", files_dir=str(tmp_path / "elsewhere"))

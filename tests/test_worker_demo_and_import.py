@@ -67,7 +67,7 @@ async def counts(app: App) -> dict[str, int]:
 
 
 async def test_the_demo_has_workers_in_every_state_and_shows_only_the_right_ones(app):
-    loaded = await seed_demo(app.db)
+    loaded = await seed_demo(app.db, app.settings)
     assert loaded["worker_profiles"] == len(STATES) >= 13
     assert loaded["courses"] >= 8 and loaded["workers"] >= 5  # the rest still loads
     profiles = await demo_profiles(app)
@@ -127,9 +127,9 @@ async def test_the_demo_has_workers_in_every_state_and_shows_only_the_right_ones
 
 
 async def test_loading_the_demo_twice_adds_nothing(app):
-    await seed_demo(app.db)
+    await seed_demo(app.db, app.settings)
     before = await counts(app)
-    assert await seed_demo(app.db) is None
+    assert await seed_demo(app.db, app.settings) is None
     again = await import_file(app.db, DEMO_FILE, demo=True)  # the loader itself, again
     assert again["worker_profiles"] == 0
     assert await counts(app) == before
@@ -139,14 +139,16 @@ async def test_haoxin_import_leaves_the_demo_workers_out_and_the_demo_adds_them_
     imported = await import_file(app.db, DEMO_FILE)  # `haoxin import storage/demo.yaml`
     assert imported["worker_profiles_skipped"] == len(STATES)
     assert (await counts(app))["worker_profiles"] == 0
-    loaded = await seed_demo(app.db)  # a database an earlier demo seeded: workers added
+    loaded = await seed_demo(
+        app.db, app.settings
+    )  # a database an earlier demo seeded: workers added
     assert loaded is not None and loaded["worker_profiles"] == len(STATES)
     assert (await counts(app))["worker_profiles"] == len(STATES)
 
 
 async def test_a_database_of_real_courses_gets_no_demo_workers(app):
     await load(app, [course("ys1", "好心月嫂初级班", "月嫂/母婴护理")])
-    assert await seed_demo(app.db) is None
+    assert await seed_demo(app.db, app.settings) is None
     assert (await counts(app))["users"] == 0
 
 
@@ -185,7 +187,7 @@ def run_cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 async def demo(tmp_path):
     app = await create_app(make_settings(tmp_path / "t.db"))
-    await seed_demo(app.db)
+    await seed_demo(app.db, app.settings)
     yield app
     await app.close()
 
