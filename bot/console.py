@@ -75,7 +75,7 @@ def render(reply: Reply, files: FileStore | None = None) -> str:
         cells = []
         for button in row:
             n += 1
-            cells.append(f"[{n}] {button.label}")
+            cells.append(f"[{reply.mark(n)}] {button.label}")
         lines.append("   ".join(cells))
     # the labels carry their own emoji (📱, 📍); the terminal shows what to type instead
     if reply.request_contact:

@@ -89,7 +89,7 @@ def render(replies: list[Reply]) -> str:
             lines.append(f"📍 {reply.pin.title} {reply.pin.address}".rstrip())
         for button in reply.flat_buttons():
             n += 1
-            lines.append(f"{n}. {button.label}")
+            lines.append(f"{reply.mark(n)}. {button.label}")
         # WeChat has no contact or location buttons: the prompts say to type the number,
         # or to send a location message (＋ → Location)
         if reply.photo and lines == [""]:

@@ -63,12 +63,30 @@ def navigation(*actions: str) -> None:
     NAVIGATION.update(actions)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# control characters, and the invisible ones that change how text reads without being
+# seen: zero-width marks, direction marks, embeddings, overrides and isolates (a name or
+# an introduction shown to staff and households must read as it looks), the soft hyphen,
+# word joiners and invisible operators, tag characters
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+# Chinese is written with full-width punctuation: what she types is kept with it (an
+# introduction reads `带过双胞胎，会煮月子餐`, not `带过双胞胎,会煮月子餐`); everything else
+# is normalised (full-width digits and letters, compatibility forms)
+_KEPT_PUNCTUATION = "，：；！？（）"
+_NORMALISED = re.compile(f"[^{_KEPT_PUNCTUATION}]+")
 
 
 def clean_text(text: str) -> str:
-    """Drop control and invisible characters, normalise width forms, trim the ends."""
-    return unicodedata.normalize("NFKC", _CONTROL.sub("", text)).strip()
+    """Drop control and invisible characters, normalise width forms (NFKC) except
+    Chinese full-width punctuation, trim the ends."""
+    text = _CONTROL.sub("", text)
+    if text.isascii():
+        return text.strip()
+    return _NORMALISED.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text).strip()
 
 
 async def converse(ctx: Ctx) -> Replies:
@@ -76,6 +94,10 @@ async def converse(ctx: Ctx) -> Replies:
     replies = await _converse(ctx)
     if not ctx.deleted:
         _tag_navigation(ctx, replies)
+        spec = ctx.flows.states.get(ctx.user.state)
+        if spec is not None and spec.numeric:  # a typed number answers: letter the buttons
+            for reply in replies:
+                reply.letters = bool(reply.buttons)
     return replies
 
 
@@ -197,10 +219,14 @@ def _typed_buttons(ctx: Ctx, state: State, text: str) -> list[list[str]]:
     or by label (`handlers.typed.pick`). One: she pressed it. Several: she chooses.
 
     On a screen that takes text (a name, an age) only a whole label counts, and digits
-    in a numeric state are her answer, not a button's number."""
+    in a numeric state are her answer, not a button's number: its buttons are lettered
+    there (`Reply.letters`), and a typed letter presses one."""
     buttons = ctx.user.screen_buttons or []
     if not buttons:
         return []
+    if state.numeric and len(text) == 1 and text.isascii() and text.isalpha():
+        n = ord(text.upper()) - ord("A") + 1  # a lettered button (`Reply.letters`)
+        return [buttons[n - 1]] if n <= len(buttons) else []
     if text.isdecimal():  # isdigit() also takes ², ፩: int() fails
         if state.numeric:
             return []

@@ -67,6 +67,10 @@ class Reply:
     #: show pictures send it (Telegram sendPhoto, WeChat image message); the terminal
     #: prints where it is. Only ever set for someone allowed to see it.
     photo: str | None = None
+    #: where a platform lists buttons as text (WeChat, the terminal), letter them (A,
+    #: B, C) instead of numbering them: the screen's answer is a number (an age, years
+    #: of experience), so a typed number is that answer and a typed letter a button
+    letters: bool = False
 
     def qr_png(self) -> bytes:
         """The QR code as a PNG image (for transports that can send pictures)."""
@@ -75,6 +79,10 @@ class Reply:
         out = io.BytesIO()
         segno.make(self.qr or "", error="m").save(out, kind="png", scale=8, border=2)
         return out.getvalue()
+
+    def mark(self, n: int) -> str:
+        """How the `n`th button (from 1) is listed as text: `3`, or `C` when lettered."""
+        return chr(ord("A") + n - 1) if self.letters and 1 <= n <= 26 else str(n)
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -98,6 +106,8 @@ class Reply:
             out["poster"] = self.poster
         if self.photo:
             out["photo"] = self.photo
+        if self.letters:
+            out["letters"] = True
         return out
 
     @classmethod
@@ -112,4 +122,5 @@ class Reply:
             qr=d.get("qr"),
             poster=d.get("poster"),
             photo=d.get("photo"),
+            letters=d.get("letters", False),
         )

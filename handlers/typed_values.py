@@ -54,7 +54,8 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000, "萬": 10000}
 
 
 def chinese_number(text: str) -> int | None:
-    """A number written in Chinese numerals (`五千`, `一万二`, `五千五`, `三十`), or None."""
+    """A number written in Chinese numerals (`五千`, `一万二`, `萬二`, `五千五`, `三十`),
+    or None."""
     if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
         return None
     total = section = 0
@@ -65,8 +66,9 @@ def chinese_number(text: str) -> int | None:
             if number is not None:
                 return None  # 五五: not a number people write
             number = _CN_DIGITS[ch]
-        elif _CN_UNITS[ch] == 10000:
-            total += (section + (number or 0)) * 10000
+        elif _CN_UNITS[ch] == 10000:  # 萬二 (Cantonese) is 一萬二: 12,000
+            leading = 1 if number is None and section == 0 else 0
+            total += (section + (number or leading)) * 10000
             section, number, last_unit = 0, None, 10000
         else:
             unit = _CN_UNITS[ch]

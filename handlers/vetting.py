@@ -48,6 +48,7 @@ from storage.workers import (
     NotAllowed,
     Stale,
     changed_since,
+    holds_id_number,
     show_code,
 )
 
@@ -539,12 +540,20 @@ async def ask_note(ctx: Ctx) -> Replies:
     profile = await remembered_profile(ctx)
     if profile is None or not pending:
         return await ctx.goto(VETTING)
-    text = _(
-        "{check}: {result}. Add a short note if you like (type it, at most {limit} "
-        "characters), or tap “No note”.",
-        check=check_name(ctx, profile, pending["kind"], pending["subject"]),
-        result=result_name(ctx, pending["result"]),
-        limit=MAX_NOTE,
+    text = _.sentences(
+        [
+            _(
+                "{check}: {result}. Add a short note if you like (type it, at most {limit} "
+                "characters), or tap “No note”.",
+                check=check_name(ctx, profile, pending["kind"], pending["subject"]),
+                result=result_name(ctx, pending["result"]),
+                limit=MAX_NOTE,
+            ),
+            _(
+                "Write what was checked, never an ID number or a health result: notes "
+                "are kept in her record."
+            ),
+        ]
     )
     return [
         ctx.reply(
@@ -561,7 +570,20 @@ async def note_typed(ctx: Ctx, text: str) -> Replies:
     note = " ".join(text.split())
     if len(note) > MAX_NOTE:
         raise Invalid(ctx._("Please keep the note under {limit} characters.", limit=MAX_NOTE))
+    _no_id_number(ctx, note)
     return await _record(ctx, note)
+
+
+def _no_id_number(ctx: Ctx, text: str) -> None:
+    """Notes and reasons are kept (and reasons sent to her): never a whole ID number."""
+    if holds_id_number(text):
+        log.info("refused a staff note or reason holding an ID number")
+        raise Invalid(
+            ctx._(
+                "That looks like a whole ID number. Notes and reasons are kept in her "
+                "record: write what was checked, not the number."
+            )
+        )
 
 
 @router.button(VET_NOTE, "no_note")
@@ -660,6 +682,7 @@ async def reason_typed(ctx: Ctx, text: str) -> Replies:
         raise Invalid(
             ctx._("Please type the reason in at most {limit} characters.", limit=MAX_REASON)
         )
+    _no_id_number(ctx, reason)
     return await _decide(ctx, decision, reason)
 
 

@@ -81,6 +81,12 @@ async def history(ctx: Ctx, *, replace: bool = False) -> Replies:
     return [ctx.reply(text, pager, back, replace=replace)]
 
 
+_CONSENTS: dict[str, Callable[[Ctx], str]] = {
+    "consent:share": lambda ctx: ctx._("Show my profile to households"),
+    "consent:health": lambda ctx: ctx._("Give my health examination result"),
+}
+
+
 def _entry(ctx: Ctx, profile: WorkerProfile, entry: AuditEntry) -> str:
     """One audit entry: when (local time), who, what, before → after, why."""
     _ = ctx._
@@ -98,6 +104,9 @@ def _entry(ctx: Ctx, profile: WorkerProfile, entry: AuditEntry) -> str:
                 change += f" ({_.date(dt.date.fromisoformat(after['on']))})"
             except ValueError:
                 pass
+    elif action in _CONSENTS:  # her own answers to the two consent questions
+        what = _CONSENTS[action](ctx)
+        change = _("yes") if after.get("agreed") else _("no")
     elif "status" in before or "status" in after:
         what = _decision_names(ctx).get(action, action)
         change = _change(ctx, before.get("status"), after.get("status"), status_name)
@@ -106,7 +115,9 @@ def _entry(ctx: Ctx, profile: WorkerProfile, entry: AuditEntry) -> str:
         keys = list(dict.fromkeys([*before, *after]))
         change = "; ".join(f"{k} {before.get(k, '—')} → {after.get(k, '—')}" for k in keys)
     lines = [f"🕘 {_.date(local.date())} {_.time(local)} · {who}", f"{what}: {change}"]
-    if entry.reason:
+    if entry.reason and action.startswith("check:"):
+        lines.append(_("Note: {note}", note=entry.reason))
+    elif entry.reason:
         lines.append(_("Why: {reason}", reason=entry.reason))
     return "\n".join(lines)
 

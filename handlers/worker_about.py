@@ -32,6 +32,7 @@ from handlers.worker_form import (
     her_form,
     her_profile,
     nav,
+    no_contact,
     router,
     save,
     set_in_form,
@@ -296,7 +297,9 @@ async def job_where_typed(ctx: Ctx, text: str) -> Replies:
     found = places_in(text)
     if len(found) == 1:
         return await _job_where(ctx, found[0].id)
-    return await _job_where(ctx, short_text(ctx, text, 2, 20))
+    where = short_text(ctx, text, 2, 20)
+    no_contact(ctx, where)
+    return await _job_where(ctx, where)
 
 
 @router.prompt(WP_JOB_YEARS)

@@ -49,8 +49,8 @@ async def load_card(ctx: Ctx, profile: WorkerProfile) -> Card:
 
 
 def status_line(ctx: Ctx, card: Card) -> str:
-    """The credential's standing in one line: valid, suspended, health check expired,
-    or not verified (yet)."""
+    """The credential's standing in one line: valid, being checked again (she changed a
+    checked part since), suspended, health check expired, or not verified (yet)."""
     _ = ctx._
     p = card.profile
     if p.status == "suspended":
@@ -61,6 +61,16 @@ def status_line(ctx: Ctx, card: Card) -> str:
         return "⛔ " + _("Not valid now.")
     if not health_valid(p, card.today):
         return "⚠ " + _("Health check expired: not valid until a new check is recorded.")
+    again = [
+        kind
+        for kind in REQUIRED_CHECKS
+        if (check := card.checks.get((kind, ""))) is not None and check.result == "recheck"
+    ]
+    if again:
+        names = _.join(_(term.label) for kind in again if (term := CHECKS.get(kind)))
+        return "⏳ " + _(
+            "Changed since it was verified: {checks} being checked again.", checks=names
+        )
     return "✅ " + _("Valid: verified by the programme.")
 
 
@@ -82,15 +92,23 @@ def kinds_line(ctx: Ctx, profile: WorkerProfile) -> str:
     return line
 
 
-def check_line(ctx: Ctx, label: str, check: CheckState | None) -> str:
-    """`✅ Identity: verified 2026-10-02` and the like."""
+def check_line(ctx: Ctx, label: str, check: CheckState | None, today: dt.date | None = None) -> str:
+    """`✅ Identity: verified 2026-10-02` and the like; a check with a validity (the
+    health examination) says when it was passed and until when, or that it ran out."""
     _ = ctx._
     if check is None:
         return f"{MARKS['missing']} " + _("{check}: not checked", check=label)
     mark = MARKS.get(check.result, "▫")
     if check.result == "passed" and check.valid_until:
+        if today is not None and check.valid_until < today:
+            return "⚠ " + _(
+                "{check}: passed on {date}, ran out on {until}",
+                check=label,
+                date=_.date(check.checked_on),
+                until=_.date(check.valid_until),
+            )
         return f"{mark} " + _(
-            "{check}: verified {date}, valid until {until}",
+            "{check}: passed on {date}, valid until {until}",
             check=label,
             date=_.date(check.checked_on),
             until=_.date(check.valid_until),
@@ -121,7 +139,7 @@ def credential_lines(ctx: Ctx, card: Card, *, code: bool = True) -> list[str]:
     for kind in REQUIRED_CHECKS:
         term = CHECKS.get(kind)
         assert term is not None
-        lines.append(check_line(ctx, _(term.label), card.checks.get((kind, ""))))
+        lines.append(check_line(ctx, _(term.label), card.checks.get((kind, "")), card.today))
     for training, course in card.trainings:
         title = _.text(course.title, course.title_en)
         if training.completed_on:

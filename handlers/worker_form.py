@@ -39,7 +39,6 @@ parts' screens, in the order of the walk, all on this module's `router`:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,7 +50,7 @@ from handlers.typed_values import AmbiguousDate, read_date
 from storage.models import WorkerProfile
 from storage.vocab import COUNTIES, MODES
 from storage.worker_edits import WorkerEdits
-from storage.workers import BadIdNumber, check_id_number
+from storage.workers import holds_contact, holds_id_number
 
 router = Router(__name__)
 
@@ -327,21 +326,26 @@ def typed_date(ctx: Ctx, text: str, *, ahead: bool) -> dt.date:
     return day
 
 
-_ID_LIKE = re.compile(r"\d{17}[\dXx]")
-
-
 def no_id_number(ctx: Ctx, text: str) -> None:
-    """Refuse text that holds a whole ID number (typed in the wrong place): it would be
-    kept whole."""
-    for found in _ID_LIKE.findall(re.sub(r"\s", "", text)):
-        try:
-            check_id_number(found)
-        except BadIdNumber:
-            continue
+    """Refuse text that holds a whole ID number (typed in the wrong place), however it
+    is grouped: it would be kept whole (`storage.workers.holds_id_number`)."""
+    if holds_id_number(text):
         raise Invalid(
             ctx._(
                 "That looks like an ID card number. Please don't put it here: it is asked "
                 "only once, in its own part, and is never kept whole."
+            )
+        )
+
+
+def no_contact(ctx: Ctx, text: str) -> None:
+    """Refuse a phone number or a messenger handle in what households see (her
+    introduction, a past job's place): they get her number only once both agree."""
+    if holds_contact(text):
+        raise Invalid(
+            ctx._(
+                "Please don't write a phone number or a WeChat ID here: households see "
+                "this part, and they get your number only when you both agree to meet."
             )
         )
 

@@ -32,6 +32,7 @@ from handlers.worker_form import (
     her_form,
     her_profile,
     nav,
+    no_contact,
     no_id_number,
     router,
     save,
@@ -363,6 +364,7 @@ async def ask_intro(ctx: Ctx) -> Replies:
 async def got_intro(ctx: Ctx, text: str) -> Replies:
     cleaned = " ".join(text.split())
     no_id_number(ctx, cleaned)
+    no_contact(ctx, cleaned)
     if len(cleaned) > MAX_INTRO:
         raise Invalid(
             ctx._(

@@ -14,7 +14,7 @@ The rules that every screen and, later, matching rely on live here:
   version it was shown and is refused (`Stale`) when the profile moved on, in one
   conditional UPDATE, so two decisions on two instances end with one.
 - **Privacy**: an ID number is kept as its last four characters and a keyed hash
-  (`id_digest`); the key is the programme's own, in the database (`app_key`).
+  (`id_digest`), keyed by a secret kept outside the database (`FileStore.id_hash_key`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +33,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.files import FileStore
 from storage.models import (
-    AppKey,
     AuditEntry,
     Certificate,
     Course,
@@ -147,6 +149,49 @@ def check_id_number(text: str) -> str:
     return number
 
 
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
+# what people put between the groups of a number: spaces, dashes, dots, slashes...
+_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])[\s\-‐‑–—_.,，。·・/／:：'’]+(?=[0-9X])")
+
+
+def holds_id_number(text: str) -> bool:
+    """Whether free text (an introduction, a note, a reason) holds a whole ID number,
+    however it is grouped (`110105-19491231-002X`, `110105.1949.1231.002x`, spaces): it
+    would be kept whole. Width forms are unified first (full-width digits)."""
+    joined = _BETWEEN_DIGITS.sub("", unicodedata.normalize("NFKC", text).upper())
+    for found in _ID_LIKE.findall(joined):
+        try:
+            check_id_number(found)
+        except BadIdNumber:
+            continue
+        return True
+    return False
+
+
+# a phone number however written (mainland mobiles, landlines with an area code, numbers
+# with a country code), or a messenger handle after its app's name: none of them may
+# reach a household before both sides agree (issue 11)
+_PHONE_LIKE = re.compile(
+    r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}[0-9]{7,8}|\+[0-9]{8,15})(?![0-9])"
+)
+_HANDLE = re.compile(
+    r"(?:微信|微訊|wechat|weixin|vx|wx|qq|whatsapp|line|telegram|电话|電話|手机|手機|"
+    r"tel|phone|call)\s*(?:号|號|id|no\.?)?\s*[:：是係]?\s*(?=[+a-z_\-]*[0-9])[+a-z0-9_\-]{5,}",
+    re.IGNORECASE,
+)
+
+
+def holds_contact(text: str) -> bool:
+    """Whether free text shown to households (her introduction, a past job's place)
+    holds a way to reach her: a phone number however grouped (`138 0013 8000`,
+    `0668-2880001`, `+852 9123 4567`), or a messenger or phone handle after its name
+    (`微信：fong1234`, `WhatsApp 91234567`). Contacts reach the other side only after
+    both agree (../shared/domain.md)."""
+    plain = unicodedata.normalize("NFKC", text)
+    joined = _BETWEEN_DIGITS.sub("", plain)
+    return bool(_PHONE_LIKE.search(joined) or _HANDLE.search(joined))
+
+
 def id_digest(number: str, key: str) -> str:
     """HMAC-SHA256 of a normalised ID number, hex: finds the same person on two
     profiles without keeping the number."""
@@ -210,7 +255,7 @@ def snapshot(profile: WorkerProfile) -> dict[str, Any]:
             c.number,
             c.issuer,
             c.issued_on.isoformat() if c.issued_on else None,
-            bool(c.photo),
+            c.photo,  # a new photo is a change too
         ]
         for c in profile.certificates
     }
@@ -238,31 +283,14 @@ class CheckState:
     note: str = ""
 
 
-async def app_key(session: AsyncSession, name: str) -> str:
-    """The programme's secret `name`, made at random by the first process that needs it
-    (an insert that loses to another process's is ignored, then read back)."""
-    value = await session.scalar(select(AppKey.value).where(AppKey.name == name))
-    if value is not None:
-        return value
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    await session.execute(
-        insert(AppKey)
-        .values(name=name, value=secrets.token_hex(32))
-        .on_conflict_do_nothing(index_elements=[AppKey.name])
-    )
-    return await session.scalar(select(AppKey.value).where(AppKey.name == name)) or ""
-
-
 class WorkerRepo:
     """Worker profiles and their vetting. Staff decisions are conditional on the version
     they saw (`Stale`); every decision and check is written to the audit log."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, store: FileStore | None = None) -> None:
+        """`store`: the file store, which keeps the key of ID-number hashes."""
         self.session = session
+        self.store = store or FileStore.default()
 
     # --- her profile --------------------------------------------------------------------
     async def of_user(self, user: User) -> WorkerProfile | None:
@@ -310,9 +338,11 @@ class WorkerRepo:
 
     async def edit(self, profile: WorkerProfile, **values: Any) -> list[str]:
         """Set her fields (`FIELDS`, and `id_hash`). Returns the checks sent back to
-        staff: on a verified (or suspended) profile, a changed checked field (`name`, the
-        ID: identity; the health date: health) is recorded as `recheck` and the profile
-        joins the vetting queue; the rest stays verified."""
+        staff: a changed checked field (`name`, the ID: identity; the health date:
+        health) whose check staff already recorded, in any state, is recorded as
+        `recheck` (a check passed on what she wrote before never vouches for what she
+        writes now); a verified profile then joins the vetting queue, and the rest of it
+        stays verified."""
         reopened: list[str] = []
         for name, value in values.items():
             if name not in FIELDS and name != "id_hash":
@@ -325,12 +355,7 @@ class WorkerRepo:
                 reopened.append(check)
         if values:
             profile.version += 1
-        if profile.status in ("verified", "suspended"):
-            for check in reopened:
-                await self._recheck(profile, check, "")
-        else:
-            reopened = []
-        return reopened
+        return [kind for kind in reopened if await self._reopen(profile, kind, "")]
 
     async def add_certificate(
         self,
@@ -352,21 +377,23 @@ class WorkerRepo:
         profile.certificates.append(cert)
         profile.version += 1
         await self.session.flush()
-        if profile.status in ("verified", "suspended"):
-            await self._recheck(profile, "certificate", str(cert.id))
+        if profile.status in ("verified", "suspended") and profile.queued_at is None:
+            profile.queued_at = utcnow()  # a new certificate for staff to check
         return cert
 
     async def edit_certificate(self, profile: WorkerProfile, cert_id: int, **values: Any) -> None:
         """Change one of her certificates (`kind`, `number`, `issuer`, `issued_on`,
-        `photo`); on a verified profile that certificate goes back to staff."""
+        `photo`); a certificate staff already checked goes back to them (`edit`)."""
         cert = next((c for c in profile.certificates if c.id == cert_id), None)
         if cert is None:
             raise KeyError(cert_id)
+        changed = False
         for name, value in values.items():
+            changed = changed or getattr(cert, name) != value
             setattr(cert, name, value)
         profile.version += 1
-        if profile.status in ("verified", "suspended"):
-            await self._recheck(profile, "certificate", str(cert_id))
+        if changed:
+            await self._reopen(profile, "certificate", str(cert_id))
 
     async def remove_certificate(self, profile: WorkerProfile, cert_id: int) -> str | None:
         """Remove one of her certificates; returns its photo's file name (to delete)."""
@@ -378,7 +405,13 @@ class WorkerRepo:
         await self.session.flush()
         return cert.photo
 
-    async def _recheck(self, profile: WorkerProfile, kind: str, subject: str) -> None:
+    async def _reopen(self, profile: WorkerProfile, kind: str, subject: str) -> bool:
+        """Record `recheck` for a check staff already recorded (passed or failed); a
+        verified or suspended profile joins the queue. False when there was none."""
+        await self.session.flush()
+        current = (await self.checks(profile)).get((kind, subject))
+        if current is None or current.result == "recheck":
+            return current is not None
         self.session.add(
             VettingCheck(
                 profile_id=profile.id,
@@ -392,8 +425,9 @@ class WorkerRepo:
         )
         # the rest stays as it was: a health date she edited keeps the recorded check
         # valid until it runs out or staff record the new one
-        if profile.queued_at is None:
+        if profile.status in ("verified", "suspended") and profile.queued_at is None:
             profile.queued_at = utcnow()
+        return True
 
     async def submit(self, profile: WorkerProfile) -> None:
         """Send a draft (or a profile staff asked to change) to staff."""
@@ -482,6 +516,7 @@ class WorkerRepo:
             {"result": result, "on": checked_on.isoformat()},
             note,
         )
+        profile.reviewed = snapshot(profile)  # what she changes from now shows as changed
         if profile.status == "verified" and not await self._rechecks_left(profile):
             profile.queued_at = None
         await self.session.flush()
@@ -597,8 +632,8 @@ class WorkerRepo:
         )
 
     async def id_key(self) -> str:
-        """The key of `id_digest`."""
-        return await app_key(self.session, "id_hash")
+        """The key of `id_digest` (kept outside the database: `FileStore.id_hash_key`)."""
+        return self.store.id_hash_key()
 
     # --- the audit log -----------------------------------------------------------------
     def audit(
@@ -636,14 +671,16 @@ class WorkerRepo:
 
     async def forget(self, user: User) -> None:
         """Delete what is about her outside her own rows (those go with her row by
-        cascade): the audit entries on her profile and her trainings, and her failed
-        look-ups. Her files are deleted with her row (`UserRepo.erase`)."""
+        cascade): the audit entries on her profile and her trainings. Her failed
+        look-ups stay until they expire. Her files are deleted with her row
+        (`UserRepo.erase`)."""
         profile = await self.of_user(user)
         subjects = [AuditEntry.subject.like(f"training:{user.id}:%")]
         if profile is not None:
             subjects.append(AuditEntry.subject == f"worker:{profile.id}")
         await self.session.execute(delete(AuditEntry).where(or_(*subjects)))
-        await self.session.execute(delete(LookupFailure).where(LookupFailure.who == user.key))
+        # her failed look-ups stay until they expire (an hour): erasing herself must not
+        # give her more tries; they hold a keyed hash of her platform id, nothing else
 
     # --- credentials --------------------------------------------------------------------
     async def by_code(self, code: str) -> WorkerProfile | None:
@@ -653,18 +690,24 @@ class WorkerRepo:
             .options(selectinload(WorkerProfile.certificates))
         )
 
+    def _who(self, key: str) -> str:
+        """A person's platform key as look-ups keep it: a keyed hash (hex)."""
+        return hmac.new(
+            self.store.id_hash_key().encode(), b"lookup|" + key.encode(), hashlib.sha256
+        ).hexdigest()
+
     async def lookups_left(self, who: str) -> int:
         """How many more wrong codes `who` may try within `LOOKUP_WINDOW`."""
         since = utcnow() - LOOKUP_WINDOW
         failed = await self.session.scalar(
             select(func.count(LookupFailure.id)).where(
-                LookupFailure.who == who, LookupFailure.at >= since
+                LookupFailure.who == self._who(who), LookupFailure.at >= since
             )
         )
         return max(0, LOOKUP_LIMIT - (failed or 0))
 
     async def lookup_failed(self, who: str) -> None:
-        self.session.add(LookupFailure(who=who, at=utcnow()))
+        self.session.add(LookupFailure(who=self._who(who), at=utcnow()))
         await self.session.execute(
             delete(LookupFailure).where(LookupFailure.at < utcnow() - LOOKUP_WINDOW)
         )
@@ -673,7 +716,8 @@ class WorkerRepo:
         """When `who` may try again (naive UTC), when out of tries."""
         oldest = await self.session.scalar(
             select(func.min(LookupFailure.at)).where(
-                LookupFailure.who == who, LookupFailure.at >= utcnow() - LOOKUP_WINDOW
+                LookupFailure.who == self._who(who),
+                LookupFailure.at >= utcnow() - LOOKUP_WINDOW,
             )
         )
         return oldest + LOOKUP_WINDOW if oldest else None

@@ -244,7 +244,7 @@ async def test_check_by_check_changes_resubmit_approve_with_every_step_audited(a
     await me.tap("History")
     assert f"History of profile #{pid}, newest first:" in me.text
     assert "Approved: Waiting for vetting → Verified" in me.text
-    assert "Why: 公安机关证明已核对" in me.text
+    assert "Note: 公安机关证明已核对" in me.text  # a check's note
     assert "Asked for changes: Waiting for vetting → Changes asked" in me.text
     assert "Why: 请补上证书背面的照片" in me.text
     assert "Older ▶" in me.labels  # eight entries: two pages

@@ -449,7 +449,7 @@ async def test_staff_ask_for_changes_she_answers_and_sends_again(app):
     await me.tap("Send for checking")
     assert "Sent." in me.text
     p = await profile_of(app, "tg:7009")
-    assert p.status == "submitted" and p.answer == "好的,我明天拍一张新的。"  # width forms unified
+    assert p.status == "submitted" and p.answer == "好的，我明天拍一张新的。"
     assert p.certificates[0].photo
 
 
