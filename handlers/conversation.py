@@ -39,6 +39,7 @@ from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
 from handlers.validate import RegionNeeded
+from storage.workers import holds_id_number
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ def navigation(*actions: str) -> None:
 # an introduction shown to staff and households must read as it looks), the soft hyphen,
 # word joiners and invisible operators, tag characters
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u180b-\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
 )
 
 
@@ -183,6 +185,13 @@ async def _route(ctx: Ctx) -> Replies:
     if state.on_text is None:
         if text.isdecimal():  # a number that no button has
             raise Invalid(_("Please tap one of the buttons (or type its number)."))
+        if holds_id_number(text):  # never searched, so never repeated back or kept
+            raise Invalid(
+                _(
+                    "That looks like an ID card number. Please don't put it here: it is "
+                    "asked only once, in its own part, and is never kept whole."
+                )
+            )
         return await typed.search(ctx, text)
     return await state.on_text(ctx, text)
 

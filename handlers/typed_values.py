@@ -72,6 +72,8 @@ def chinese_number(text: str) -> int | None:
             section, number, last_unit = 0, None, 10000
         else:
             unit = _CN_UNITS[ch]
+            if section and unit >= last_unit:  # 五千七千: two amounts, not one
+                return None
             section += (number if number is not None else 1) * unit
             number, last_unit = None, unit
     if number is not None:  # 五千五 is 5,500 and 一万二 12,000; 三十五 is 35

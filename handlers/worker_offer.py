@@ -188,11 +188,7 @@ async def pay_typed(ctx: Ctx, text: str) -> Replies:
     mode = _pay_mode(ctx)
     if mode is None:
         return await finish(ctx, "modes")
-    if text.isdecimal() and 1 <= int(text) <= 9:  # the number of a range's button
-        ranges = typical(mode, (await her_profile(ctx)).kinds or [])
-        if int(text) <= len(ranges):
-            return await _got_pay(ctx, mode, *ranges[int(text) - 1])
-    found = pay_range(text)
+    found = pay_range(text)  # a typed number is pay: the buttons are lettered here
     hourly = mode == "hourly"
     if found is None:
         if hourly:

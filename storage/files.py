@@ -166,7 +166,7 @@ class FileStore:
         return cls(folder, os.environ.get("HAOXIN_ID_HASH_KEY", ""))
 
     # --- the key of ID-number hashes ------------------------------------------------------
-    def id_hash_key(self) -> str:
+    def id_hash_key(self, *, _retried: bool = False) -> str:
         """The secret that keys the hash of ID numbers (`storage.workers.id_digest`).
 
         Never in the database: with the key beside the hashes, the few unknown digits of
@@ -195,6 +195,11 @@ class FileStore:
                 self._id_hash_key = key
                 return key
             time.sleep(0.01)
+        if not _retried:  # a process died between making the file and writing it: no
+            # hash was ever made with it, so it is set aside and a key made afresh
+            with contextlib.suppress(FileNotFoundError):  # another set it aside first
+                os.rename(path, self.root / f"id-hash.key.broken-{secrets.token_hex(4)}")
+            return self.id_hash_key(_retried=True)
         raise OSError(f"{path.name}: not a key")
 
     # --- saving -----------------------------------------------------------------------

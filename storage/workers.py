@@ -149,47 +149,94 @@ def check_id_number(text: str) -> str:
     return number
 
 
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
-# what people put between the groups of a number: spaces, dashes, dots, slashes...
-_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])[\s\-‐‑–—_.,，。·・/／:：'’]+(?=[0-9X])")
+# digits however written: any script's decimal digits, Chinese numerals written digit by
+# digit (一三八, 幺, 〇, 壹贰叁), as people spell out numbers to get past a filter
+_NUMERALS = str.maketrans(
+    "〇零一二三四五六七八九幺壹贰貳叁參肆伍陆陸柒捌玖两兩",
+    "00123456789112233456678922",
+)
+_CN_UNITS_IN = re.compile(r"[十百千万萬亿億拾佰仟]")
+_DIGIT_RUN = re.compile(r"[0-9X]+")
+# what people put between the groups of a number: any few characters that are neither
+# digits nor X (spaces, dashes, dots, slashes, brackets, a word like 年 or 号)
+_ID_GAPS = re.compile(r"(?<=[0-9])[^0-9X]{1,3}(?=[0-9X])")
+# a phone number's groups: spaces, dashes and brackets only (a dot joins dates: 1998.3)
+_PHONE_GAPS = re.compile(r"(?<=[0-9])[\s\-‐‑–—−_~～〜、，,*()（）/]{1,3}(?=[0-9(（])")
+
+
+def _digits(text: str) -> str:
+    """`text` with every digit in ASCII and numerals written digit by digit as digits
+    (a numeral next to 十, 百, 千, 万 is an amount, left alone)."""
+    text = unicodedata.normalize("NFKC", text).upper()
+    text = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
+    if _CN_UNITS_IN.search(text):
+        return text
+    return text.translate(_NUMERALS)
 
 
 def holds_id_number(text: str) -> bool:
-    """Whether free text (an introduction, a note, a reason) holds a whole ID number,
-    however it is grouped (`110105-19491231-002X`, `110105.1949.1231.002x`, spaces): it
-    would be kept whole. Width forms are unified first (full-width digits)."""
-    joined = _BETWEEN_DIGITS.sub("", unicodedata.normalize("NFKC", text).upper())
-    for found in _ID_LIKE.findall(joined):
-        try:
-            check_id_number(found)
-        except BadIdNumber:
-            continue
-        return True
+    """Whether free text (an introduction, a note, a reason, a search) holds a whole ID
+    number, however it is grouped or spelt (`110105-19491231-002X`, `110105年19491231号
+    002x`, `一一〇一〇五…`, other scripts' digits): it would be kept whole. Any 18
+    characters in a row that make a valid number (check digit and date of birth) count."""
+    joined = _ID_GAPS.sub("", _digits(text))
+    for run in _DIGIT_RUN.findall(joined):
+        for start in range(0, max(0, len(run) - 17)):
+            try:
+                check_id_number(run[start : start + 18])
+            except BadIdNumber:
+                continue
+            return True
     return False
 
 
-# a phone number however written (mainland mobiles, landlines with an area code, numbers
-# with a country code), or a messenger handle after its app's name: none of them may
-# reach a household before both sides agree (issue 11)
+# a phone number (mainland mobiles with or without +86 / 0086 / 86, landlines with an
+# area code, Hong Kong and Macau mobiles with or without 852 / 853, anything with +),
+# a messenger handle after its app's name (or a nickname for it), an e-mail address or
+# an @handle: none of them may reach a household before both sides agree (issue 11)
 _PHONE_LIKE = re.compile(
-    r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}[0-9]{7,8}|\+[0-9]{8,15})(?![0-9])"
+    r"(?<![0-9])(?:(?:00|\+)?86)?1[3-9][0-9]{9}(?![0-9])"
+    r"|(?<![0-9])0[0-9]{2,3}[0-9]{7,8}(?![0-9])"
+    r"|(?<![0-9])(?:00|\+)?85[23][4-9][0-9]{7}(?![0-9])"
+    r"|\+[0-9]{8,15}(?![0-9])"
 )
+# a Hong Kong or Macau mobile written without its country code: eight digits from 4 to
+# 9, but not two round amounts side by side (`5000-7000`, a monthly pay)
+_LOCAL_MOBILE = re.compile(r"(?<![0-9])[4-9][0-9]{7}(?![0-9])")
+# a messenger's name or nickname, then a handle (letters will do); a phone's name, then
+# a handle with a digit in it (`phone calls` is not a number)
+_MESSENGERS = (
+    r"微信|微訊|威信|薇信|[vV]信|加[vV]|卫星|扣扣|企鹅|企鵝|"
+    r"(?<![a-z])(?:wechat|weixin|vx|wx|qq|whats\s?app|wa|telegram|tg)(?![a-z])"
+)
+_PHONES = r"电话|電話|手机|手機|联系|聯絡|联络|(?<![a-z])(?:line|tel|phone|call)(?![a-z])"
+_SPACER = r"\s*(?:号码|號碼|号|號|id|no\.?)?\s*[:：是係]?\s*@?"
 _HANDLE = re.compile(
-    r"(?:微信|微訊|wechat|weixin|vx|wx|qq|whatsapp|line|telegram|电话|電話|手机|手機|"
-    r"tel|phone|call)\s*(?:号|號|id|no\.?)?\s*[:：是係]?\s*(?=[+a-z_\-]*[0-9])[+a-z0-9_\-]{5,}",
+    rf"(?:{_MESSENGERS}){_SPACER}[a-z0-9][a-z0-9_\-]{{4,}}"
+    rf"|(?:{_PHONES}){_SPACER}(?=[a-z_\-]*[0-9])[a-z0-9][a-z0-9_\-]{{4,}}",
     re.IGNORECASE,
 )
+_EMAIL_OR_AT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w])@[a-z0-9_]{4,}", re.IGNORECASE)
 
 
 def holds_contact(text: str) -> bool:
     """Whether free text shown to households (her introduction, a past job's place)
-    holds a way to reach her: a phone number however grouped (`138 0013 8000`,
-    `0668-2880001`, `+852 9123 4567`), or a messenger or phone handle after its name
-    (`微信：fong1234`, `WhatsApp 91234567`). Contacts reach the other side only after
-    both agree (../shared/domain.md)."""
+    holds a way to reach her: a phone number however grouped or spelt (`138 0013 8000`,
+    `86-138-0013-8000`, `0668-2880001`, `852 9123 4567`, `一三八…`), a messenger
+    handle after its app's name or nickname (`微信：fong1234`, `V信 fongfong`), an
+    e-mail address or an @handle. Contacts reach the other side only after both agree
+    (../shared/domain.md). Dates (`1998.3-2008.12`) and amounts are not numbers."""
     plain = unicodedata.normalize("NFKC", text)
-    joined = _BETWEEN_DIGITS.sub("", plain)
-    return bool(_PHONE_LIKE.search(joined) or _HANDLE.search(joined))
+    joined = _PHONE_GAPS.sub("", _digits(plain))
+    local = any(
+        not (m.group()[2:4] == "00" and m.group()[6:8] == "00")
+        for m in _LOCAL_MOBILE.finditer(joined)
+    )
+    return bool(
+        local or _PHONE_LIKE.search(joined) or _HANDLE.search(plain) or _EMAIL_OR_AT.search(plain)
+    )
 
 
 def id_digest(number: str, key: str) -> str:
@@ -402,6 +449,15 @@ class WorkerRepo:
             raise KeyError(cert_id)
         profile.certificates.remove(cert)
         profile.version += 1
+        # its checks go with it: a certificate added later may get the same id (SQLite
+        # reuses the highest), and must never inherit a check of what it replaced
+        await self.session.execute(
+            delete(VettingCheck).where(
+                VettingCheck.profile_id == profile.id,
+                VettingCheck.kind == "certificate",
+                VettingCheck.subject == str(cert_id),
+            )
+        )
         await self.session.flush()
         return cert.photo
 

@@ -180,3 +180,75 @@ async def test_on_wechat_a_number_answers_years_and_a_letter_presses_a_button(ap
     assert isinstance(user, User)
     profile = await profile_of(app, "wx:o7106")
     assert profile.years is None
+
+
+async def test_a_certificate_removed_and_added_again_never_keeps_the_old_check(app):
+    """The second attack: remove a checked certificate, add a fake one (which SQLite
+    may give the same id): it must not show as verified."""
+    me = await signed_up(app, "tg:7107")
+    await build(me)
+    await me.tap("Send for checking")
+    profile = await profile_of(app, "tg:7107")
+    cert = profile.certificates[0]
+    async with app.db.sessions() as s, s.begin():
+        repos = Repos(s, app.settings.file_store())
+        p = await repos.workers.get(profile.id)
+        assert p is not None
+        await repos.workers.record_check(
+            p.id, p.version, ADMIN, "certificate", str(cert.id), "passed", TODAY
+        )
+    async with app.db.sessions() as s, s.begin():
+        repos = Repos(s, app.settings.file_store())
+        p = await repos.workers.get(profile.id)
+        assert p is not None
+        await repos.workers.remove_certificate(p, cert.id)
+        fake = await repos.workers.add_certificate(
+            p, "maternity_nurse", "FAKE-9999", "某假机构", dt.date(2020, 1, 1)
+        )
+        checks = await repos.workers.checks(p)
+        assert ("certificate", str(fake.id)) not in checks
+
+
+def test_id_numbers_spelt_or_grouped_any_way_and_contacts_are_found_without_dates():
+    spelt = (
+        "110105～19491231～002X",
+        "110105年19491231号002X",
+        "一一〇一〇五一九四九一二三一〇〇二X",
+        "壹壹零壹零伍壹玖肆玖壹贰叁壹零零贰X",
+        "(110105)(19491231)(002X)",
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",
+    )
+    assert all(holds_id_number(x) for x in spelt)
+    contacts = (
+        "86-138-0013-8000",
+        "0086 13800138000",
+        "852-9123-4567",
+        "9123 4567",
+        "一三八零零一三八零零零",
+        "V信 fongfong",
+        "fong@163.com",
+    )
+    assert all(holds_contact(x) for x in contacts)
+    ordinary = ("1998.3-2008.12在深圳做保姆", "Hilton Hotel 2015-2020", "每月5000-7000元")
+    assert not any(holds_contact(x) for x in ordinary)
+
+
+def test_two_amounts_side_by_side_are_not_added_together():
+    assert pay_range("五千七千") is None and pay_range("五千 七千") is None
+    assert pay_range("五千到七千") == (5000, 7000)
+
+
+async def test_an_id_number_typed_where_it_would_be_searched_is_never_repeated(app, chat):
+    me = chat("tg:7108", "en")
+    await me.onboard()
+    await me.say(f"我的身份证 {ID_NUMBER[:6]}-{ID_NUMBER[6:]}")
+    assert "That looks like an ID card number" in me.text
+    assert ID_NUMBER[6:] not in me.text
+
+
+def test_a_key_file_left_empty_by_a_crash_is_replaced(tmp_path):
+    (tmp_path / "id-hash.key").write_text("")
+    from storage.files import FileStore
+
+    assert len(FileStore(tmp_path).id_hash_key()) == 64
+    assert FileStore(tmp_path).id_hash_key() == FileStore(tmp_path).id_hash_key()
