@@ -711,23 +711,10 @@ class DataFile(BaseModel):
         return rows
 
 
-def read_file(path: Path | str) -> DataFile:
-    """Read and check a data file (`.json` is JSON, `.yaml` and `.yml` YAML).
-
-    Raises `DataFileError` (one line naming the file, the row and the field) and nothing
-    else, for a missing or unreadable file, one over `MAX_BYTES` or `MAX_ROWS`, text
-    that is not UTF-8, broken YAML or JSON, YAML anchors or aliases, unknown sections or
-    fields, a value a row model refuses, or a code used twice by one kind. An empty file
-    (or only comments, `{}`, empty lists) reads as a `DataFile` without rows.
-    """
-    name = str(path)
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise DataFileError(
-            "only .yaml, .yml or .json data files can be imported (save a spreadsheet "
-            "as one of those first)",
-            file=name,
-        )
+def read_bytes(path: Path, name: str) -> bytes:
+    """A data file's bytes, at most `MAX_BYTES` read whatever the file claims (`name`:
+    how error lines name it). Raises `DataFileError` for a missing, unreadable or
+    too large file, a directory or anything not a regular file."""
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
@@ -745,6 +732,27 @@ def read_file(path: Path | str) -> DataFile:
             f"larger than {MAX_BYTES // 1024} KiB, the most one file may be; split it",
             file=name,
         )
+    return content
+
+
+def read_file(path: Path | str) -> DataFile:
+    """Read and check a data file (`.json` is JSON, `.yaml` and `.yml` YAML).
+
+    Raises `DataFileError` (one line naming the file, the row and the field) and nothing
+    else, for a missing or unreadable file, one over `MAX_BYTES` or `MAX_ROWS`, text
+    that is not UTF-8, broken YAML or JSON, YAML anchors or aliases, unknown sections or
+    fields, a value a row model refuses, or a code used twice by one kind. An empty file
+    (or only comments, `{}`, empty lists) reads as a `DataFile` without rows.
+    """
+    name = str(path)
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataFileError(
+            "only .yaml, .yml or .json data files can be imported (save a spreadsheet "
+            "as one of those first)",
+            file=name,
+        )
+    content = read_bytes(path, name)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -33,7 +33,6 @@ import csv
 import datetime as dt
 import io
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.validate import local_number, phone_number
-from storage.importer import MAX_BYTES, MAX_ROWS, DataFileError, _parse, _when
+from storage.importer import MAX_ROWS, DataFileError, _parse, _when, read_bytes
 from storage.models import Course, Signup, Training
 from storage.repositories import Repos
 
@@ -192,7 +191,7 @@ def read_trainings(path: Path | str) -> TrainingFile:
             "a trainings file is .csv (save the spreadsheet as CSV), .yaml, .yml or .json",
             file=name,
         )
-    content = _read_bytes(path, name)
+    content = read_bytes(path, name)
     if suffix == ".csv":
         raw_rows = _csv_rows(_decode(content, name, gbk=True), name)
     else:
@@ -218,27 +217,6 @@ def read_trainings(path: Path | str) -> TrainingFile:
         seen.update({(mark.course, phone): number for phone in mark.phones})
         data.marks.append(mark)
     return data
-
-
-def _read_bytes(path: Path, name: str) -> bytes:
-    try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise DataFileError("is a directory, not a data file", file=name)
-        if not stat.S_ISREG(mode):
-            raise DataFileError("not a regular file", file=name)
-        with path.open("rb") as stream:
-            content = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise DataFileError("no such file", file=name) from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read it: {exc.strerror or exc}", file=name) from exc
-    if len(content) > MAX_BYTES:
-        raise DataFileError(
-            f"larger than {MAX_BYTES // 1024} KiB, the most one file may be; split it",
-            file=name,
-        )
-    return content
 
 
 def _decode(content: bytes, name: str, *, gbk: bool) -> str:

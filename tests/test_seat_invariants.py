@@ -13,13 +13,10 @@ On PostgreSQL (`HAOXIN_TEST_POSTGRES`, when a server answers) the same steps run
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from handlers import reminders
 from handlers.context import Options, outside
@@ -30,6 +27,7 @@ from storage.importer import DataFile, import_data
 from storage.models import Course, Outbox, Signup, User
 from storage.repositories import Repos
 from tests.catalogue import BASES, course
+from tests.postgres import fresh_postgres
 
 PEOPLE = 6
 OPTIONS = Options()
@@ -178,36 +176,16 @@ def test_seat_invariants_hold_under_random_interleavings_on_sqlite(tmp_path_fact
     asyncio.run(main())
 
 
-POSTGRES = os.environ.get(
-    "HAOXIN_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(step, min_size=2, max_size=16))
 def test_seat_invariants_hold_on_postgresql(steps):
     async def main() -> None:
-        admin = Database(POSTGRES)
-        name = f"haoxin_inv_{uuid.uuid4().hex[:10]}"
-        try:
-            async with admin.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception:
-            await admin.close()
-            pytest.skip("no PostgreSQL server answers")
-        url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-        try:
+        async with fresh_postgres("haoxin_inv") as url:
             first, second = await fresh_pair(url)
             try:
                 await scenario(first, second, steps)
             finally:
                 await first.close()
                 await second.close()
-        finally:
-            async with admin.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.close()
 
     asyncio.run(main())

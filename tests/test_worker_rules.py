@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from storage.db import Database, open_database
 from storage.models import AuditEntry, User, WorkerProfile
@@ -27,6 +26,7 @@ from storage.workers import (
     show_code,
     visible,
 )
+from tests.postgres import fresh_postgres
 
 TODAY = dt.date.today()
 STAFF_A, STAFF_B = "console:admin", "tg:900"
@@ -202,23 +202,8 @@ async def test_two_staff_on_two_connections_end_with_one_decision_on_sqlite(tmp_
         await second.close()
 
 
-POSTGRES = os.environ.get(
-    "HAOXIN_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
 async def test_two_staff_on_two_connections_end_with_one_decision_on_postgresql():
-    admin = Database(POSTGRES)
-    name = f"haoxin_race_{uuid.uuid4().hex[:10]}"
-    try:
-        async with admin.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        await admin.close()
-        pytest.skip("no PostgreSQL server answers")
-    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    async with fresh_postgres("haoxin_race") as url:
         first = await open_database(url)
         second = Database(url)
         try:
@@ -227,8 +212,3 @@ async def test_two_staff_on_two_connections_end_with_one_decision_on_postgresql(
         finally:
             await first.close()
             await second.close()
-    finally:
-        async with admin.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.close()
