@@ -739,10 +739,13 @@ async def _tell_her(ctx: Ctx, profile: WorkerProfile, decision: str, reason: str
     hers = outside(ctx.repos, her, ctx.options)
     _ = hers._
     menu = _("🪪 My worker profile")
-    shown_when = _(
-        "Households can see your profile once you have chosen to show it to them, and "
-        "while your health check is valid."
-    )
+    if profile.shared_at is None:
+        shown_when = _(
+            "Households can see your profile once you have chosen to show it to them, and "
+            "while your health check is valid."
+        )
+    else:  # she already chose to show it
+        shown_when = _("Households can see your profile while your health check is valid.")
     if decision == "approve":
         text = _(
             "✅ The programme has approved your worker profile. Your credential code is {code}.",

@@ -252,3 +252,28 @@ def test_a_key_file_left_empty_by_a_crash_is_replaced(tmp_path):
 
     assert len(FileStore(tmp_path).id_hash_key()) == 64
     assert FileStore(tmp_path).id_hash_key() == FileStore(tmp_path).id_hash_key()
+
+
+async def test_the_approval_notice_does_not_ask_her_to_show_what_she_already_shows(app):
+    from tests.test_vetting import all_checks, her_messages, staff, with_repos, worker
+
+    shown = await worker(app, "tg:7109", "en")
+    hidden = await worker(app, "tg:7110", "en")
+
+    async def share(repos: Repos) -> None:
+        profile = await repos.workers.get(shown)
+        assert profile is not None
+        await repos.workers.set_shared(profile, True)
+
+    await with_repos(app, share)
+    for profile_id in (shown, hidden):
+        await all_checks(app, profile_id)
+    me = await staff(app)
+    for _ in range(2):
+        await me.tap("Approve")
+        if "Next profile" in " ".join(me.labels) and "Approve" not in " ".join(me.labels):
+            await me.tap("Next profile")
+    already, not_yet = await her_messages(app, "tg:7109"), await her_messages(app, "tg:7110")
+    assert any("while your health check is valid" in m for m in already)
+    assert not any("once you have chosen to show it" in m for m in already)
+    assert any("once you have chosen to show it" in m for m in not_yet)
