@@ -582,3 +582,76 @@ class LookupFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     who: Mapped[str] = mapped_column(String(80), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- households: requests for help and fair exposure (issue 11) -------------------------
+class HelpRequest(Base):
+    """A household's request for help: what, how, where, when, for how long, the
+    budget, language, preferred age and experience, special needs and a note.
+
+    `status`: `draft` (being written), `open` (matched), `paused`, `closed`. Special
+    needs about a child or a patient (`needs`: twins, premature baby, dementia,
+    bedridden…) and the baby's due date are sensitive (PIPL art. 28-29): asked only
+    after `sensitive_consent_at`, kept to what the job needs, deleted with her.
+    Money in yuan: a month (`budget_unit` `month`) or an hour (`hour`).
+    """
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    #: `KINDS_OF_WORK`, `MODES` and a `COUNTIES` or `CITIES` id
+    kind: Mapped[str] = mapped_column(String(24), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="")
+    place: Mapped[str] = mapped_column(String(24), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    starts_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: a maternity nurse's request: the baby's due date (sensitive), the start follows it
+    due_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: how long, in days (a 月嫂's job runs 26 or 42)
+    days: Mapped[int | None] = mapped_column(Integer, default=None)
+    budget_min: Mapped[int | None] = mapped_column(Integer, default=None)
+    budget_max: Mapped[int | None] = mapped_column(Integer, default=None)
+    budget_unit: Mapped[str] = mapped_column(String(8), default="month")
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    age_min: Mapped[int | None] = mapped_column(Integer, default=None)
+    age_max: Mapped[int | None] = mapped_column(Integer, default=None)
+    min_years: Mapped[int | None] = mapped_column(Integer, default=None)
+    needs: Mapped[list[Any]] = mapped_column(default=list)
+    sensitive_consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: the day a newly verified worker was last offered to it (at most one a day)
+    offered_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Exposure(Base):
+    """How often a worker was shown to households, for fair exposure: among near-equal
+    candidates the less shown come first (issue 11). One row per worker, counted by
+    one `UPDATE ... SET shown = shown + 1` per showing."""
+
+    __tablename__ = "worker_exposures"
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    last_shown_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class WorkerTag(Base):
+    """What a worker offers, one row per fact (`kind:maternity`, `place:guangzhou`,
+    `mode:live_in`, `lang:cantonese`), kept equal to her profile by `WorkerRepo`
+    whenever those fields change: matching filters 100,000 workers by an index, not by
+    reading JSON (issue 11)."""
+
+    __tablename__ = "worker_tags"
+    __table_args__ = (Index("ix_worker_tags_tag", "tag", "profile_id"),)
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(48), primary_key=True)
