@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -44,8 +44,10 @@ from storage.models import (
     User,
     VettingCheck,
     WorkerProfile,
+    WorkerTag,
     utcnow,
 )
+from storage.vocab import LANGUAGES
 
 #: a health examination is valid for a year (../shared/domain.md: yearly)
 HEALTH_VALID_DAYS = 365
@@ -91,6 +93,8 @@ FIELDS = (
 #: an edit of one of these sends its check back to staff (`recheck`)
 CHECKED_FIELDS = {"name": "identity", "id_last4": "identity", "id_hash": "identity"}
 CHECKED_FIELDS["health_passed_on"] = "health"
+#: the fields matching reads through `WorkerTag` rows (`tags_of`): kept equal on every edit
+TAGGED_FIELDS = frozenset({"kinds", "skills", "years", "places", "pay", "languages"})
 
 
 class Stale(Exception):
@@ -289,6 +293,39 @@ def is_visible(profile: WorkerProfile, on: dt.date) -> bool:
     )
 
 
+#: a language as one letter in `o:` tags (`LANGUAGES` order: a, b, c…)
+LANGUAGE_LETTERS = {t.id: chr(ord("a") + i) for i, t in enumerate(LANGUAGES)}
+
+
+def offer_prefix(kind: str, place: str, mode: str) -> str:
+    """The start of the `o:` tag of a worker who offers this kind of work, in this place,
+    in this mode (`tags_of`)."""
+    return f"o:{kind}/{place}/{mode}/"
+
+
+def tags_of(profile: WorkerProfile) -> set[str]:
+    """What she offers as matching's tags (issue 11): `kind:` each kind of work and
+    add-on skill, `place:` each county and city, `mode:` each mode she gave a pay for,
+    `lang:` each language; and one `o:` tag for each (kind, place, mode) she offers,
+    carrying what matching sorts by, so that it reads one index range and no profile:
+    `o:maternity/maonan/live_in/` + her years (2 digits, at most 99) + her lowest pay
+    for that mode (5 digits, yuan) + her languages (`LANGUAGE_LETTERS`, sorted), e.g.
+    `o:maternity/maonan/live_in/0608000ab` (at most 48 characters)."""
+    kinds = {*(profile.kinds or []), *(profile.skills or [])}
+    places = set(profile.places or [])
+    pay = {m: v for m, v in (profile.pay or {}).items() if v}
+    languages = list(profile.languages or [])
+    tags = {f"kind:{k}" for k in kinds} | {f"place:{p}" for p in places}
+    tags |= {f"mode:{m}" for m in pay} | {f"lang:{x}" for x in languages}
+    years = min(max(profile.years or 0, 0), 99)
+    letters = "".join(sorted({LANGUAGE_LETTERS[x] for x in languages if x in LANGUAGE_LETTERS}))
+    for mode, value in pay.items():
+        low = value[0] if isinstance(value, list) and value and isinstance(value[0], int) else 0
+        tail = f"{years:02d}{min(max(low, 0), 99999):05d}{letters}"
+        tags |= {offer_prefix(k, p, mode) + tail for k in kinds for p in places}
+    return {t for t in tags if len(t) <= 48}
+
+
 def snapshot(profile: WorkerProfile) -> dict[str, Any]:
     """Her fields as plain JSON values (dates as ISO text), certificates included: kept
     as what staff last saw, to show what changed since."""
@@ -381,7 +418,28 @@ class WorkerRepo:
         )
         self.session.add(profile)
         await self.session.flush()
+        await self.sync_tags(profile)
         return profile
+
+    async def sync_tags(self, profile: WorkerProfile) -> None:
+        """Make her `WorkerTag` rows equal to `tags_of(profile)` (only the difference is
+        written)."""
+        if profile.id is None:
+            await self.session.flush()
+        wanted = tags_of(profile)
+        kept = set(
+            await self.session.scalars(
+                select(WorkerTag.tag).where(WorkerTag.profile_id == profile.id)
+            )
+        )
+        if gone := kept - wanted:
+            await self.session.execute(
+                delete(WorkerTag).where(WorkerTag.profile_id == profile.id, WorkerTag.tag.in_(gone))
+            )
+        if new := wanted - kept:
+            await self.session.execute(
+                insert(WorkerTag), [{"profile_id": profile.id, "tag": t} for t in sorted(new)]
+            )
 
     async def edit(self, profile: WorkerProfile, **values: Any) -> list[str]:
         """Set her fields (`FIELDS`, and `id_hash`). Returns the checks sent back to
@@ -402,6 +460,8 @@ class WorkerRepo:
                 reopened.append(check)
         if values:
             profile.version += 1
+        if TAGGED_FIELDS & values.keys():
+            await self.sync_tags(profile)
         return [kind for kind in reopened if await self._reopen(profile, kind, "")]
 
     async def add_certificate(
