@@ -10,6 +10,7 @@ from handlers import (
     courses,
     credential,
     fairs,
+    household_request,
     links,
     menus,
     my_signups,
@@ -38,5 +39,6 @@ FLOWS = Flows(
         vetting.router,
         attendance.router,
         credential.router,
+        household_request.router,
     ]
 )

@@ -65,6 +65,7 @@ def _live() -> dict[str, str]:
     from handlers.courses import COURSES
     from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
+    from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
     from handlers.vetting import VETTING
     from handlers.worker_profile import WORKER_PROFILE
@@ -77,6 +78,8 @@ def _live() -> dict[str, str]:
         "verify": VERIFY,
         "vetting": VETTING,
         "attendance": ATTENDANCE,
+        "find": RQ_FIND,
+        "requests": RQ_LIST,
     }
 
 

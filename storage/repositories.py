@@ -35,6 +35,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.requests import RequestRepo
 from storage.search import SearchRepo
 from storage.workers import WorkerRepo
 
@@ -472,3 +473,4 @@ class Repos:
         self.search = SearchRepo(session)
         self.fairs = FairRepo(session)
         self.workers = WorkerRepo(session, store)
+        self.requests = RequestRepo(session)
