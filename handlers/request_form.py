@@ -38,10 +38,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from handlers import worker_form
 from handlers.context import Ctx
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
-from handlers.typed_values import AmbiguousDate, read_date
 from storage.models import HelpRequest
 from storage.requests import asks_sensitive, job_end
 from storage.vocab import CITIES, COUNTIES, KINDS_OF_WORK, LANGUAGES, MODES
@@ -223,20 +223,9 @@ for _state in _FORM_STATES:
 
 # --- what she typed, checked -----------------------------------------------------------
 def typed_date(ctx: Ctx, text: str) -> dt.date:
-    """A typed date (ahead of today), or `Invalid` saying how to write one."""
-    _ = ctx._
-    try:
-        day = read_date(text, ctx.today(), ahead=True)
-    except AmbiguousDate:
-        raise Invalid(
-            _(
-                "Is that day/month or month/day? Please write the year first, like "
-                "2026-12-09, or write it as 12月9日."
-            )
-        ) from None
-    if day is None:
-        raise Invalid(_("Please type a date like 2026-12-09 or 12月9日."))
-    return day
+    """A typed date (ahead of today), or `Invalid` saying how to write one: the
+    worker's form reads dates the same way (`worker_form.typed_date`)."""
+    return worker_form.typed_date(ctx, text, ahead=True)
 
 
 def checked_note(ctx: Ctx, text: str) -> str:
