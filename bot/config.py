@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     #: when the day-before reminders go out (local time, HH:MM)
     reminder_time: dt.time = dt.time(18, 0)
 
+    #: the programme office's phone number, printed on contracts as the emergency
+    #: contact and shown when people need a person (empty: not shown)
+    office_phone: str = ""
+    #: a public https base URL this instance's web server is reached at (the WeChat
+    #: webhook's host), for links to documents on platforms that cannot send files
+    public_url: str = ""
+
     #: Telegram: the bot's username, for deep links (t.me/<username>?start=course_3)
     telegram_bot: str = ""
     #: Telegram: the bot's token from @BotFather
@@ -93,4 +100,10 @@ class Settings(BaseSettings):
 
     def options(self) -> Options:
         """What the flows need to know of the settings."""
-        return Options(self.timezone, self.reminder_time, self.telegram_bot)
+        return Options(
+            self.timezone,
+            self.reminder_time,
+            self.telegram_bot,
+            admins=tuple(sorted(self.admin_ids)),
+            office_phone=self.office_phone,
+        )

@@ -10,6 +10,7 @@ from handlers import (
     courses,
     credential,
     fairs,
+    hires,
     household_request,
     links,
     menus,
@@ -40,5 +41,6 @@ FLOWS = Flows(
         attendance.router,
         credential.router,
         household_request.router,
+        hires.router,
     ]
 )

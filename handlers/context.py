@@ -35,12 +35,15 @@ def nonce_code(nonce: int) -> str:
 
 @dataclass(frozen=True)
 class Options:
-    """Settings a flow needs: the programme's time zone, when reminders go out, and the
-    Telegram bot's username for deep links."""
+    """Settings a flow needs: the programme's time zone, when reminders go out, the
+    Telegram bot's username for deep links, the programme admins' platform keys (to
+    tell staff of a problem report) and the office's phone number."""
 
     timezone: str = "Asia/Shanghai"
     reminder_time: dt.time = dt.time(18, 0)
     telegram_bot: str = ""
+    admins: tuple[str, ...] = ()
+    office_phone: str = ""
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(ZoneInfo(self.timezone))

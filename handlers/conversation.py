@@ -39,6 +39,7 @@ from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
 from handlers.validate import RegionNeeded
+from storage.models import User
 from storage.workers import holds_id_number
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ NAVIGATION: set[str] = {
     "my_signups",  # "My sign-ups" (a course card)
     "language",  # the language choice
     "privacy",  # the privacy notice
+    "jobs",  # "Interviews and hires" (a notice of an interview, a hire, a review)
 }
 
 
@@ -263,13 +265,28 @@ def _state_tag(ctx: Ctx, state: str) -> str | None:
     """The nonce of `state`'s navigation entries for this person (None before her row
     exists). Agreeing to the privacy notice changes it: entries shown before then are
     refused after."""
-    user = ctx.user
+    return state_tag(ctx.user, state)
+
+
+def state_tag(user: User, state: str) -> str | None:
+    """`_state_tag` for a person's row, outside her conversation."""
     if user.created_at is None or user.id is None:
         return None
     agreed = user.consented_at.isoformat() if user.consented_at else "-"
     key = f"{user.id}|{user.key}|{user.created_at.isoformat()}|{agreed}"
     digest = hmac.new(key.encode(), state.encode(), hashlib.sha256).digest()
     return nonce_code(int.from_bytes(digest[:8], "big") % NONCE_SPACE)
+
+
+def later_entry(user: User, state: str, label: str, action: str) -> Button | None:
+    """A navigation entry (`action` must be in `NAVIGATION` and handled in `state`) for
+    a message sent to her later through the outbox (a notice of an interview): tagged
+    for `state`, so it works from that message as from a screen of that state. None
+    before her row exists or she agreed to the privacy notice."""
+    if user.consented_at is None:
+        return None
+    tag = state_tag(user, state)
+    return None if tag is None else Button(label, f"{tag}|{action}")
 
 
 def _handles(ctx: Ctx, state: str, action: str) -> bool:

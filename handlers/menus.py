@@ -50,6 +50,7 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "find": _("🔎 Find a helper"),
         "requests": _("📋 My requests"),
         "hires": _("🤝 Interviews and hires"),
+        "jobs": _("🤝 Interviews and hires"),
         "verify": _("🪪 Check a credential"),
         "vetting": _("✅ Vet workers"),
         "attendance": _("🎓 Attendance and completion"),
@@ -65,6 +66,7 @@ def _live() -> dict[str, str]:
     from handlers.courses import COURSES
     from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
+    from handlers.hires import JOBS
     from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
     from handlers.vetting import VETTING
@@ -80,6 +82,8 @@ def _live() -> dict[str, str]:
         "attendance": ATTENDANCE,
         "find": RQ_FIND,
         "requests": RQ_LIST,
+        "hires": JOBS,
+        "jobs": JOBS,
     }
 
 
@@ -102,13 +106,16 @@ async def seeker_menu(ctx: Ctx) -> Replies:
     _ = ctx._
     found, kinds = await kinds_of_work(ctx)
     ctx.remember(choices=found)
+    keys = ["courses", "fairs", "signups", "profile"]
+    if await ctx.repos.workers.of_user(ctx.user) is not None:  # a worker: households ask her
+        keys.append("jobs")
     if not kinds:
         title = _("Main menu: training and work. What would you like to do?")
-        return _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+        return _menu(ctx, title, keys)
     title = _("Main menu: training and work. Free courses by kind of work, tap one:")
     buttons = [row[0] for row in kinds]
     pairs = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    menu = _menu(ctx, title, ["courses", "fairs", "signups", "profile"])
+    menu = _menu(ctx, title, keys)
     menu[0].buttons[:0] = pairs
     return menu
 
@@ -127,7 +134,7 @@ async def admin_menu(ctx: Ctx) -> Replies:
 
 
 MENU_KEYS = {
-    SEEKER_MENU: {"courses", "fairs", "signups", "profile"},
+    SEEKER_MENU: {"courses", "fairs", "signups", "profile", "jobs"},
     HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
     ADMIN_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers"},
 }

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -487,6 +488,14 @@ class WorkerProfile(Base):
     #: since when it waits for staff (submitted, or a verified field edited); None: not
     queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None, index=True)
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: since when her average over her last five reviews is below 4.0: in the staff's
+    #: review queue (she is not hidden automatically); None: not flagged
+    review_flagged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: households' reviews of her (`Review`, side `household`): how many, and their
+    #: average over the three marks; kept equal to the rows by the repository, in the
+    #: transaction that adds a review
+    reviews_count: Mapped[int] = mapped_column(Integer, default=0)
+    reviews_average: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -624,6 +633,13 @@ class HelpRequest(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     #: the day a newly verified worker was last offered to it (at most one a day)
     offered_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: where the help is needed: private, given to a worker only once both have agreed
+    #: to an interview at home (`Interview`), deleted when the request is closed
+    address: Mapped[str] = mapped_column(Text, default="")
+    #: profile ids she was shown or offered (new workers are offered once each)
+    shown: Mapped[list[Any]] = mapped_column(default=list)
+    #: profile ids never to show again for it (a trial she ended: a replacement)
+    excluded: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -655,3 +671,166 @@ class WorkerTag(Base):
         ForeignKey("worker_profiles.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(48), primary_key=True)
+
+
+#: interview statuses that still hold: waiting for an answer, or agreed
+INTERVIEW_LIVE = ("asked", "moved", "agreed")
+#: hire statuses of a worker at work (one at a time)
+HIRE_LIVE = ("trial", "hired")
+
+
+class Interview(Base):
+    """A household's request to interview a worker for one of its requests (issue 11).
+
+    `status`: `asked` (waiting for the worker until `expires_at`), `moved` (she
+    proposed another time, `at`; waiting for the household until `expires_at`),
+    `agreed` (both agreed: each side now sees the other's phone number, the worker the
+    address), `declined` (by her), `withdrawn` (by the household), `expired` (24 hours
+    without an answer), `cancelled` (she was paused, hidden or hired meanwhile).
+    Every change is one conditional UPDATE on (`status`, `version`): the first of two
+    answers wins, the second is told what happened. `at` is naive UTC; `how` is
+    `home` (at the household's address) or `video`.
+    """
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        # one live interview per worker and request: a second ask is refused
+        Index(
+            "uq_interviews_live",
+            "request_id",
+            "profile_id",
+            unique=True,
+            sqlite_where=text_clause("status IN ('asked', 'moved', 'agreed')"),
+            postgresql_where=text_clause("status IN ('asked', 'moved', 'agreed')"),
+        ),
+        Index("ix_interviews_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    )
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), index=True
+    )
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="asked")
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    how: Mapped[str] = mapped_column(String(8), default="home")
+    #: the job as the worker is told it (no address): the household's own words
+    summary: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    agreed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Hire(Base):
+    """A trial (试工) and, once confirmed, a placement (issue 11).
+
+    `status`: `trial` (paid per day: `trial_days` at `trial_fee` yuan a day), `hired`
+    (confirmed: the contract holds), `ended` (the household ended the trial: a
+    replacement is sought), `finished` (the job is over: both are asked for a review).
+    `wage` is yuan a `wage_unit` (`month` or `hour`). `city` is the destination for
+    the programme's statistics: `maoming` (any of its counties), a Greater Bay Area
+    city id (`CITIES`), or `elsewhere`. One live hire per worker (`HIRE_LIVE`).
+    """
+
+    __tablename__ = "hires"
+    __table_args__ = (
+        Index(
+            "uq_hires_live_profile",
+            "profile_id",
+            unique=True,
+            sqlite_where=text_clause("status IN ('trial', 'hired')"),
+            postgresql_where=text_clause("status IN ('trial', 'hired')"),
+        ),
+        Index("ix_hires_status_ends", "status", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    )
+    profile_id: Mapped[int] = mapped_column(ForeignKey("worker_profiles.id", ondelete="CASCADE"))
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="trial")
+    kind: Mapped[str] = mapped_column(String(24), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="")
+    place: Mapped[str] = mapped_column(String(24), default="")
+    city: Mapped[str] = mapped_column(String(24), default="", index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    trial_days: Mapped[int] = mapped_column(Integer, default=3)
+    trial_fee: Mapped[int] = mapped_column(Integer, default=0)
+    wage: Mapped[int] = mapped_column(Integer, default=0)
+    wage_unit: Mapped[str] = mapped_column(String(8), default="month")
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: when both were asked for a review (at the end date), once
+    review_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Review(Base):
+    """One side's review after a job: 1-5 for quality, communication and reliability,
+    and a comment. `side` is who wrote it: `household` (about the worker: counts on her
+    credential from three reviews) or `worker` (about the household). One per side and
+    hire."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("hire_id", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hire_id: Mapped[int] = mapped_column(ForeignKey("hires.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="CASCADE"), index=True
+    )
+    quality: Mapped[int] = mapped_column(Integer)
+    communication: Mapped[int] = mapped_column(Integer)
+    reliability: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProblemReport(Base):
+    """A problem either side reported (issue 11): it reaches staff with its context
+    (`hire_id`, `interview_id`, `request_id`, whichever it was about), and the reporter
+    gets `reference`. `status`: `open` or `handled` (by `handled_by`, a staff key)."""
+
+    __tablename__ = "problem_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: `household` or `worker`
+    side: Mapped[str] = mapped_column(String(16), default="")
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="SET NULL"), default=None
+    )
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interviews.id", ondelete="SET NULL"), default=None
+    )
+    hire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hires.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    handled_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)

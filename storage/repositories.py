@@ -23,6 +23,7 @@ from sqlalchemy.orm.util import identity_key
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
 from storage.files import FileRepo, FileStore
+from storage.hiring import HiringRepo
 from storage.models import (
     Course,
     JobFair,
@@ -474,3 +475,4 @@ class Repos:
         self.fairs = FairRepo(session)
         self.workers = WorkerRepo(session, store)
         self.requests = RequestRepo(session)
+        self.hiring = HiringRepo(session)

@@ -291,6 +291,26 @@ CITIES = Vocabulary(
     ),
 )
 
+#: the Greater Bay Area's cities among `CITIES` (the programme's statistics group
+#: placements as Maoming, these, and elsewhere): the nine Guangdong cities of the
+#: Outline Development Plan for the Guangdong-Hong Kong-Macao Greater Bay Area (2019),
+#: Hong Kong and Macau
+GREATER_BAY_AREA = frozenset(
+    {
+        "guangzhou",
+        "shenzhen",
+        "dongguan",
+        "foshan",
+        "zhuhai",
+        "zhongshan",
+        "jiangmen",
+        "huizhou",
+        "zhaoqing",
+        "hong_kong",
+        "macau",
+    }
+)
+
 LANGUAGES = Vocabulary(
     "language",
     (

@@ -1,0 +1,396 @@
+"""Interviews, trials (试工) and placements between households and workers (issue 11).
+
+    the household asks ─▶ asked ─┬─(she accepts)──────────▶ agreed: phones exchanged
+                                 ├─(she declines)─────────▶ declined
+                                 ├─(she proposes a time)──▶ moved ─┬─(it agrees)──▶ agreed
+                                 │                                 └─(it declines)▶ withdrawn
+                                 └─ 24 hours unanswered ──▶ expired (`expire_due`), told
+    agreed ──(household)──▶ Hire: trial ─┬─ confirmed ─▶ hired ─ the end date ─▶ finished
+                                         └─ ended ──▶ a replacement (she is not shown again)
+
+Every change of state is one conditional UPDATE on the status (and version) it expects,
+in the caller's transaction (SQLite's write lock, PostgreSQL's SERIALIZABLE): of two
+answers at once (her accepting on one instance while the request expires on another),
+the first wins and the second raises `Moved` with the interview as it is now. Asking
+checks, in the same transaction, that she may still be shown and is not at work
+elsewhere; the partial unique indexes `uq_interviews_live` and `uq_hires_live_profile`
+hold the same rules in the database itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    HIRE_LIVE,
+    INTERVIEW_LIVE,
+    HelpRequest,
+    Hire,
+    Interview,
+    User,
+    WorkerProfile,
+    utcnow,
+)
+from storage.vocab import CITIES, COUNTIES, GREATER_BAY_AREA
+from storage.workers import is_visible
+
+#: how long the other side has to answer an interview request (issue 11), hours
+ANSWER_HOURS = 24
+#: a trial's length when the household does not say (issue 11), days
+TRIAL_DAYS = 3
+#: the longest trial the programme accepts, days
+MAX_TRIAL_DAYS = 14
+#: the statuses in which an interview waits for someone's answer
+WAITING = ("asked", "moved")
+
+
+class Refused(Exception):
+    """An interview cannot be asked for. `reason`: `hidden` (she is paused, suspended,
+    her health check ran out or she stopped sharing her profile), `busy` (she is on a
+    trial or hired), `twice` (this request has a live interview with her), `closed`
+    (the request is not open)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Moved(Exception):
+    """The interview or hire changed since it was shown (another answer came first, it
+    expired, she was hired elsewhere): `current` is it as it is now, None if gone."""
+
+    def __init__(self, current: Interview | Hire | None) -> None:
+        super().__init__(getattr(current, "status", None))
+        self.current = current
+
+
+def destination(place: str) -> str:
+    """Where a placement goes, for the programme's statistics: `maoming` for Maoming or
+    any of its counties, the city's id for another city (`CITIES`), else `elsewhere`."""
+    if place in COUNTIES or place == "maoming":
+        return "maoming"
+    return place if place in CITIES else "elsewhere"
+
+
+def destination_group(city: str) -> str:
+    """`maoming`, `gba` (a Greater Bay Area city: `GREATER_BAY_AREA`) or `elsewhere`."""
+    if city == "maoming":
+        return "maoming"
+    return "gba" if city in GREATER_BAY_AREA else "elsewhere"
+
+
+class HiringRepo:
+    """Interviews and hires, seen by either side: each lookup takes the person, so no
+    id from a button reaches someone else's interview."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- interviews ---------------------------------------------------------------------
+    async def ask(
+        self,
+        request: HelpRequest,
+        profile: WorkerProfile,
+        *,
+        at: dt.datetime,
+        how: str,
+        summary: str,
+        today: dt.date,
+        now: dt.datetime | None = None,
+    ) -> Interview:
+        """Ask her for an interview for `request` at `at` (naive UTC), `how` `home` or
+        `video`. Raises `Refused` (see its reasons); checked in this transaction."""
+        now = now or utcnow()
+        if request.status != "open":
+            raise Refused("closed")
+        await self.session.refresh(profile)
+        if not is_visible(profile, today):
+            raise Refused("hidden")
+        if await self.busy(profile.id):
+            raise Refused("busy")
+        live = await self.session.scalar(
+            select(Interview.id).where(
+                Interview.request_id == request.id,
+                Interview.profile_id == profile.id,
+                Interview.status.in_(INTERVIEW_LIVE),
+            )
+        )
+        if live is not None:
+            raise Refused("twice")
+        interview = Interview(
+            request_id=request.id,
+            profile_id=profile.id,
+            household_id=request.user_id,
+            worker_id=profile.user_id,
+            status="asked",
+            at=at,
+            how=how,
+            summary=summary,
+            expires_at=now + dt.timedelta(hours=ANSWER_HOURS),
+        )
+        self.session.add(interview)
+        await self.session.flush()
+        return interview
+
+    async def busy(self, profile_id: int) -> bool:
+        """Whether she is on a trial or hired (a live `Hire`)."""
+        return bool(
+            await self.session.scalar(
+                select(exists().where(Hire.profile_id == profile_id, Hire.status.in_(HIRE_LIVE)))
+            )
+        )
+
+    async def interview(self, user: User, interview_id: int | str | None) -> Interview | None:
+        """One interview of hers by id, as the household or as the worker; None for
+        anyone else's or no such interview."""
+        wanted = _int(interview_id)
+        if user.id is None or wanted is None:
+            return None
+        found = await self.session.get(Interview, wanted, populate_existing=True)
+        if found is None or user.id not in (found.household_id, found.worker_id):
+            return None
+        return found
+
+    async def interviews_of(self, user: User, limit: int = 20) -> list[Interview]:
+        """Her interviews on either side, those waiting or agreed first, newest first."""
+        if user.id is None:
+            return []
+        found = await self.session.scalars(
+            select(Interview)
+            .where(or_(Interview.household_id == user.id, Interview.worker_id == user.id))
+            .order_by(Interview.status.notin_(INTERVIEW_LIVE), Interview.id.desc())
+            .limit(limit)
+        )
+        return list(found)
+
+    async def _move(
+        self,
+        interview: Interview,
+        expect: tuple[str, ...],
+        now: dt.datetime,
+        *,
+        overdue: bool = False,
+        **values: Any,
+    ) -> Interview:
+        """One conditional UPDATE: from a status in `expect`, at the version seen; a
+        waiting interview only before it expires (`overdue`: only after). Raises
+        `Moved` when another change came first."""
+        seen = interview.version
+        conditions = [
+            Interview.id == interview.id,
+            Interview.version == seen,
+            Interview.status.in_(expect),
+        ]
+        if overdue:
+            conditions.append(Interview.expires_at <= now)
+        else:
+            conditions.append(or_(Interview.status.notin_(WAITING), Interview.expires_at > now))
+        result = await self.session.execute(
+            update(Interview)
+            .where(*conditions)
+            .values(version=seen + 1, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        current = await self.session.get(Interview, interview.id, populate_existing=True)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Moved(current)
+        assert current is not None
+        return current
+
+    async def accept(self, interview: Interview, now: dt.datetime | None = None) -> Interview:
+        """She accepts the time asked, or the household accepts the time she proposed:
+        agreed (each side may now see the other's phone number). Raises `Moved`."""
+        now = now or utcnow()
+        return await self._move(interview, WAITING, now, status="agreed", agreed_at=now)
+
+    async def decline(self, interview: Interview, now: dt.datetime | None = None) -> Interview:
+        """She declines (`declined`), or the household declines her proposed time or
+        withdraws (`withdrawn`). Raises `Moved`."""
+        now = now or utcnow()
+        status = "declined" if interview.status == "asked" else "withdrawn"
+        return await self._move(interview, (interview.status,), now, status=status)
+
+    async def withdraw(self, interview: Interview, now: dt.datetime | None = None) -> Interview:
+        """The household calls it off (waiting or agreed): `withdrawn`. Raises `Moved`."""
+        now = now or utcnow()
+        return await self._move(interview, INTERVIEW_LIVE, now, status="withdrawn")
+
+    async def propose(
+        self, interview: Interview, at: dt.datetime, now: dt.datetime | None = None
+    ) -> Interview:
+        """She proposes another time: `moved`, the household has `ANSWER_HOURS` to
+        answer. Raises `Moved`."""
+        now = now or utcnow()
+        return await self._move(
+            interview,
+            ("asked",),
+            now,
+            status="moved",
+            at=at,
+            expires_at=now + dt.timedelta(hours=ANSWER_HOURS),
+        )
+
+    async def expire_due(self, now: dt.datetime | None = None, limit: int = 200) -> list[Interview]:
+        """Interviews whose answer is overdue, now `expired` (each by one conditional
+        UPDATE: one that was answered meanwhile is left alone). Returns those expired
+        here, for their households (and workers) to be told."""
+        now = now or utcnow()
+        due = await self.session.scalars(
+            select(Interview)
+            .where(Interview.status.in_(WAITING), Interview.expires_at <= now)
+            .order_by(Interview.expires_at)
+            .limit(limit)
+        )
+        expired = []
+        for interview in list(due):
+            try:
+                expired.append(
+                    await self._move(interview, WAITING, now, overdue=True, status="expired")
+                )
+            except Moved:
+                continue
+        return expired
+
+    # --- trials and hires ---------------------------------------------------------------
+    async def start_trial(
+        self,
+        interview: Interview,
+        request: HelpRequest,
+        *,
+        starts_on: dt.date,
+        trial_days: int,
+        trial_fee: int,
+        wage: int,
+        wage_unit: str,
+        ends_on: dt.date | None = None,
+    ) -> Hire:
+        """A trial after an agreed interview. Raises `Refused("busy")` when she is on a
+        trial or hired elsewhere meanwhile, `Moved` when the interview is no longer
+        agreed or already led to a hire."""
+        current = await self.session.get(Interview, interview.id, populate_existing=True)
+        if current is None or current.status != "agreed":
+            raise Moved(current)
+        if await self.session.scalar(select(Hire.id).where(Hire.interview_id == interview.id)):
+            raise Moved(current)
+        if await self.busy(interview.profile_id):
+            raise Refused("busy")
+        hire = Hire(
+            interview_id=interview.id,
+            request_id=request.id,
+            profile_id=interview.profile_id,
+            household_id=interview.household_id,
+            worker_id=interview.worker_id,
+            status="trial",
+            kind=request.kind,
+            mode=request.mode,
+            place=request.place,
+            city=destination(request.place),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            trial_days=trial_days,
+            trial_fee=trial_fee,
+            wage=wage,
+            wage_unit=wage_unit,
+        )
+        self.session.add(hire)
+        await self.session.flush()
+        return hire
+
+    async def hire(self, user: User, hire_id: int | str | None) -> Hire | None:
+        """One hire of hers by id, on either side; None for anyone else's."""
+        wanted = _int(hire_id)
+        if user.id is None or wanted is None:
+            return None
+        found = await self.session.get(Hire, wanted, populate_existing=True)
+        if found is None or user.id not in (found.household_id, found.worker_id):
+            return None
+        return found
+
+    async def hire_of(self, interview: Interview) -> Hire | None:
+        """The trial or hire that came of an interview, if any."""
+        return await self.session.scalar(select(Hire).where(Hire.interview_id == interview.id))
+
+    async def hires_of(self, user: User, limit: int = 20) -> list[Hire]:
+        """Her trials and hires on either side, live ones first, newest first."""
+        if user.id is None:
+            return []
+        found = await self.session.scalars(
+            select(Hire)
+            .where(or_(Hire.household_id == user.id, Hire.worker_id == user.id))
+            .order_by(Hire.status.notin_(HIRE_LIVE), Hire.id.desc())
+            .limit(limit)
+        )
+        return list(found)
+
+    async def _set_hire(self, hire: Hire, expect: str, now: dt.datetime, **values: Any) -> Hire:
+        seen = hire.version
+        result = await self.session.execute(
+            update(Hire)
+            .where(Hire.id == hire.id, Hire.version == seen, Hire.status == expect)
+            .values(version=seen + 1, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        current = await self.session.get(Hire, hire.id, populate_existing=True)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Moved(current)
+        assert current is not None
+        return current
+
+    async def confirm(self, hire: Hire, now: dt.datetime | None = None) -> Hire:
+        """The household confirms the hire after the trial: `hired` (a placement, with
+        its destination city). Raises `Moved`."""
+        now = now or utcnow()
+        return await self._set_hire(hire, "trial", now, status="hired", confirmed_at=now)
+
+    async def end_trial(self, hire: Hire, reason: str, now: dt.datetime | None = None) -> Hire:
+        """The household ends the trial: `ended`; she is never shown for that request
+        again (`HelpRequest.excluded`). Raises `Moved`."""
+        now = now or utcnow()
+        ended = await self._set_hire(
+            hire, "trial", now, status="ended", end_reason=reason, ended_at=now
+        )
+        request = await self.session.get(HelpRequest, hire.request_id)
+        if request is not None and hire.profile_id not in (request.excluded or []):
+            request.excluded = [*(request.excluded or []), hire.profile_id]
+        return ended
+
+    async def finish(self, hire: Hire, now: dt.datetime | None = None) -> Hire:
+        """The job is over (at its end date, or either side says so): `finished`, both
+        are to be asked for a review. Raises `Moved`."""
+        now = now or utcnow()
+        return await self._set_hire(
+            hire, "hired", now, status="finished", ended_at=now, review_asked_at=now
+        )
+
+    async def finish_due(self, today: dt.date, limit: int = 200) -> list[Hire]:
+        """Hires whose end date has passed, now `finished` and marked as asked for
+        reviews (each once: `review_asked_at`). Returns those finished here."""
+        now = utcnow()
+        due = await self.session.scalars(
+            select(Hire)
+            .where(Hire.status == "hired", Hire.ends_on.is_not(None), Hire.ends_on < today)
+            .order_by(Hire.ends_on)
+            .limit(limit)
+        )
+        done = []
+        for hire in list(due):
+            try:
+                done.append(
+                    await self._set_hire(
+                        hire, "hired", now, status="finished", ended_at=now, review_asked_at=now
+                    )
+                )
+            except Moved:
+                continue
+        return done
+
+
+def _int(value: int | str | None) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
