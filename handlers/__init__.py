@@ -11,7 +11,9 @@ from handlers import (
     credential,
     fairs,
     hires,
+    hiring,
     household_request,
+    interviews,
     links,
     menus,
     my_signups,
@@ -42,5 +44,7 @@ FLOWS = Flows(
         credential.router,
         household_request.router,
         hires.router,
+        interviews.router,
+        hiring.router,
     ]
 )

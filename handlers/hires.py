@@ -17,7 +17,7 @@ from handlers.router import Replies, Router
 
 router = Router(__name__)
 
-JOBS = router.state("JOBS", personal=True)
+JOBS = router.state("JOBS")
 
 
 def jobs_label(ctx: Ctx) -> str:
@@ -45,11 +45,30 @@ async def open_jobs(ctx: Ctx, _arg: str) -> Replies:
     return await ctx.goto(JOBS)
 
 
+#: the most interviews and hires the list shows
+MAX_LISTED = 20
+
+
 @router.prompt(JOBS)
 async def show_jobs(ctx: Ctx) -> Replies:
+    from handlers.hiring import hire_title
+    from handlers.interviews import interview_title
+
     _ = ctx._
-    return [
-        ctx.reply(
-            _("🤝 You have no interviews or hires yet."), [ctx.button(_("◀ Main menu"), "home")]
-        )
-    ]
+    ctx.remember(iv={}, iv_open=None, hire_open=None)
+    hires = await ctx.repos.hiring.hires_of(ctx.user, MAX_LISTED)
+    interviews = await ctx.repos.hiring.interviews_of(ctx.user, MAX_LISTED)
+    rows = [[ctx.button(await hire_title(ctx, h), "hire", h.id)] for h in hires]
+    rows += [[ctx.button(await interview_title(ctx, i), "iv", i.id)] for i in interviews]
+    home = [ctx.button(_("◀ Main menu"), "home")]
+    if not rows:
+        return [ctx.reply(_("🤝 You have no interviews or hires yet."), home)]
+    text = _("🤝 Your interviews and hires. Tap one to see it and answer.")
+    return [ctx.reply(text, *rows[:MAX_LISTED], home)]
+
+
+@router.button(JOBS, "iv")
+async def interview_from_list(ctx: Ctx, arg: str) -> Replies:
+    from handlers.interviews import open_interview
+
+    return await open_interview(ctx, arg)

@@ -246,8 +246,13 @@ async def find_helpers(ctx: Ctx, _arg: str) -> Replies:
     shown: list[list[Any]] = []
     if matching is not None:
         query = matching.MatchQuery.from_request(request)
-        found = await matching.shortlist(ctx.repos.session, query, ctx.today(), limit=5)
+        # a helper whose trial she ended is never shown for this request again
+        found = await matching.shortlist(
+            ctx.repos.session, query, ctx.today(), limit=5, exclude=request.excluded or ()
+        )
         shown = [[m.profile.id, [[r, _json_safe(p)] for r, p in m.reasons]] for m in found]
+        # shown once: a newly verified helper among them is not offered to her again
+        await ctx.repos.requests.note_shown(request, [m.profile.id for m in found])
     set_in_form(ctx, shortlist=shown, matched=matching is not None)
     return notes + await ctx.goto(RQ_SHORTLIST)
 
@@ -287,6 +292,13 @@ def reason_text(ctx: Ctx, reason: str, params: dict[str, Any]) -> str:
         return _("can help with: {need}", need=need_words(ctx)[params["need"]])
     if reason == "note" and params.get("words"):
         return _("as in your note: {words}", words=_.join(str(w) for w in params["words"][:3]))
+    if reason == "rating" and params.get("count"):
+        return _.ngettext(
+            "rated {average} by {n} household",
+            "rated {average} by {n} households",
+            int(params["count"]),
+            average=f"{float(params.get('average') or 0):.1f}",
+        )
     if reason == "health" and params.get("month"):
         month = dt.date.fromisoformat(str(params["month"])[:10])
         return _("health check verified {month}", month=_.month(month))
@@ -320,7 +332,10 @@ async def show_shortlist(ctx: Ctx) -> Replies:
         why = [reason_text(ctx, r, p or {}) for r, p in reasons]
         if any(why):
             lines.append("💡 " + " · ".join(w for w in why if w))
-        replies.append(ctx.reply("\n".join(lines)))
+        ask = ctx.button(
+            _("📅 Ask {name} for an interview", name=profile.name or "—"), "interview", profile.id
+        )
+        replies.append(ctx.reply("\n".join(lines), [ask]))
     if not replies:
         text = _(
             "No helper fits this request yet ({request}). We keep looking: change the "
@@ -329,5 +344,5 @@ async def show_shortlist(ctx: Ctx) -> Replies:
         )
         return [ctx.reply(text, back)]
     head = ctx.reply(_("🔎 Helpers for your request ({request}):", request=title(ctx, request)))
-    replies[-1].buttons = [back]
+    replies[-1].buttons.append(back)
     return [head, *replies]

@@ -167,3 +167,42 @@ def _in_year(year: int, month: int, day: int) -> dt.date:
         except ValueError:
             return dt.date(year, 2, 28)
     return dt.date(year, month, day)
+
+
+_TIME = re.compile(
+    r"(?P<part>上午|早上|早晨|朝早|中午|下午|晏昼|晏晝|下昼|下晝|傍晚|晚上|夜晚|夜晚黑|夜)?\s*"
+    r"(?P<h>\d{1,2}|[零一二两兩三四五六七八九十]{1,3})\s*"
+    r"(?:(?:[:：.]|点钟?|點鐘?|时|時)\s*(?P<m>\d{1,2}|半|一刻|[一二三四五]?十[一二三四五六七八九]?)?\s*分?)?\s*"
+    r"(?P<ampm>am|pm|a\.m\.|p\.m\.)?"
+)
+_AFTERNOON = {"下午", "晏昼", "晏晝", "下昼", "下晝", "傍晚", "晚上", "夜晚", "夜晚黑", "夜"}
+
+
+def read_time(text: str) -> dt.time | None:
+    """A time of day as typed: `15:30`, `3:30pm`, `3pm`, `15点`, `下午3点半`, `三点`,
+    `10.30`, `晚上7点`; None when it is no time. An hour of 1 to 6 with no morning or
+    afternoon word is read as the afternoon (people meet at 3, not at 3 at night)."""
+    t = unicodedata.normalize("NFKC", text).strip().casefold()
+    m = _TIME.fullmatch(t)
+    if m is None or not m.group("h"):
+        return None
+    h_text, m_text = m.group("h"), m.group("m") or ""
+    hour = int(h_text) if h_text.isdigit() else chinese_number(h_text)
+    if m_text == "半":
+        minute: int | None = 30
+    elif m_text == "一刻":
+        minute = 15
+    elif m_text:
+        minute = int(m_text) if m_text.isdigit() else chinese_number(m_text)
+    else:
+        minute = 0
+    if hour is None or minute is None or hour > 23 or minute > 59:
+        return None
+    part, ampm = m.group("part"), (m.group("ampm") or "").replace(".", "")
+    if (part in _AFTERNOON or ampm == "pm") and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    elif part is None and not ampm and 1 <= hour <= 6:
+        hour += 12
+    return dt.time(hour, minute)

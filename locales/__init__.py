@@ -198,6 +198,10 @@ class Translator:
         """Month and day only: 12月9日, 9 Dec."""
         return _format_skeleton(self.lang, "MMMd", value)
 
+    def weekday_date(self, value: dt.date) -> str:
+        """Weekday, month and day: 12月1日周二, Tue, Dec 1 (a day to choose on a button)."""
+        return _format_skeleton(self.lang, "MMMEd", value)
+
     def month(self, value: dt.date) -> str:
         """Year and month: 2026年12月, December 2026."""
         return _format_skeleton(self.lang, "yMMMM", value)

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import HelpRequest, User, utcnow
+from storage.models import HelpRequest, Interview, User, WorkerProfile, WorkerTag, utcnow
 from storage.vocab import CITIES, COUNTIES, Term
+from storage.workers import visible
 
 #: special needs a household may tick, in the order shown
 NEEDS = ("twins", "premature", "dementia", "bedridden", "pets", "cooking")
@@ -119,6 +122,20 @@ def asks_sensitive(kind: str) -> bool:
     return kind == "maternity" or any(n in SENSITIVE_NEEDS for n in needs_for(kind))
 
 
+#: at most this many newly verified workers are read per pass (`RequestRepo.new_workers`)
+NEW_WORKERS = 2000
+
+
+@dataclass(frozen=True)
+class NewWorker:
+    """A worker visible today, first verified at `verified_at` (naive UTC), with her
+    `o:` tags (what she offers: kind of work, place, mode)."""
+
+    profile_id: int
+    verified_at: dt.datetime
+    offers: tuple[str, ...]
+
+
 class RequestRepo:
     """Her requests for help. Every change is flushed with the event's transaction."""
 
@@ -196,16 +213,123 @@ class RequestRepo:
         request.updated_at = utcnow()
         await self.session.flush()
 
-    async def set_status(self, request: HelpRequest, status: str) -> None:
+    async def set_status(
+        self, request: HelpRequest, status: str, *, keep_address: bool = False
+    ) -> None:
         """Save (open), pause, resume (open) or close it. Closed, its purpose is done:
-        the child's or patient's details are deleted (PIPL art. 47)."""
+        the child's or patient's details are deleted (PIPL art. 47), and the address
+        too unless a hire still needs it (`keep_address`: deleted when the job is over,
+        `handlers.hiring.job_over`)."""
         if status not in STATUSES:
             raise ValueError(status)
         request.status = status
         if status == "closed":
             _forget_sensitive(request)
+            if not keep_address:
+                request.address = ""
         request.updated_at = utcnow()
         await self.session.flush()
+
+    async def by_id(self, request_id: int) -> HelpRequest | None:
+        """A request by id, whoever's: only for a caller that checked she is a party
+        to it (an interview's worker, `HiringRepo.interview`)."""
+        return await self.session.get(HelpRequest, request_id)
+
+    async def set_address(self, request: HelpRequest, address: str) -> None:
+        """Where the help is needed (private: `HelpRequest.address`)."""
+        request.address = address
+        request.updated_at = utcnow()
+        await self.session.flush()
+
+    # --- what she was shown, and newly verified workers offered to her (issue 11) ---
+    async def note_shown(self, request: HelpRequest, profile_ids: Iterable[int]) -> None:
+        """Add workers she was shown or offered for this request to its `shown` list
+        (each once, in the order first shown): a newly verified worker in it is not
+        offered to her again."""
+        known = list(request.shown or [])
+        new = [pid for pid in dict.fromkeys(profile_ids) if pid not in known]
+        if new:
+            request.shown = [*known, *new]
+            await self.session.flush()
+
+    async def open_for_offers(
+        self, today: dt.date, limit: int = 200, salt: int = 0
+    ) -> list[HelpRequest]:
+        """Open requests that were not offered a newly verified worker on `today` (the
+        programme's local date), at most `limit`, in an order that `salt` rotates (one
+        pass after another each gets its turn, however many there are)."""
+        turn = ((HelpRequest.id % 1000003) * 1009 + salt % 1000003) % 1000003
+        found = await self.session.scalars(
+            select(HelpRequest)
+            .where(
+                HelpRequest.status == "open",
+                or_(HelpRequest.offered_on.is_(None), HelpRequest.offered_on < today),
+            )
+            .order_by(turn, HelpRequest.id)
+            .limit(limit)
+        )
+        return list(found)
+
+    async def new_workers(
+        self, since: dt.datetime, today: dt.date, limit: int = NEW_WORKERS
+    ) -> list[NewWorker]:
+        """Workers households may see today who were first verified after `since` (naive
+        UTC), the most recently verified first, at most `limit`, with what they offer
+        (their `o:` tags: `storage.workers.tags_of`)."""
+        rows = (
+            await self.session.execute(
+                select(WorkerProfile.id, WorkerProfile.verified_at)
+                .where(visible(today), WorkerProfile.verified_at > since)
+                .order_by(WorkerProfile.verified_at.desc(), WorkerProfile.id)
+                .limit(limit)
+            )
+        ).all()
+        if not rows:
+            return []
+        offers: dict[int, list[str]] = {pid: [] for pid, _at in rows}
+        tags = await self.session.execute(
+            select(WorkerTag.profile_id, WorkerTag.tag).where(
+                WorkerTag.profile_id.in_(list(offers)),
+                WorkerTag.tag >= "o:",
+                WorkerTag.tag < "o;",
+            )
+        )
+        for pid, tag in tags:
+            offers[pid].append(tag)
+        return [NewWorker(pid, at, tuple(offers[pid])) for pid, at in rows]
+
+    async def claim_offer(self, request: HelpRequest, today: dt.date) -> bool:
+        """Mark the request as offered a new worker on `today`, if it is still open and
+        was not offered one that day: one conditional UPDATE, so of two instances at
+        once only one offers (at most one such message a day). Returns whether it was
+        this call; then `request` is read again."""
+        result = await self.session.execute(
+            update(HelpRequest)
+            .where(
+                HelpRequest.id == request.id,
+                HelpRequest.status == "open",
+                or_(HelpRequest.offered_on.is_(None), HelpRequest.offered_on < today),
+            )
+            .values(offered_on=today, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+        if claimed:
+            await self.session.refresh(request)
+        return claimed
+
+    async def interviews_due(self, now: dt.datetime, limit: int = 200) -> dict[int, str]:
+        """The interviews waiting for an answer past `expires_at` (naive UTC), by id,
+        with whose answer they wait for: `asked` (the worker's) or `moved` (the
+        household's, on the time she proposed). Read before `HiringRepo.expire_due`
+        expires them, to tell each side the right thing."""
+        rows = await self.session.execute(
+            select(Interview.id, Interview.status)
+            .where(Interview.status.in_(("asked", "moved")), Interview.expires_at <= now)
+            .order_by(Interview.expires_at)
+            .limit(limit)
+        )
+        return dict(rows.tuples().all())
 
 
 def _forget_sensitive(request: HelpRequest) -> None:

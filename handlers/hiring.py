@@ -1,0 +1,667 @@
+"""After an agreed interview: a trial (试工), then the hire confirmed (a contract) or the
+trial ended (a replacement); at the end of the job, reviews.
+
+    IV_VIEW ─▶ Start a trial ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS ─▶ HR_TRIAL_FEE ─▶ HR_START
+        ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the terms ▶ HR_VIEW
+    HR_VIEW, the household's side:
+        trial:  ✅ Confirm the hire ─▶ HR_CONFIRM ─yes─▶ hired: the contract to both,
+                   the request closed, the placement counted (destination city)
+                ✖ End the trial ─▶ HR_END ─a reason─▶ ended: she is told; the shortlist
+                   again, without her (a replacement)
+        hired:  🏁 The job has ended ─▶ finished: both asked for a review
+    HR_VIEW, either side: 📄 The contract (hired) │ ⭐ Review (finished) │ ⚠ Report a problem
+
+Only the household acts on its hire (start, confirm, end); she sees it, reads the
+contract, reviews and reports. Each change is conditional on the hire as it was shown
+(`HiringRepo`): a second tap, or the other side's change first, is told, never done twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from handlers.context import Ctx, outside
+from handlers.hires import JOBS, jobs_notice
+from handlers.interviews import IV_VIEW, first_name, open_interview
+from handlers.request_form import money
+from handlers.router import Invalid, Replies, Router
+from handlers.typed_values import number_in, pay_range
+from handlers.worker_form import typed_date
+from storage.hiring import MAX_TRIAL_DAYS, TRIAL_DAYS, Moved, Refused
+from storage.models import Hire, Interview
+from storage.vocab import KINDS_OF_WORK
+
+log = logging.getLogger(__name__)
+
+router = Router(__name__)
+
+HR_WAGE = router.state("HR_WAGE", numeric=True, personal=True)
+HR_TRIAL_DAYS = router.state("HR_TRIAL_DAYS", numeric=True, personal=True)
+HR_TRIAL_FEE = router.state("HR_TRIAL_FEE", numeric=True, personal=True)
+HR_START = router.state("HR_START", personal=True)
+HR_TRIAL_OK = router.state("HR_TRIAL_OK", personal=True)
+HR_VIEW = router.state("HR_VIEW")
+HR_CONFIRM = router.state("HR_CONFIRM", personal=True)
+HR_END = router.state("HR_END", personal=True)
+
+#: a month's wage the programme accepts, yuan (a 月嫂 in Guangzhou earns up to ~20,000)
+MONTH_WAGE = (1000, 50000)
+#: an hour's wage, yuan
+HOUR_WAGE = (10, 500)
+#: a trial day's fee, yuan
+DAY_FEE = (50, 2000)
+#: working days in a month, to suggest a trial day's fee from a month's wage
+DAYS_A_MONTH = 26
+#: hours in a working day, to suggest it from an hour's wage
+HOURS_A_DAY = 8
+TRIAL_CHOICES = (1, 2, 3, 5, 7)
+END_REASONS = ("fit", "absent", "other")
+
+
+# --- her form ---------------------------------------------------------------------------
+def _hf(ctx: Ctx) -> dict[str, Any]:
+    return dict(ctx.form.get("hire") or {})
+
+
+def _set(ctx: Ctx, **values: Any) -> None:
+    ctx.remember(hire={**_hf(ctx), **values})
+
+
+async def _agreed(ctx: Ctx) -> Interview:
+    """The agreed interview a trial is being set up for: hers as the household."""
+    interview = await ctx.repos.hiring.interview(ctx.user, _hf(ctx).get("interview"))
+    if interview is None or interview.household_id != ctx.user.id:
+        ctx.remember(hire={})
+        raise Invalid(ctx._("That interview is gone."))
+    return interview
+
+
+def _unit(ctx: Ctx) -> str:
+    return "hour" if _hf(ctx).get("unit") == "hour" else "month"
+
+
+# --- setting up the trial ---------------------------------------------------------------
+@router.button(IV_VIEW, "trial")
+async def start_setup(ctx: Ctx, _arg: str) -> Replies:
+    interview = await ctx.repos.hiring.interview(ctx.user, ctx.form.get("iv_open"))
+    if interview is None or interview.household_id != ctx.user.id:
+        raise Invalid(ctx._("I don't recognise that button."))
+    if interview.status != "agreed" or await ctx.repos.hiring.hire_of(interview) is not None:
+        raise Invalid(ctx._("I don't recognise that button."))
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    unit = "hour" if request is not None and request.budget_unit == "hour" else "month"
+    ctx.remember(hire={"interview": interview.id, "unit": unit, "days": TRIAL_DAYS})
+    return await ctx.goto(HR_WAGE)
+
+
+@router.prompt(HR_WAGE)
+async def ask_wage(ctx: Ctx) -> Replies:
+    _ = ctx._
+    interview = await _agreed(ctx)
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    if _unit(ctx) == "hour":
+        question = _("💰 The wage you agreed with her, in yuan an hour (type a number):")
+    else:
+        question = _("💰 The wage you agreed with her, in yuan a month (type a number):")
+    amounts = []
+    if request is not None and request.budget_min:
+        amounts = sorted({request.budget_min, request.budget_max or request.budget_min})
+    buttons = [ctx.button(money(ctx, _unit(ctx), a, a), "wage", a) for a in amounts]
+    return [ctx.reply(question, buttons, [ctx.button(_("◀ Back"), "to_interview")])]
+
+
+def _check_wage(ctx: Ctx, amount: int) -> int:
+    low, high = HOUR_WAGE if _unit(ctx) == "hour" else MONTH_WAGE
+    if not low <= amount <= high:
+        raise Invalid(
+            ctx._(
+                "Please type a wage between {low} and {high}.",
+                low=money(ctx, _unit(ctx), low, low),
+                high=money(ctx, _unit(ctx), high, high),
+            )
+        )
+    return amount
+
+
+@router.button(HR_WAGE, "wage")
+async def wage_tapped(ctx: Ctx, arg: str) -> Replies:
+    if not arg.isdigit():
+        raise Invalid(ctx._("I don't recognise that button."))
+    _set(ctx, wage=_check_wage(ctx, int(arg)))
+    return await ctx.goto(HR_TRIAL_DAYS)
+
+
+@router.text(HR_WAGE)
+async def wage_typed(ctx: Ctx, text: str) -> Replies:
+    found = pay_range(text)
+    if found is None or found[0] != found[1]:
+        raise Invalid(ctx._("Please type one amount, like 6500."))
+    _set(ctx, wage=_check_wage(ctx, found[0]))
+    return await ctx.goto(HR_TRIAL_DAYS)
+
+
+@router.prompt(HR_TRIAL_DAYS)
+async def ask_trial_days(ctx: Ctx) -> Replies:
+    _ = ctx._
+    question = _(
+        "🧪 How many days of trial (试工)? Usually {n}. Tap or type a number.", n=TRIAL_DAYS
+    )
+    buttons = [ctx.button(_.ngettext("{n} day", "{n} days", n), "days", n) for n in TRIAL_CHOICES]
+    return [ctx.reply(question, buttons[:3], buttons[3:], [ctx.button(_("◀ Back"), "to_wage")])]
+
+
+async def _days_chosen(ctx: Ctx, days: int | None) -> Replies:
+    if days is None or not 1 <= days <= MAX_TRIAL_DAYS:
+        raise Invalid(ctx._("Please choose 1 to {n} days.", n=MAX_TRIAL_DAYS))
+    _set(ctx, days=days)
+    return await ctx.goto(HR_TRIAL_FEE)
+
+
+@router.button(HR_TRIAL_DAYS, "days")
+async def days_tapped(ctx: Ctx, arg: str) -> Replies:
+    if not arg.isdigit() or int(arg) not in TRIAL_CHOICES:
+        raise Invalid(ctx._("I don't recognise that button."))
+    return await _days_chosen(ctx, int(arg))
+
+
+@router.text(HR_TRIAL_DAYS)
+async def days_typed(ctx: Ctx, text: str) -> Replies:
+    return await _days_chosen(ctx, number_in(text.replace("天", "").replace("days", "")))
+
+
+def _suggested_fee(ctx: Ctx) -> int:
+    wage = int(_hf(ctx).get("wage") or 0)
+    fee = wage * HOURS_A_DAY if _unit(ctx) == "hour" else round(wage / DAYS_A_MONTH / 10) * 10
+    return min(max(fee, DAY_FEE[0]), DAY_FEE[1])
+
+
+@router.prompt(HR_TRIAL_FEE)
+async def ask_trial_fee(ctx: Ctx) -> Replies:
+    _ = ctx._
+    fee = _suggested_fee(ctx)
+    question = _(
+        "💴 The trial is paid by the day. How much a day, in yuan? A day of the wage is "
+        "about {fee}. Tap it or type an amount.",
+        fee=_.money(fee * 100),
+    )
+    rows = [
+        [ctx.button(_("{money} a day", money=_.money(fee * 100)), "fee", fee)],
+        [ctx.button(_("◀ Back"), "to_days")],
+    ]
+    return [ctx.reply(question, *rows)]
+
+
+async def _fee_chosen(ctx: Ctx, fee: int | None) -> Replies:
+    if fee is None or not DAY_FEE[0] <= fee <= DAY_FEE[1]:
+        raise Invalid(
+            ctx._(
+                "Please type a day's fee between {low} and {high}.",
+                low=ctx._.money(DAY_FEE[0] * 100),
+                high=ctx._.money(DAY_FEE[1] * 100),
+            )
+        )
+    _set(ctx, fee=fee)
+    return await ctx.goto(HR_START)
+
+
+@router.button(HR_TRIAL_FEE, "fee")
+async def fee_tapped(ctx: Ctx, arg: str) -> Replies:
+    if arg != str(_suggested_fee(ctx)):
+        raise Invalid(ctx._("I don't recognise that button."))
+    return await _fee_chosen(ctx, int(arg))
+
+
+@router.text(HR_TRIAL_FEE)
+async def fee_typed(ctx: Ctx, text: str) -> Replies:
+    found = pay_range(text)
+    return await _fee_chosen(ctx, found[0] if found and found[0] == found[1] else None)
+
+
+@router.prompt(HR_START)
+async def ask_start(ctx: Ctx) -> Replies:
+    _ = ctx._
+    interview = await _agreed(ctx)
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    today = ctx.today()
+    days = [today + dt.timedelta(days=1)]
+    if request is not None and request.starts_on and request.starts_on > days[0]:
+        days.append(request.starts_on)
+    buttons = [ctx.button(_.weekday_date(d), "start", d.isoformat()) for d in days]
+    question = _("📅 Which day does the trial start? Tap a day or type a date.")
+    return [ctx.reply(question, buttons, [ctx.button(_("◀ Back"), "to_fee")])]
+
+
+def _check_start(ctx: Ctx, day: dt.date) -> dt.date:
+    today = ctx.today()
+    if day < today:
+        raise Invalid(ctx._("That day has passed. Please choose a day from today on."))
+    if day > today + dt.timedelta(days=366):
+        raise Invalid(ctx._("That is more than a year away. Please choose an earlier day."))
+    return day
+
+
+@router.button(HR_START, "start")
+async def start_tapped(ctx: Ctx, arg: str) -> Replies:
+    try:
+        day = dt.date.fromisoformat(arg)
+    except ValueError:
+        raise Invalid(ctx._("I don't recognise that button.")) from None
+    _set(ctx, start=_check_start(ctx, day).isoformat())
+    return await ctx.goto(HR_TRIAL_OK)
+
+
+@router.text(HR_START)
+async def start_typed(ctx: Ctx, text: str) -> Replies:
+    _set(ctx, start=_check_start(ctx, typed_date(ctx, text, ahead=True)).isoformat())
+    return await ctx.goto(HR_TRIAL_OK)
+
+
+def terms_lines(
+    ctx: Ctx, *, wage: int, unit: str, days: int, fee: int, start: dt.date, end: dt.date | None
+) -> list[str]:
+    """A trial's terms, one line each, in her language."""
+    _ = ctx._
+    lines = [
+        "💰 " + _("Wage: {money}", money=money(ctx, unit, wage, wage)),
+        "🧪 "
+        + _.ngettext(
+            "Trial: {n} day at {fee} a day",
+            "Trial: {n} days at {fee} a day",
+            days,
+            fee=_.money(fee * 100),
+        ),
+        "📅 " + _("Starts: {date}", date=_.date(start)),
+    ]
+    if end is not None:
+        lines.append("🏁 " + _("Ends: {date}", date=_.date(end)))
+    return lines
+
+
+async def _planned_end(ctx: Ctx, interview: Interview, start: dt.date) -> dt.date | None:
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    if request is None or not request.days:
+        return None
+    return start + dt.timedelta(days=request.days - 1)
+
+
+@router.prompt(HR_TRIAL_OK)
+async def ask_trial_ok(ctx: Ctx) -> Replies:
+    _ = ctx._
+    interview = await _agreed(ctx)
+    form = _hf(ctx)
+    if not all(form.get(k) for k in ("wage", "days", "fee", "start")):
+        return await ctx.goto(HR_WAGE)
+    profile = await ctx.repos.workers.get(interview.profile_id)
+    start = dt.date.fromisoformat(form["start"])
+    lines = [
+        _("🧪 A trial with {name}:", name=first_name(profile)),
+        *terms_lines(
+            ctx,
+            wage=int(form["wage"]),
+            unit=_unit(ctx),
+            days=int(form["days"]),
+            fee=int(form["fee"]),
+            start=start,
+            end=await _planned_end(ctx, interview, start),
+        ),
+        "",
+        _(
+            "After the trial, confirm the hire (you both get the contract) or end it and "
+            "we find you another helper."
+        ),
+    ]
+    rows = [
+        [ctx.button(_("▶ Start the trial"), "begin")],
+        [ctx.button(_("✏ Change"), "to_wage"), ctx.button(_("◀ Back"), "to_interview")],
+    ]
+    return [ctx.reply("\n".join(lines), *rows)]
+
+
+@router.button(HR_TRIAL_OK, "begin")
+async def begin_trial(ctx: Ctx, _arg: str) -> Replies:
+    _ = ctx._
+    interview = await _agreed(ctx)
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    form = _hf(ctx)
+    if request is None or not all(form.get(k) for k in ("wage", "days", "fee", "start")):
+        raise Invalid(_("That interview is gone."))
+    start = _check_start(ctx, dt.date.fromisoformat(form["start"]))
+    profile = await ctx.repos.workers.get(interview.profile_id)
+    try:
+        hire = await ctx.repos.hiring.start_trial(
+            interview,
+            request,
+            starts_on=start,
+            trial_days=int(form["days"]),
+            trial_fee=int(form["fee"]),
+            wage=int(form["wage"]),
+            wage_unit=_unit(ctx),
+            ends_on=await _planned_end(ctx, interview, start),
+        )
+    except Refused:
+        ctx.remember(hire={})
+        text = _(
+            "{name} has just started work with another household, so the trial cannot "
+            "start. Please choose another helper.",
+            name=first_name(profile),
+        )
+        return [ctx.reply(text), *await ctx.goto(JOBS)]
+    except Moved:
+        ctx.remember(hire={})
+        text = _("Not done: this interview changed meanwhile (a trial may have started).")
+        return [ctx.reply(text), *await ctx.goto(JOBS)]
+    log.info("a trial started: hire %s", hire.id)
+    await _tell_worker(ctx, hire, "trial")
+    ctx.remember(hire={}, hire_open=hire.id)
+    return [ctx.reply(_("🧪 The trial is set. She is told the terms.")), *await ctx.goto(HR_VIEW)]
+
+
+router.goes("to_wage", HR_WAGE, HR_TRIAL_DAYS, HR_TRIAL_OK)
+router.goes("to_days", HR_TRIAL_DAYS, HR_TRIAL_FEE)
+router.goes("to_fee", HR_TRIAL_FEE, HR_START)
+
+
+async def _back_to_interview(ctx: Ctx, _arg: str) -> Replies:
+    interview_id = _hf(ctx).get("interview")
+    ctx.remember(hire={})
+    return await open_interview(ctx, interview_id or "")
+
+
+for _state in (HR_WAGE, HR_TRIAL_OK):
+    router.button(_state, "to_interview")(_back_to_interview)
+
+
+# --- one hire ---------------------------------------------------------------------------
+async def open_hire(ctx: Ctx, hire_id: int | str) -> Replies:
+    hire = await ctx.repos.hiring.hire(ctx.user, hire_id)
+    if hire is None:
+        raise Invalid(ctx._("That hire is gone."))
+    ctx.remember(hire_open=hire.id, hire={})
+    return await ctx.goto(HR_VIEW)
+
+
+@router.button(JOBS, "hire")
+async def hire_from_list(ctx: Ctx, arg: str) -> Replies:
+    return await open_hire(ctx, arg)
+
+
+@router.button(IV_VIEW, "hire")
+async def hire_from_interview(ctx: Ctx, arg: str) -> Replies:
+    return await open_hire(ctx, arg)
+
+
+async def _viewed(ctx: Ctx) -> Hire:
+    hire = await ctx.repos.hiring.hire(ctx.user, ctx.form.get("hire_open"))
+    if hire is None:
+        raise Invalid(ctx._("That hire is gone."))
+    return hire
+
+
+HIRE_MARKS = {"trial": "🧪", "hired": "🤝", "ended": "✖", "finished": "🏁"}
+
+
+def hire_status(ctx: Ctx, hire: Hire) -> str:
+    _ = ctx._
+    return {
+        "trial": _("On trial."),
+        "hired": _("Hired: the contract holds."),
+        "ended": _("The trial was ended."),
+        "finished": _("The job is over."),
+    }.get(hire.status, hire.status)
+
+
+async def hire_title(ctx: Ctx, hire: Hire) -> str:
+    """One line naming a hire in her list."""
+    _ = ctx._
+    mark = HIRE_MARKS.get(hire.status, "")
+    kind = KINDS_OF_WORK.get(hire.kind)
+    what = _(kind.label) if kind else _("Help at home")
+    if hire.household_id == ctx.user.id:
+        profile = await ctx.repos.workers.get(hire.profile_id)
+        who = first_name(profile)
+    else:
+        who = _("a household")
+    return f"{mark} {what} · {who} · {_.short_date(hire.starts_on)}"
+
+
+@router.prompt(HR_VIEW)
+async def show_hire(ctx: Ctx) -> Replies:
+    _ = ctx._
+    hire = await _viewed(ctx)
+    household = hire.household_id == ctx.user.id
+    lines = [
+        await hire_title(ctx, hire),
+        hire_status(ctx, hire),
+        *terms_lines(
+            ctx,
+            wage=hire.wage,
+            unit=hire.wage_unit,
+            days=hire.trial_days,
+            fee=hire.trial_fee,
+            start=hire.starts_on,
+            end=hire.ends_on,
+        ),
+    ]
+    if hire.end_reason:
+        lines.append(_("Why it ended: {reason}", reason=end_words(ctx, hire.end_reason)))
+    rows = []
+    if household and hire.status == "trial":
+        rows.append([ctx.button(_("✅ Confirm the hire"), "hr_confirm")])
+        rows.append([ctx.button(_("✖ End the trial"), "hr_end")])
+    if hire.status == "hired":
+        rows.append([ctx.button(_("📄 The contract"), "hr_contract")])
+        if household:
+            rows.append([ctx.button(_("🏁 The job has ended"), "hr_finish")])
+    if hire.status == "finished" and not await _reviewed(ctx, hire):
+        rows.append([ctx.button(_("⭐ Review"), "hr_review")])
+    rows.append([ctx.button(_("⚠ Report a problem"), "hr_report")])
+    rows.append(
+        [ctx.button(_("◀ Interviews and hires"), "jobs"), ctx.button(_("◀ Main menu"), "home")]
+    )
+    return [ctx.reply("\n".join(lines), *rows)]
+
+
+async def _reviewed(ctx: Ctx, hire: Hire) -> bool:
+    side = "household" if hire.household_id == ctx.user.id else "worker"
+    return side in await ctx.repos.reviews.of_hire(hire)
+
+
+async def _moved(ctx: Ctx) -> Replies:
+    hire = await _viewed(ctx)
+    text = ctx._(
+        "Not done: this hire changed meanwhile. It is now: {status}",
+        status=hire_status(ctx, hire),
+    )
+    return [ctx.reply(text), *await ctx.goto(HR_VIEW)]
+
+
+def _household_trial(ctx: Ctx, hire: Hire) -> None:
+    if hire.household_id != ctx.user.id or hire.status != "trial":
+        raise Invalid(ctx._("I don't recognise that button."))
+
+
+# --- confirming ----------------------------------------------------------------------------
+@router.button(HR_VIEW, "hr_confirm")
+async def ask_confirm(ctx: Ctx, _arg: str) -> Replies:
+    _household_trial(ctx, await _viewed(ctx))
+    return await ctx.goto(HR_CONFIRM)
+
+
+@router.prompt(HR_CONFIRM)
+async def confirm_screen(ctx: Ctx) -> Replies:
+    _ = ctx._
+    hire = await _viewed(ctx)
+    profile = await ctx.repos.workers.get(hire.profile_id)
+    text = _(
+        "Confirm the hire of {name}? You both receive the contract summary, as a message "
+        "and as a document.",
+        name=first_name(profile),
+    )
+    rows = [
+        [ctx.button(_("✅ Yes, confirm"), "hr_yes")],
+        [ctx.button(_("◀ Back"), "to_hire")],
+    ]
+    return [ctx.reply(text, *rows)]
+
+
+router.goes("to_hire", HR_VIEW, HR_CONFIRM, HR_END)
+
+
+@router.button(HR_CONFIRM, "hr_yes")
+async def confirm(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.contract import send_contract
+
+    hire = await _viewed(ctx)
+    _household_trial(ctx, hire)
+    try:
+        hire = await ctx.repos.hiring.confirm(hire)
+    except Moved:
+        return await _moved(ctx)
+    request = await ctx.repos.requests.by_id(hire.request_id)
+    if request is not None and request.status != "closed":
+        await ctx.repos.requests.set_status(request, "closed", keep_address=True)
+    log.info("a hire was confirmed: hire %s", hire.id)
+    await send_contract(ctx, hire)
+    text = ctx._("✅ Hired. The contract summary is on its way to you both.")
+    return [ctx.reply(text), *await ctx.goto(HR_VIEW)]
+
+
+# --- ending the trial: a replacement ------------------------------------------------------
+def end_words(ctx: Ctx, reason: str) -> str:
+    _ = ctx._
+    return {
+        "fit": _("not a good fit"),
+        "absent": _("she could not come"),
+        "other": _("another reason"),
+    }.get(reason, reason)
+
+
+@router.button(HR_VIEW, "hr_end")
+async def ask_end(ctx: Ctx, _arg: str) -> Replies:
+    _household_trial(ctx, await _viewed(ctx))
+    return await ctx.goto(HR_END)
+
+
+@router.prompt(HR_END)
+async def end_screen(ctx: Ctx) -> Replies:
+    _ = ctx._
+    text = _(
+        "End the trial? Please pay her the trial fee for the days she worked. Why does it "
+        "end? We then show you other helpers."
+    )
+    rows = [[ctx.button(end_words(ctx, r).capitalize(), "hr_why", r)] for r in END_REASONS]
+    rows.append([ctx.button(_("◀ Back"), "to_hire")])
+    return [ctx.reply(text, *rows)]
+
+
+@router.button(HR_END, "hr_why")
+async def end_trial(ctx: Ctx, reason: str) -> Replies:
+    from handlers.household_request import find_helpers
+
+    if reason not in END_REASONS:
+        raise Invalid(ctx._("I don't recognise that button."))
+    hire = await _viewed(ctx)
+    _household_trial(ctx, hire)
+    try:
+        hire = await ctx.repos.hiring.end_trial(hire, reason)
+    except Moved:
+        return await _moved(ctx)
+    log.info("a trial was ended: hire %s", hire.id)
+    await _tell_worker(ctx, hire, "ended")
+    request = await ctx.repos.requests.by_id(hire.request_id)
+    note = ctx.reply(ctx._("Ended. Here are other helpers for your request:"))
+    if request is None or request.status != "open":
+        return [note, *await ctx.goto(JOBS)]
+    ctx.remember(request={"id": request.id, "walk": []}, hire_open=None)
+    return [note, *await find_helpers(ctx, "")]
+
+
+# --- the job is over ------------------------------------------------------------------------
+@router.button(HR_VIEW, "hr_finish")
+async def finish(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.reviews import start_review
+
+    hire = await _viewed(ctx)
+    if hire.household_id != ctx.user.id or hire.status != "hired":
+        raise Invalid(ctx._("I don't recognise that button."))
+    try:
+        hire = await ctx.repos.hiring.finish(hire)
+    except Moved:
+        return await _moved(ctx)
+    await job_over(ctx, hire)
+    return await start_review(ctx, hire, back=HR_VIEW)
+
+
+async def job_over(ctx: Ctx, hire: Hire) -> None:
+    """The job is over: the address is no longer needed (deleted), and she is asked for
+    a review. (At the end date `handlers.chores` does the same for both sides.)"""
+    request = await ctx.repos.requests.by_id(hire.request_id)
+    if request is not None and request.address:
+        await ctx.repos.requests.set_address(request, "")
+    await _tell_worker(ctx, hire, "finished")
+
+
+@router.button(HR_VIEW, "hr_review")
+async def review(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.reviews import start_review
+
+    return await start_review(ctx, await _viewed(ctx), back=HR_VIEW)
+
+
+@router.button(HR_VIEW, "hr_contract")
+async def contract(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.contract import contract_replies
+
+    hire = await _viewed(ctx)
+    if hire.status != "hired":
+        raise Invalid(ctx._("I don't recognise that button."))
+    return [*await contract_replies(ctx, hire), *await ctx.ask()]
+
+
+@router.button(HR_VIEW, "hr_report")
+async def report(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.problems import start_report
+
+    hire = await _viewed(ctx)
+    return await start_report(
+        ctx,
+        back=HR_VIEW,
+        request_id=hire.request_id,
+        interview_id=hire.interview_id,
+        hire_id=hire.id,
+    )
+
+
+# --- telling her ------------------------------------------------------------------------------
+async def _tell_worker(ctx: Ctx, hire: Hire, what: str) -> None:
+    her = await ctx.repos.users.by_id(hire.worker_id)
+    if her is None:
+        return
+    hers = outside(ctx.repos, her, ctx.options)
+    _ = hers._
+    if what == "trial":
+        lines = [
+            _("🧪 The household starts a trial with you:"),
+            *terms_lines(
+                hers,
+                wage=hire.wage,
+                unit=hire.wage_unit,
+                days=hire.trial_days,
+                fee=hire.trial_fee,
+                start=hire.starts_on,
+                end=hire.ends_on,
+            ),
+        ]
+        text = "\n".join(lines)
+    elif what == "ended":
+        text = _(
+            "The household ended the trial ({reason}). The trial fee of {fee} a day is due "
+            "for the days you worked. If something is wrong, report a problem.",
+            reason=end_words(hers, hire.end_reason),
+            fee=_.money(hire.trial_fee * 100),
+        )
+    else:
+        text = _("🏁 The job has ended. Please review the household: tap ⭐ Review.")
+    ctx.notify(her.key, [jobs_notice(hers, text)], topic=f"hire:{hire.id}")
