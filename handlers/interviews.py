@@ -33,7 +33,7 @@ from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import read_time
 from handlers.validate import checked_phone
 from handlers.worker_form import no_id_number, typed_date
-from storage.hiring import Moved, Refused
+from storage.hiring import WAITING, Moved, Refused
 from storage.models import HelpRequest, Interview, User, WorkerProfile
 
 log = logging.getLogger(__name__)
@@ -477,10 +477,18 @@ STATUS_WORDS = {
 }
 
 
+def status_of(ctx: Ctx, interview: Interview) -> str:
+    """Its status as people should see it: one waiting past its 24 hours is expired,
+    even before the sweep (`handlers.chores`) has marked it so."""
+    if interview.status in WAITING and interview.expires_at <= _now(ctx):
+        return "expired"
+    return interview.status
+
+
 def status_words(ctx: Ctx, interview: Interview, mine: bool) -> str:
     """Where the interview stands, from her side (`mine`: she is the worker)."""
     _ = ctx._
-    s = interview.status
+    s = status_of(ctx, interview)
     if s == "asked":
         return _("Waiting for your answer.") if mine else _("Waiting for her answer.")
     if s == "moved":
@@ -497,7 +505,7 @@ def status_words(ctx: Ctx, interview: Interview, mine: bool) -> str:
 async def interview_title(ctx: Ctx, interview: Interview) -> str:
     """One line naming an interview in her list."""
     when = when_words(ctx, interview.at)
-    mark = STATUS_WORDS.get(interview.status, "")
+    mark = STATUS_WORDS.get(status_of(ctx, interview), "")
     if interview.worker_id == ctx.user.id:
         request = await ctx.repos.requests.by_id(interview.request_id)
         what = _job_words(ctx, request)
@@ -517,6 +525,7 @@ async def show_interview(ctx: Ctx) -> Replies:
     _ = ctx._
     interview = await _viewed(ctx)
     mine = interview.worker_id == ctx.user.id
+    status = status_of(ctx, interview)
     request = await ctx.repos.requests.by_id(interview.request_id)
     profile = await ctx.repos.workers.get(interview.profile_id)
     lines = [
@@ -526,9 +535,9 @@ async def show_interview(ctx: Ctx) -> Replies:
             when=when_words(ctx, interview.at),
             how=how_words(ctx, interview.how),
         ),
-        STATUS_WORDS.get(interview.status, "") + " " + status_words(ctx, interview, mine),
+        STATUS_WORDS.get(status, "") + " " + status_words(ctx, interview, mine),
     ]
-    if interview.status in ("asked", "moved"):
+    if status in WAITING:
         lines.append(_("Answer by {when}.", when=when_words(ctx, interview.expires_at)))
     if mine and request is not None:
         lines += ["", *request_lines(ctx, request)]
@@ -537,17 +546,17 @@ async def show_interview(ctx: Ctx) -> Replies:
     if interview.status == "agreed":
         lines += ["", *await contact_lines(ctx, interview, request)]
     rows = []
-    if mine and interview.status == "asked":
+    if mine and status == "asked":
         rows.append([ctx.button(_("✅ Accept"), "iv_accept")])
         rows.append(
             [ctx.button(_("🕒 Another time"), "iv_other"), ctx.button(_("✖ Decline"), "iv_decline")]
         )
-    elif not mine and interview.status == "moved":
+    elif not mine and status == "moved":
         rows.append([ctx.button(_("✅ Accept this time"), "iv_accept")])
         rows.append([ctx.button(_("✖ Decline"), "iv_decline")])
-    elif not mine and interview.status == "asked":
+    elif not mine and status == "asked":
         rows.append([ctx.button(_("✖ Call it off"), "iv_withdraw")])
-    elif not mine and interview.status == "agreed":
+    elif not mine and status == "agreed":
         hire = await ctx.repos.hiring.hire_of(interview)
         if hire is None:
             rows.append([ctx.button(_("▶ Start a trial"), "trial")])

@@ -71,9 +71,9 @@ class Moved(Exception):
 def destination(place: str) -> str:
     """Where a placement goes, for the programme's statistics: `maoming` for Maoming or
     any of its counties, the city's id for another city (`CITIES`), else `elsewhere`."""
-    if place in COUNTIES or place == "maoming":
+    if COUNTIES.get(place) is not None or place == "maoming":
         return "maoming"
-    return place if place in CITIES else "elsewhere"
+    return place if CITIES.get(place) is not None else "elsewhere"
 
 
 def destination_group(city: str) -> str:

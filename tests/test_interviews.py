@@ -210,3 +210,149 @@ async def test_accepting_as_it_expires_on_another_instance_does_one_thing(app):
     assert iv.status == "expired" and iv.agreed_at is None
     assert not any(FAMILY_PHONE in r.text for r in her.history)
     assert await app.db.transaction(expire) == []  # expired once
+
+
+async def agreed(app: App) -> tuple[Chat, Chat]:
+    """Asked, accepted: the household on the interview, she on hers."""
+    me = await shortlist(app)
+    await ask(me)
+    await me.tap("Send")
+    her = await worker_chat(app)
+    await her.tap("⏳")
+    await her.tap("Accept")
+    await me.tap("Main menu")
+    await me.tap("Interviews and hires")
+    await me.tap("✅")
+    assert "Agreed by both" in me.text
+    return me, her
+
+
+async def start_trial(me: Chat) -> None:
+    await me.tap("Start a trial")
+    assert "The wage you agreed with her, in yuan a month" in me.text
+    await me.say("0")
+    assert "Please type a wage between" in me.text
+    await me.say("11000")
+    assert "How many days of trial" in me.text
+    await me.tap("3 days")
+    assert "paid by the day" in me.text
+    await me.say("30")
+    assert "between" in me.text  # too little for a day
+    await me.say("420")
+    assert "Which day does the trial start" in me.text
+    await me.press(me.replies[-1].buttons[0][0].data)
+    assert "A trial with 李秀梅" in me.text and "3 days at" in me.text
+    await me.tap("Start the trial")
+    assert "The trial is set" in me.text and "On trial" in me.text
+
+
+async def test_a_failed_trial_brings_the_shortlist_back_without_her(app):
+    from storage.models import HelpRequest, Hire
+
+    me, _her = await agreed(app)
+    await start_trial(me)
+    assert "starts a trial with you" in (await outbox_of(app, WORKER))[-1]
+    async with app.db.sessions() as session:
+        [hire] = list(await session.scalars(select(Hire)))
+    assert (hire.status, hire.wage, hire.trial_days, hire.trial_fee) == ("trial", 11000, 3, 420)
+    assert hire.city == "guangzhou"
+    await me.tap("End the trial")
+    await me.tap("Not a good fit")
+    assert "Ended. Here are other helpers" in me.text
+    assert "李秀梅" not in me.text
+    async with app.db.sessions() as session:
+        hire = await session.get(Hire, hire.id)
+        request = await session.get(HelpRequest, hire.request_id)
+    assert hire.status == "ended" and hire.end_reason == "fit"
+    assert hire.profile_id in request.excluded and request.status == "open"
+    assert "ended the trial" in (await outbox_of(app, WORKER))[-1]
+    # the trial's screen, from an earlier message: nothing is done twice
+    await me.tap("Main menu")
+    await me.tap("Interviews and hires")
+    await me.tap("✖")
+    assert "The trial was ended" in me.text and "End the trial" not in " ".join(me.labels)
+
+
+async def test_a_worker_another_household_just_hired_cannot_be_asked(app):
+    from storage.models import HelpRequest
+
+    me = await shortlist(app)
+    await ask(me)  # the summary is on her screen; meanwhile another family hires 李秀梅
+    other = await shortlist(app, "tg:502")
+    await ask(other)
+    await other.tap("Send")
+    her = await worker_chat(app)
+    await her.tap("⏳")
+    await her.tap("Accept")
+    async with app.db.sessions() as session:
+        theirs = await session.scalar(select(HelpRequest).join(User).where(User.key == "tg:502"))
+    [iv] = [i for i in await interviews(app) if i.request_id == theirs.id]
+
+    async def hire(session):
+        from storage.repositories import Repos
+
+        repos = Repos(session)
+        interview = await session.get(Interview, iv.id)
+        request = await session.get(HelpRequest, theirs.id)
+        return await repos.hiring.start_trial(
+            interview,
+            request,
+            starts_on=dt.date.today() + dt.timedelta(days=3),
+            trial_days=3,
+            trial_fee=400,
+            wage=11000,
+            wage_unit="month",
+        )
+
+    await app.db.transaction(hire)
+    await me.tap("Send")
+    assert "has just started work with another household" in me.text
+    assert len(await interviews(app)) == 1  # theirs only
+
+
+async def test_accepting_on_one_instance_while_it_expires_on_another(db_path):
+    """Her accept reaches one instance as the 24 hours run out on another: one wins;
+    she is told which, and nothing is done twice (the household hears once)."""
+    import asyncio
+
+    from bot.app import create_app
+    from handlers.events import Event
+    from tests.conftest import make_settings
+
+    first = await create_app(make_settings(db_path))
+    second = await create_app(make_settings(db_path))
+    try:
+        me = await shortlist(first)
+        await ask(me)
+        await me.tap("Send")
+        her = await worker_chat(first)
+        await her.tap("⏳")
+        accept = her.button("Accept").data
+        [iv] = await interviews(first)
+        # the answer is due now: the sweep on the second instance may expire it
+        async with first.db.sessions() as session, session.begin():
+            await session.execute(
+                update(Interview).values(
+                    expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                    + dt.timedelta(seconds=1)
+                )
+            )
+        await asyncio.sleep(1.1)
+
+        async def expire(session):
+            from storage.repositories import Repos
+
+            return await Repos(session).hiring.expire_due()
+
+        _handled, expired = await asyncio.gather(
+            first.dispatcher.handle(Event(WORKER, data=accept, update_id="acc1")),
+            second.db.transaction(expire),
+        )
+        [iv] = await interviews(first)
+        assert iv.status == "expired" and len(expired) == 1
+        assert iv.agreed_at is None
+        outbox = await outbox_of(first, "tg:501")
+        assert not any("is agreed" in t for t in outbox)
+    finally:
+        await first.close()
+        await second.close()
