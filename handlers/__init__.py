@@ -13,6 +13,7 @@ from handlers import (
     hires,
     hiring,
     household_request,
+    interview_answers,
     interviews,
     links,
     menus,
@@ -45,6 +46,7 @@ FLOWS = Flows(
         household_request.router,
         hires.router,
         interviews.router,
+        interview_answers.router,
         hiring.router,
     ]
 )

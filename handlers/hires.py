@@ -52,7 +52,7 @@ MAX_LISTED = 20
 @router.prompt(JOBS)
 async def show_jobs(ctx: Ctx) -> Replies:
     from handlers.hiring import hire_title
-    from handlers.interviews import interview_title
+    from handlers.interview_answers import interview_title
 
     _ = ctx._
     ctx.remember(iv={}, iv_open=None, hire_open=None)
@@ -69,6 +69,6 @@ async def show_jobs(ctx: Ctx) -> Replies:
 
 @router.button(JOBS, "iv")
 async def interview_from_list(ctx: Ctx, arg: str) -> Replies:
-    from handlers.interviews import open_interview
+    from handlers.interview_answers import open_interview
 
     return await open_interview(ctx, arg)

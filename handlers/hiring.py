@@ -24,7 +24,8 @@ from typing import Any
 
 from handlers.context import Ctx, outside
 from handlers.hires import JOBS, jobs_notice
-from handlers.interviews import IV_VIEW, first_name, open_interview
+from handlers.interview_answers import IV_VIEW, open_interview
+from handlers.interviews import first_name
 from handlers.request_form import money
 from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import number_in, pay_range

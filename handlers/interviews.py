@@ -1,22 +1,13 @@
-"""Interviews: a household asks a helper from its shortlist; she accepts, proposes
-another time or declines; only once both have agreed does each side see the other's
-phone number (and she the address).
+"""Asking for an interview: a household picks a helper from its shortlist, a day, a
+time, at home or by video; her address and phone number are asked once. The day and
+time screens also serve the helper proposing another time (`handlers.interview_answers`).
 
     RQ_SHORTLIST ─📅 Ask for an interview─▶ IV_DAY ─a day─▶ IV_TIME ─a time─▶ IV_HOW
         ─🏠 at my home─▶ (IV_ADDRESS, the first time) ─▶ (IV_PHONE, the first time)
         ─📹 video call─▶ (IV_PHONE) ─▶ IV_CONFIRM ─📨 Send─▶ asked: she is told ▶ JOBS
-    JOBS ─an interview─▶ IV_VIEW
-        her side, asked:      ✅ Accept ─▶ (IV_MY_PHONE) ─▶ agreed: both told, phones given
-                              🕒 Another time ─▶ IV_DAY ▶ IV_TIME ─▶ moved: the household told
-                              ✖ Decline ─▶ declined: the household told
-        its side, moved:      ✅ Accept the new time ─▶ agreed │ ✖ Decline ─▶ withdrawn
-        its side, agreed:     ▶ Start a trial (`handlers.hiring`) │ ✖ Not this helper
-        either side:          ⚠ Report a problem (`handlers.problems`)
 
-Who may do what is checked on every press against the interview as it is now
-(`HiringRepo`): only its two parties see it, only the side it waits for answers, and
-an answer that lost a race (she accepts as it expires on another instance) is told
-what happened instead (`Moved`).
+Sending checks, in its transaction, that she may still be shown, is not at work
+elsewhere and has no live interview for this request (`HiringRepo.ask`).
 """
 
 from __future__ import annotations
@@ -33,7 +24,7 @@ from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import read_time
 from handlers.validate import checked_phone
 from handlers.worker_form import no_id_number, typed_date
-from storage.hiring import WAITING, Moved, Refused
+from storage.hiring import Refused
 from storage.models import HelpRequest, Interview, User, WorkerProfile
 
 log = logging.getLogger(__name__)
@@ -46,8 +37,6 @@ IV_HOW = router.state("IV_HOW", personal=True)
 IV_ADDRESS = router.state("IV_ADDRESS", personal=True)
 IV_PHONE = router.state("IV_PHONE", personal=True)
 IV_CONFIRM = router.state("IV_CONFIRM", personal=True)
-IV_VIEW = router.state("IV_VIEW")
-IV_MY_PHONE = router.state("IV_MY_PHONE", personal=True)
 
 #: an interview is asked for at most this many days ahead
 MAX_DAYS_AHEAD = 60
@@ -61,17 +50,17 @@ MIN_NOTICE = dt.timedelta(hours=1)
 
 
 # --- her form ---------------------------------------------------------------------------
-def _iv(ctx: Ctx) -> dict[str, Any]:
+def iv_form(ctx: Ctx) -> dict[str, Any]:
     return dict(ctx.form.get("iv") or {})
 
 
 def _set(ctx: Ctx, **values: Any) -> None:
-    ctx.remember(iv={**_iv(ctx), **values})
+    ctx.remember(iv={**iv_form(ctx), **values})
 
 
 def _when(ctx: Ctx) -> dt.datetime | None:
     """The chosen day and time as naive UTC, when both are chosen."""
-    form = _iv(ctx)
+    form = iv_form(ctx)
     if not form.get("day") or not form.get("time"):
         return None
     day = dt.date.fromisoformat(form["day"])
@@ -112,7 +101,7 @@ async def ask_for_interview(ctx: Ctx, arg: str) -> Replies:
 
 async def _asking(ctx: Ctx) -> tuple[HelpRequest, WorkerProfile]:
     """The request and the helper being asked (hers; still there), or `Invalid`."""
-    form = _iv(ctx)
+    form = iv_form(ctx)
     request = await ctx.repos.requests.get(ctx.user, form.get("request"))
     profile = await ctx.repos.workers.get(int(form.get("profile") or 0))
     if request is None or request.status == "closed" or profile is None:
@@ -124,7 +113,7 @@ async def _asking(ctx: Ctx) -> tuple[HelpRequest, WorkerProfile]:
 async def _proposing(ctx: Ctx) -> Interview | None:
     """The interview she is proposing another time for (her side), if that is what
     the day and time screens are for."""
-    interview_id = _iv(ctx).get("propose")
+    interview_id = iv_form(ctx).get("propose")
     if interview_id is None:
         return None
     interview = await ctx.repos.hiring.interview(ctx.user, interview_id)
@@ -135,7 +124,9 @@ async def _proposing(ctx: Ctx) -> Interview | None:
 
 
 async def _back_from_times(ctx: Ctx, _arg: str) -> Replies:
-    if _iv(ctx).get("propose") is not None:
+    from handlers.interview_answers import IV_VIEW
+
+    if iv_form(ctx).get("propose") is not None:
         return await ctx.goto(IV_VIEW)
     return await ctx.goto(RQ_SHORTLIST)
 
@@ -197,7 +188,7 @@ router.button(IV_DAY, "back")(_back_from_times)
 @router.prompt(IV_TIME)
 async def ask_time(ctx: Ctx) -> Replies:
     _ = ctx._
-    day = dt.date.fromisoformat(_iv(ctx)["day"]) if _iv(ctx).get("day") else None
+    day = dt.date.fromisoformat(iv_form(ctx)["day"]) if iv_form(ctx).get("day") else None
     if day is None:
         return await ctx.goto(IV_DAY)
     question = _(
@@ -213,16 +204,18 @@ async def _time_chosen(ctx: Ctx, at: dt.time) -> Replies:
     _set(ctx, time=at.strftime("%H:%M"))
     when = _when(ctx)
     assert when is not None
-    if when - _now(ctx) < MIN_NOTICE:
+    if when - now_utc(ctx) < MIN_NOTICE:
         _set(ctx, time=None)
         raise Invalid(ctx._("That time has passed or is too soon. Please choose a later time."))
     interview = await _proposing(ctx)
     if interview is not None:
-        return await _propose(ctx, interview, when)
+        from handlers.interview_answers import propose
+
+        return await propose(ctx, interview, when)
     return await ctx.goto(IV_HOW)
 
 
-def _now(ctx: Ctx) -> dt.datetime:
+def now_utc(ctx: Ctx) -> dt.datetime:
     return ctx.options.now().astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -272,7 +265,7 @@ async def _next_missing(ctx: Ctx) -> Replies:
     """The address (for a meeting at home) and her phone number, if not known yet; then
     the summary to send."""
     request, _profile = await _asking(ctx)
-    if _iv(ctx).get("how") == "home" and not request.address:
+    if iv_form(ctx).get("how") == "home" and not request.address:
         return await ctx.goto(IV_ADDRESS)
     profile = await ctx.repos.profiles.of(ctx.user)
     if profile is None or not profile.phone:
@@ -342,7 +335,7 @@ async def confirm(ctx: Ctx) -> Replies:
     when = _when(ctx)
     if when is None:
         return await ctx.goto(IV_DAY)
-    how = _iv(ctx).get("how") or "home"
+    how = iv_form(ctx).get("how") or "home"
     lines = [
         _("📨 Ask {name} for an interview:", name=first_name(profile)),
         "📅 " + when_words(ctx, when),
@@ -372,7 +365,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
     _ = ctx._
     request, profile = await _asking(ctx)
     when = _when(ctx)
-    if when is None or when - _now(ctx) < MIN_NOTICE:
+    if when is None or when - now_utc(ctx) < MIN_NOTICE:
         _set(ctx, time=None)
         raise Invalid(_("That time has passed or is too soon. Please choose a later time."))
     name = first_name(profile)
@@ -381,7 +374,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
             request,
             profile,
             at=when,
-            how=_iv(ctx).get("how") or "home",
+            how=iv_form(ctx).get("how") or "home",
             summary=request.note or "",
             today=ctx.today(),
         )
@@ -423,7 +416,7 @@ async def _refused(ctx: Ctx, reason: str, name: str) -> Replies:
     return [ctx.reply(texts.get(reason, texts["hidden"])), *await ctx.goto(RQ_SHORTLIST)]
 
 
-async def _party(ctx: Ctx, user_id: int) -> tuple[User, Ctx] | None:
+async def party(ctx: Ctx, user_id: int) -> tuple[User, Ctx] | None:
     """The other party's row and a context in her language, for a notice."""
     other = await ctx.repos.users.by_id(user_id)
     if other is None:
@@ -432,7 +425,7 @@ async def _party(ctx: Ctx, user_id: int) -> tuple[User, Ctx] | None:
 
 
 async def _tell_worker_asked(ctx: Ctx, interview: Interview, request: HelpRequest) -> None:
-    found = await _party(ctx, interview.worker_id)
+    found = await party(ctx, interview.worker_id)
     if found is None:
         return
     her, hers = found
@@ -447,337 +440,3 @@ async def _tell_worker_asked(ctx: Ctx, interview: Interview, request: HelpReques
         *request_lines(hers, request),
     ]
     ctx.notify(her.key, [jobs_notice(hers, "\n".join(lines))], topic=f"interview:{interview.id}")
-
-
-# --- one interview ----------------------------------------------------------------------
-async def open_interview(ctx: Ctx, interview_id: int | str) -> Replies:
-    """Show one of her interviews (from her list)."""
-    interview = await ctx.repos.hiring.interview(ctx.user, interview_id)
-    if interview is None:
-        raise Invalid(ctx._("That interview is gone."))
-    ctx.remember(iv_open=interview.id, iv={})
-    return await ctx.goto(IV_VIEW)
-
-
-async def _viewed(ctx: Ctx) -> Interview:
-    interview = await ctx.repos.hiring.interview(ctx.user, ctx.form.get("iv_open"))
-    if interview is None:
-        raise Invalid(ctx._("That interview is gone."))
-    return interview
-
-
-STATUS_WORDS = {
-    "asked": "⏳",
-    "moved": "🕒",
-    "agreed": "✅",
-    "declined": "✖",
-    "withdrawn": "✖",
-    "expired": "⌛",
-    "cancelled": "✖",
-}
-
-
-def status_of(ctx: Ctx, interview: Interview) -> str:
-    """Its status as people should see it: one waiting past its 24 hours is expired,
-    even before the sweep (`handlers.chores`) has marked it so."""
-    if interview.status in WAITING and interview.expires_at <= _now(ctx):
-        return "expired"
-    return interview.status
-
-
-def status_words(ctx: Ctx, interview: Interview, mine: bool) -> str:
-    """Where the interview stands, from her side (`mine`: she is the worker)."""
-    _ = ctx._
-    s = status_of(ctx, interview)
-    if s == "asked":
-        return _("Waiting for your answer.") if mine else _("Waiting for her answer.")
-    if s == "moved":
-        return _("Waiting for the household's answer.") if mine else _("She proposed this time.")
-    return {
-        "agreed": _("Agreed by both."),
-        "declined": _("Declined by the helper."),
-        "withdrawn": _("Called off by the household."),
-        "expired": _("Expired: no answer within 24 hours."),
-        "cancelled": _("Cancelled."),
-    }.get(s, s)
-
-
-async def interview_title(ctx: Ctx, interview: Interview) -> str:
-    """One line naming an interview in her list."""
-    when = when_words(ctx, interview.at)
-    mark = STATUS_WORDS.get(status_of(ctx, interview), "")
-    if interview.worker_id == ctx.user.id:
-        request = await ctx.repos.requests.by_id(interview.request_id)
-        what = _job_words(ctx, request)
-        return f"{mark} {what} · {when}"
-    profile = await ctx.repos.workers.get(interview.profile_id)
-    return f"{mark} {first_name(profile)} · {when}"
-
-
-def _job_words(ctx: Ctx, request: HelpRequest | None) -> str:
-    from handlers.request_form import title
-
-    return title(ctx, request) if request is not None else ctx._("A household")
-
-
-@router.prompt(IV_VIEW)
-async def show_interview(ctx: Ctx) -> Replies:
-    _ = ctx._
-    interview = await _viewed(ctx)
-    mine = interview.worker_id == ctx.user.id
-    status = status_of(ctx, interview)
-    request = await ctx.repos.requests.by_id(interview.request_id)
-    profile = await ctx.repos.workers.get(interview.profile_id)
-    lines = [
-        "📅 "
-        + _(
-            "Interview: {when}, {how}",
-            when=when_words(ctx, interview.at),
-            how=how_words(ctx, interview.how),
-        ),
-        STATUS_WORDS.get(status, "") + " " + status_words(ctx, interview, mine),
-    ]
-    if status in WAITING:
-        lines.append(_("Answer by {when}.", when=when_words(ctx, interview.expires_at)))
-    if mine and request is not None:
-        lines += ["", *request_lines(ctx, request)]
-    elif not mine:
-        lines.append("👤 " + _("Helper: {name}", name=first_name(profile)))
-    if interview.status == "agreed":
-        lines += ["", *await contact_lines(ctx, interview, request)]
-    rows = []
-    if mine and status == "asked":
-        rows.append([ctx.button(_("✅ Accept"), "iv_accept")])
-        rows.append(
-            [ctx.button(_("🕒 Another time"), "iv_other"), ctx.button(_("✖ Decline"), "iv_decline")]
-        )
-    elif not mine and status == "moved":
-        rows.append([ctx.button(_("✅ Accept this time"), "iv_accept")])
-        rows.append([ctx.button(_("✖ Decline"), "iv_decline")])
-    elif not mine and status == "asked":
-        rows.append([ctx.button(_("✖ Call it off"), "iv_withdraw")])
-    elif not mine and status == "agreed":
-        hire = await ctx.repos.hiring.hire_of(interview)
-        if hire is None:
-            rows.append([ctx.button(_("▶ Start a trial"), "trial")])
-            rows.append([ctx.button(_("✖ Not this helper"), "iv_withdraw")])
-        else:
-            rows.append([ctx.button(_("📋 The trial or hire"), "hire", hire.id)])
-    rows.append([ctx.button(_("⚠ Report a problem"), "iv_report")])
-    rows.append(
-        [ctx.button(_("◀ Interviews and hires"), "jobs"), ctx.button(_("◀ Main menu"), "home")]
-    )
-    return [ctx.reply("\n".join(lines), *rows)]
-
-
-async def contact_lines(ctx: Ctx, interview: Interview, request: HelpRequest | None) -> list[str]:
-    """The other side's phone number (and, for her, the address): only once both have
-    agreed (`agreed_at` set); nothing otherwise."""
-    _ = ctx._
-    if interview.agreed_at is None:
-        return []
-    mine = interview.worker_id == ctx.user.id
-    other = await ctx.repos.users.by_id(interview.household_id if mine else interview.worker_id)
-    found = await ctx.repos.profiles.of(other) if other is not None else None
-    phone = found.phone if found is not None and found.phone else "—"
-    if mine:
-        lines = ["📞 " + _("The household's phone: {phone}", phone=phone)]
-        if request is not None and request.address:
-            lines.append("🏠 " + _("Address: {address}", address=request.address))
-        return lines
-    return ["📞 " + _("Her phone: {phone}", phone=phone)]
-
-
-async def _moved(ctx: Ctx, moved: Moved) -> Replies:
-    """Another answer came first, or it expired: say so, show it as it is now."""
-    _ = ctx._
-    current = moved.current
-    if current is None:
-        raise Invalid(_("That interview is gone."))
-    mine = isinstance(current, Interview) and current.worker_id == ctx.user.id
-    text = _(
-        "Not done: this interview changed meanwhile. It is now: {status}",
-        status=status_words(ctx, current, mine),
-    )  # type: ignore[arg-type]
-    return [ctx.reply(text), *await ctx.goto(IV_VIEW)]
-
-
-@router.button(IV_VIEW, "iv_accept")
-async def accept(ctx: Ctx, _arg: str) -> Replies:
-    interview = await _viewed(ctx)
-    mine = interview.worker_id == ctx.user.id
-    if (mine and interview.status != "asked") or (not mine and interview.status != "moved"):
-        return await _moved(ctx, Moved(interview))  # the button was issued: it changed since
-    if mine:
-        if not await _has_phone(ctx):
-            ctx.remember(iv={"then": "accept"})
-            return await ctx.goto(IV_MY_PHONE)
-        if await ctx.repos.hiring.busy(interview.profile_id):
-            raise Invalid(
-                ctx._(
-                    "You are on a trial or at work with a household now, so you cannot "
-                    "accept another interview. Decline it, or report a problem."
-                )
-            )
-    try:
-        interview = await ctx.repos.hiring.accept(interview)
-    except Moved as moved:
-        return await _moved(ctx, moved)
-    log.info("an interview was agreed: interview %s", interview.id)
-    await _tell_agreed(ctx, interview)
-    text = ctx._("✅ Agreed. Here are the details:")
-    return [ctx.reply(text), *await ctx.goto(IV_VIEW)]
-
-
-async def _tell_agreed(ctx: Ctx, interview: Interview) -> None:
-    """Tell the other side: the interview is agreed, with the contact details."""
-    mine = interview.worker_id == ctx.user.id
-    found = await _party(ctx, interview.household_id if mine else interview.worker_id)
-    if found is None:
-        return
-    other, theirs = found
-    _ = theirs._
-    request = await ctx.repos.requests.by_id(interview.request_id)
-    lines = [
-        _(
-            "✅ The interview on {when}, {how}, is agreed.",
-            when=when_words(theirs, interview.at),
-            how=how_words(theirs, interview.how),
-        ),
-        *await contact_lines(theirs, interview, request),
-    ]
-    ctx.notify(
-        other.key, [jobs_notice(theirs, "\n".join(lines))], topic=f"interview:{interview.id}"
-    )
-
-
-async def _has_phone(ctx: Ctx) -> bool:
-    found = await ctx.repos.profiles.of(ctx.user)
-    return found is not None and bool(found.phone)
-
-
-@router.prompt(IV_MY_PHONE)
-async def ask_my_phone(ctx: Ctx) -> Replies:
-    _ = ctx._
-    question = _(
-        "📞 Your phone number, so that the household can reach you. They get it only "
-        "once you have both agreed."
-    )
-    reply = ctx.reply(with_share_hint(ctx, question), [ctx.button(_("◀ Back"), "to_view")])
-    reply.request_contact = _("Share my phone number") if ctx.event.platform == "tg" else None
-    return [reply]
-
-
-@router.text(IV_MY_PHONE)
-async def my_phone_typed(ctx: Ctx, text: str) -> Replies:
-    phone = checked_phone(ctx._, text)
-    await ctx.repos.profiles.save(ctx.user, phone=phone)
-    then = _iv(ctx).get("then")
-    ctx.remember(iv={})
-    ctx.user.state = IV_VIEW
-    if then == "propose":
-        return await other_time(ctx, "")
-    return await accept(ctx, "")
-
-
-@router.contact(IV_MY_PHONE)
-async def my_phone_shared(ctx: Ctx, contact: Any) -> Replies:
-    return await my_phone_typed(ctx, contact.phone)
-
-
-router.goes("to_view", IV_VIEW, IV_MY_PHONE)
-
-
-@router.button(IV_VIEW, "iv_decline")
-async def decline(ctx: Ctx, _arg: str) -> Replies:
-    interview = await _viewed(ctx)
-    mine = interview.worker_id == ctx.user.id
-    if (mine and interview.status != "asked") or (not mine and interview.status != "moved"):
-        return await _moved(ctx, Moved(interview))  # the button was issued: it changed since
-    try:
-        interview = await ctx.repos.hiring.decline(interview)
-    except Moved as moved:
-        return await _moved(ctx, moved)
-    await _tell_ended(ctx, interview)
-    return [ctx.reply(ctx._("Declined. The other side is told.")), *await ctx.goto(IV_VIEW)]
-
-
-@router.button(IV_VIEW, "iv_withdraw")
-async def withdraw(ctx: Ctx, _arg: str) -> Replies:
-    interview = await _viewed(ctx)
-    if interview.household_id != ctx.user.id:
-        raise Invalid(ctx._("I don't recognise that button."))
-    if interview.status not in ("asked", "agreed") or await ctx.repos.hiring.hire_of(interview):
-        return await _moved(ctx, Moved(interview))
-    try:
-        interview = await ctx.repos.hiring.withdraw(interview)
-    except Moved as moved:
-        return await _moved(ctx, moved)
-    await _tell_ended(ctx, interview)
-    return [ctx.reply(ctx._("Called off. She is told.")), *await ctx.goto(IV_VIEW)]
-
-
-async def _tell_ended(ctx: Ctx, interview: Interview) -> None:
-    mine = interview.worker_id == ctx.user.id
-    found = await _party(ctx, interview.household_id if mine else interview.worker_id)
-    if found is None:
-        return
-    other, theirs = found
-    _ = theirs._
-    when = when_words(theirs, interview.at)
-    if mine:
-        text = _(
-            "The helper cannot come to the interview on {when}. Open your request to find "
-            "other helpers.",
-            when=when,
-        )
-    else:
-        text = _("The household called off the interview on {when}.", when=when)
-    ctx.notify(other.key, [jobs_notice(theirs, text)], topic=f"interview:{interview.id}")
-
-
-# --- she proposes another time --------------------------------------------------------
-@router.button(IV_VIEW, "iv_other")
-async def other_time(ctx: Ctx, _arg: str) -> Replies:
-    interview = await _viewed(ctx)
-    if interview.worker_id != ctx.user.id:
-        raise Invalid(ctx._("I don't recognise that button."))
-    if interview.status != "asked":
-        return await _moved(ctx, Moved(interview))
-    if not await _has_phone(ctx):  # the household gets it if it agrees to her time
-        ctx.remember(iv={"then": "propose"})
-        return await ctx.goto(IV_MY_PHONE)
-    ctx.remember(iv={"propose": interview.id})
-    return await ctx.goto(IV_DAY)
-
-
-async def _propose(ctx: Ctx, interview: Interview, when: dt.datetime) -> Replies:
-    try:
-        interview = await ctx.repos.hiring.propose(interview, when)
-    except Moved as moved:
-        ctx.remember(iv={})
-        ctx.user.state = IV_VIEW
-        return await _moved(ctx, moved)
-    ctx.remember(iv={})
-    found = await _party(ctx, interview.household_id)
-    if found is not None:
-        other, theirs = found
-        text = theirs._(
-            "🕒 The helper proposes another time for the interview: {when}. Please accept "
-            "or decline within 24 hours.",
-            when=when_words(theirs, interview.at),
-        )
-        ctx.notify(other.key, [jobs_notice(theirs, text)], topic=f"interview:{interview.id}")
-    text = ctx._("🕒 Sent: the household has 24 hours to answer.")
-    return [ctx.reply(text), *await ctx.goto(IV_VIEW)]
-
-
-# --- a problem ---------------------------------------------------------------------------
-@router.button(IV_VIEW, "iv_report")
-async def report(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.problems import start_report
-
-    interview = await _viewed(ctx)
-    return await start_report(
-        ctx, back=IV_VIEW, request_id=interview.request_id, interview_id=interview.id
-    )
