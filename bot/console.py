@@ -4,7 +4,8 @@ Buttons are numbered; the person types a number, a button's label or any text. W
 another platform would show a share button, the terminal says what to type instead:
 `/phone 13800138000` shares her number, `/location 21.66 110.93` a place. `/photo PATH`
 sends a picture from a file, `/file PATH` any file (as a photo or a document sent on
-Telegram); a picture Haoxin shows is printed as `[picture: /its/path]`. When standard
+Telegram); a picture Haoxin shows is printed as `[picture: /its/path]`, a document as
+`[document: /its/path (its name)]`. When standard
 input is not a terminal, every line is one input and the chat ends, with exit status 0,
 at the end of the input.
 """
@@ -54,7 +55,8 @@ def save_qr(reply: Reply) -> Path:
 
 def render(reply: Reply, files: FileStore | None = None) -> str:
     """A reply as terminal text: the message, then its buttons numbered 1, 2, 3...
-    A stored picture (`Reply.photo`, found in `files`) is a line with its path."""
+    A stored picture (`Reply.photo`, found in `files`) is a line with its path, and so
+    is a stored document (`Reply.document`), with the name the reader would see."""
     lines = [reply.text]
     if reply.photo and files is not None:
         try:
@@ -65,6 +67,15 @@ def render(reply: Reply, files: FileStore | None = None) -> str:
             log.warning("a picture to show is missing (%s)", type(exc).__name__)
         else:
             lines.append(f"[picture: {picture.absolute()}]")
+    if reply.document and files is not None:
+        try:
+            document = files.path(reply.document)
+            if not document.is_file():
+                raise FileNotFoundError(reply.document)
+        except (KeyError, OSError) as exc:
+            log.warning("a document to show is missing (%s)", type(exc).__name__)
+        else:
+            lines.append(f"[document: {document.absolute()} ({reply.document_name})]")
     if reply.qr:
         lines.append(f"🖼 QR: {save_qr(reply)}")
     if reply.pin:

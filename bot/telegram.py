@@ -144,8 +144,23 @@ async def download_capped(url: str, limit: int) -> bytes:
         return await read_capped(response.content.iter_chunked(65536), limit)
 
 
+class Named(bytes):
+    """A file's bytes with the name the reader sees (a document's: `合同.docx`), for
+    uploading: `upload_name` gives it."""
+
+    filename: str
+
+    def __new__(cls, data: bytes, filename: str) -> Named:
+        named = super().__new__(cls, data)
+        named.filename = filename
+        return named
+
+
 def upload_name(field: str, data: bytes) -> str:
-    """A file name for uploading `data` (multipart): its field, and `.jpg` or `.png`."""
+    """A file name for uploading `data` (multipart): a document's own (`Named`), else
+    its field and `.jpg` or `.png`."""
+    if isinstance(data, Named) and data.filename:
+        return data.filename
     return f"{field}.jpg" if data.startswith(b"\xff\xd8") else f"{field}.png"
 
 
@@ -257,7 +272,9 @@ def api_calls(
     A reply's `photo` is sent with sendPhoto (the bytes `picture(name)` gives, uploaded):
     with the text as its caption, and the buttons under it, when the text fits a caption
     (1,024 UTF-16 code units); else the photo first, then the text as above. Without
-    `picture`, or when it gives None (the file is gone), the text goes alone."""
+    `picture`, or when it gives None (the file is gone), the text goes alone. A reply's
+    `document` goes the same way with sendDocument (uploaded under `document_name`),
+    after the photo when a reply has both."""
     calls: list[tuple[str, dict[str, Any]]] = []
     for reply in replies:
         if reply.pin:
@@ -266,16 +283,22 @@ def api_calls(
             calls.append(("sendVenue", {"chat_id": chat_id, **venue, "address": p.address or " "}))
         markup = _markup(reply)
         photo = picture(reply.photo) if reply.photo and picture is not None else None
-        if photo is not None:
-            params: dict[str, Any] = {"chat_id": chat_id, "photo": photo}
-            captioned = utf16_units(reply.text) <= TELEGRAM_CAPTION
+        raw = picture(reply.document) if reply.document and picture is not None else None
+        document = Named(raw, reply.document_name or "document.docx") if raw else None
+        captioned = utf16_units(reply.text) <= TELEGRAM_CAPTION
+        first = ("photo", photo) if photo is not None else ("document", document)
+        if first[1] is not None:
+            method = "sendPhoto" if first[0] == "photo" else "sendDocument"
+            params: dict[str, Any] = {"chat_id": chat_id, first[0]: first[1]}
             if captioned and reply.text:
                 params["caption"] = reply.text
             if captioned and markup is not None:
                 params["reply_markup"] = markup
-            calls.append(("sendPhoto", params))
-        if photo is None or not captioned:
+            calls.append((method, params))
+        if first[1] is None or not captioned:
             message_ref = _text_calls(calls, chat_id, reply, markup, message_ref)
+        if photo is not None and document is not None:
+            calls.append(("sendDocument", {"chat_id": chat_id, "document": document}))
         if reply.qr:
             caption = reply.qr if utf16_units(reply.qr) <= TELEGRAM_CAPTION else ""
             calls.append(
@@ -548,12 +571,14 @@ class Telegram:
         return Delivery.SENT
 
     def _picture(self, name: str) -> bytes | None:
-        """A stored picture's bytes; None (logged, without the name) when it is gone."""
+        """A stored picture's (or document's) bytes; None (logged, without the name)
+        when it is gone."""
         try:
             return self.dispatcher.files.read(name)
         except (KeyError, OSError) as exc:
             log.warning(
-                "a picture to send is missing (%s): the text goes alone", type(exc).__name__
+                "a picture or document to send is missing (%s): the text goes alone",
+                type(exc).__name__,
             )
             return None
 

@@ -40,6 +40,7 @@ CALLED = (
     "editMessageText",
     "getFile",
     "getMe",
+    "sendDocument",
     "sendMessage",
     "sendPhoto",
     "sendVenue",

@@ -27,6 +27,13 @@ its MediaId) before it is handled, within the same 5 seconds: a slow download le
 reply follow through the outbox. A picture Haoxin shows (`Reply.photo`) is uploaded
 (`media/upload`) and sent as an image message through the outbox, after the text: the
 passive reply is always text.
+
+A document (`Reply.document`, a contract summary) cannot travel as a customer-service
+message: with `HAOXIN_PUBLIC_URL` set, the text gets a link to it,
+`<public_url>/files/<token>`, served by this server for `DOCUMENT_DAYS` days; the token
+is the file's name, the link's expiry and an HMAC of both (keyed from the file store's
+secret), so a link cannot be made, altered or prolonged by anyone else. Without a public
+URL, the text says to ask the programme office for the file.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import hmac
 import json
 import logging
 import time
@@ -57,7 +65,8 @@ from bot.telegram import read_capped
 from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
 from handlers.events import MAX_FILE_BYTES, Attachment, Event, Location
 from handlers.replies import Reply
-from storage.files import FileStore
+from locales import DEFAULT, Translator, translator
+from storage.files import DOCX_TYPE, FileStore
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -73,6 +82,7 @@ SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # a code's picture, by 
 # (aiohttp's default is 300 s, the lease itself)
 API_TIMEOUT = aiohttp.ClientTimeout(total=30)
 MEDIA_WITHIN = 20.0  # seconds fetching a picture she sent may take (the reply then goes later)
+DOCUMENT_DAYS = 7  # days a link to a document works
 
 
 class BadRequest(Exception):
@@ -109,6 +119,50 @@ def pieces(replies: list[Reply]) -> list[str]:
 def pictures(replies: list[Reply]) -> list[str]:
     """The stored pictures the replies show (`Reply.photo`), in order."""
     return [r.photo for r in replies if r.photo]
+
+
+class LinkExpired(Exception):
+    """A document link whose signature is right, but whose time is over."""
+
+
+def _link_key(store: FileStore) -> bytes:
+    """The key that signs document links: derived from the file store's secret (never
+    the secret itself, which keys ID-number hashes)."""
+    secret = store.id_hash_key().encode()
+    return hmac.new(secret, b"haoxin document links v1", hashlib.sha256).digest()
+
+
+def _link_mac(store: FileStore, name: str, expires: int) -> str:
+    signed = f"{name}\n{expires}".encode()
+    return hmac.new(_link_key(store), signed, hashlib.sha256).hexdigest()[:32]
+
+
+def document_link(public_url: str, store: FileStore, name: str, now: float | None = None) -> str:
+    """A link to the stored document `name` (`<32 hex>.docx`), working `DOCUMENT_DAYS`
+    days from `now` (seconds since the epoch): `<public_url>/files/<stem>.<expiry>.<mac>`."""
+    expires = int(time.time() if now is None else now) + DOCUMENT_DAYS * 86400
+    stem = name.removesuffix(".docx")
+    return f"{public_url.rstrip('/')}/files/{stem}.{expires}.{_link_mac(store, name, expires)}"
+
+
+def document_of(store: FileStore, token: str, now: float | None = None) -> str:
+    """The stored document's name a link's token names. Raises LookupError when the
+    token is malformed, forged or altered, `LinkExpired` when its time is over."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise LookupError("not a link")
+    stem, expiry, mac = parts
+    if not (expiry.isascii() and expiry.isdigit() and len(expiry) <= 12):
+        raise LookupError("not a link")
+    if len(mac) != 32 or not set(mac) <= set("0123456789abcdef"):
+        raise LookupError("not a link")
+    name = f"{stem}.docx"
+    store.path(name)  # KeyError (a LookupError) for anything but a stored file's name
+    if not hmac.compare_digest(_link_mac(store, name, int(expiry)), mac):
+        raise LookupError("not a link")
+    if int(expiry) < (time.time() if now is None else now):
+        raise LinkExpired(name)
+    return name
 
 
 def parse(xml: bytes | str) -> dict[str, str]:
@@ -207,6 +261,7 @@ class WeChat:
         self.app_secret = s.wechat_app_secret
         self.api = s.wechat_api_url.rstrip("/")
         self.mode = s.wechat_message_mode
+        self.public_url = s.public_url
         self.crypto = WeChatCrypto(s.wechat_aes_key, s.wechat_app_id) if s.wechat_aes_key else None
         self._access: tuple[str, float] = ("", 0.0)
         self._http: aiohttp.ClientSession | None = None
@@ -305,7 +360,7 @@ class WeChat:
         handled = await self._within_deadline(event, media_id)
         if handled is None or not handled.replies:
             return web.Response(text="success")
-        replies = await self.with_posters(handled.replies)
+        replies = await self.with_documents(event.user, await self.with_posters(handled.replies))
         texts = pieces(replies)
         if (texts[1:] or pictures(replies)) and not handled.repeat:
             await self._send_later(event.user, texts[1:], pictures(replies))
@@ -367,6 +422,7 @@ class WeChat:
                 handled = await task
                 if not handled.repeat and handled.replies:
                     replies = await self.with_posters(handled.replies)
+                    replies = await self.with_documents(event.user, replies)
                     await self._send_later(event.user, pieces(replies), pictures(replies))
 
             late = asyncio.create_task(later())
@@ -482,6 +538,78 @@ class WeChat:
                 break
         return data
 
+    # --- documents: a link, or where to ask -------------------------------------------
+    async def with_documents(self, user: str, replies: list[Reply]) -> list[Reply]:
+        """The replies, each giving a document (`Reply.document`) followed by a line in
+        her language: the link to it (with a public URL), or to ask the programme
+        office for it. A document whose file is gone adds nothing (logged)."""
+        if not any(r.document for r in replies):
+            return replies
+        _ = translator(await self._language(user))
+        out = []
+        for reply in replies:
+            if reply.document:
+                line = self._document_line(_, reply.document)
+                text = f"{reply.text}\n{line}" if reply.text and line else reply.text or line
+                reply = dataclasses.replace(reply, text=text, document=None, document_name="")
+            out.append(reply)
+        return out
+
+    def _document_line(self, _: Translator, name: str) -> str:
+        store = self.dispatcher.files
+        try:
+            if not store.path(name).is_file():
+                raise FileNotFoundError(name)
+        except (KeyError, OSError) as exc:
+            log.warning("WeChat: a document to link is missing (%s)", type(exc).__name__)
+            return ""
+        link = ""
+        if self.public_url:
+            try:
+                link = document_link(self.public_url, store, name)
+            except OSError as exc:  # the file store's secret cannot be read or made
+                log.warning("WeChat: no link to a document (%s)", type(exc).__name__)
+        if link:
+            return _(
+                "Open or save the document here (the link works for {days} days): {link}",
+                days=DOCUMENT_DAYS,
+                link=link,
+            )
+        if phone := self.dispatcher.options.office_phone:
+            return _(
+                "This chat cannot carry the file itself: ask the programme office ({phone}) "
+                "for a copy.",
+                phone=phone,
+            )
+        return _("This chat cannot carry the file itself: ask the programme office for a copy.")
+
+    async def _language(self, user: str) -> str:
+        async def read(session: AsyncSession) -> str:
+            found = await Repos(session, self.dispatcher.files).users.get(user)
+            return found.lang if found is not None else DEFAULT
+
+        return await self.db.transaction(read)
+
+    async def document(self, request: web.Request) -> web.Response:
+        """GET /files/<token>: the document a link names (`document_of`): 404 for a
+        token that is malformed, forged or altered, or a file that is gone; 410 once
+        the link's time is over."""
+        store = self.dispatcher.files
+        try:
+            name = document_of(store, request.match_info.get("token", ""))
+            data = await asyncio.to_thread(store.read, name)
+        except LinkExpired:
+            return web.Response(status=410, text="this link has expired")
+        except (LookupError, OSError):
+            return web.Response(status=404, text="not found")
+        headers = {
+            "Content-Type": DOCX_TYPE,
+            "Content-Disposition": 'attachment; filename="haoxin-document.docx"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return web.Response(body=data, headers=headers)
+
     # --- sending later: the customer-service message API --------------------------------
     async def _access_token(self, refresh: bool = False) -> str:
         token, expires = self._access
@@ -506,7 +634,7 @@ class WeChat:
         limit, then each picture (`Reply.photo`) as an image message. A picture whose
         file is gone is left out (logged); the text still goes."""
         self._client()
-        replies = await self.with_posters(replies)
+        replies = await self.with_documents(user, await self.with_posters(replies))
         for text in pieces(replies):
             outcome = await self._send_text(user, text)
             if outcome is not Delivery.SENT:
@@ -574,6 +702,8 @@ def wechat_app(wechat: WeChat) -> web.Application:
     for path in ("/", "/wechat"):
         app.router.add_get(path, wechat.verify)
         app.router.add_post(path, wechat.receive)
+    if wechat.public_url:  # links to documents point here
+        app.router.add_get("/files/{token}", wechat.document)
     return app
 
 

@@ -67,6 +67,13 @@ class Reply:
     #: show pictures send it (Telegram sendPhoto, WeChat image message); the terminal
     #: prints where it is. Only ever set for someone allowed to see it.
     photo: str | None = None
+    #: a document to give with the text (a contract summary, `.docx`): the name of a
+    #: file in the file store, and `document_name` the name the reader sees
+    #: (`好心家政-合同-20261201.docx`). Telegram sends the file (sendDocument); WeChat,
+    #: which cannot, adds a link to it (or where to ask for it); the terminal prints
+    #: where it is. Only ever set for someone allowed to read it.
+    document: str | None = None
+    document_name: str = ""
     #: where a platform lists buttons as text (WeChat, the terminal), letter them (A,
     #: B, C) instead of numbering them: the screen's answer is a number (an age, years
     #: of experience), so a typed number is that answer and a typed letter a button
@@ -106,6 +113,9 @@ class Reply:
             out["poster"] = self.poster
         if self.photo:
             out["photo"] = self.photo
+        if self.document:
+            out["document"] = self.document
+            out["document_name"] = self.document_name
         if self.letters:
             out["letters"] = True
         return out
@@ -122,5 +132,7 @@ class Reply:
             qr=d.get("qr"),
             poster=d.get("poster"),
             photo=d.get("photo"),
+            document=d.get("document"),
+            document_name=d.get("document_name", ""),
             letters=d.get("letters", False),
         )

@@ -11,6 +11,8 @@ kept on disk, outside the database, each under a random name.
   shows the right way up.
 - Names are 32 random hex digits and an extension (`3f…9a.jpg`); `FileStore.path` takes
   only names of that form, so a name can never point elsewhere on disk.
+- Documents Haoxin writes (a contract summary, `.docx`) are kept as they are, checked to
+  be a Word document; a person's copy replaces her earlier one for the same purpose.
 - Files are written to a temporary file and renamed into place (a reader never sees
   half a file), readable by Haoxin's own user only (0600, in a 0700 folder).
 - The database holds who each file belongs to (`StoredFile`); `FileRepo` keeps the two
@@ -30,8 +32,10 @@ import secrets
 import tempfile
 import time
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
 from sqlalchemy import event, select
@@ -51,11 +55,14 @@ MAX_PNG_BYTES = 10 * 1024 * 1024
 #: the most pixels a photo may have (a 40-megapixel camera's): more is refused before it
 #: is decoded (a small file can claim billions of pixels: a decompression bomb)
 MAX_PIXELS = 40_000_000
+#: the largest document Haoxin keeps of its own writing (a contract summary), bytes
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 2048  # pixels: a stored photo's longer side at most
 JPEG_QUALITY = 85
 
-_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
-_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|docx)")
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "docx": DOCX_TYPE}
 #: the picture formats taken from people, by sniffed kind → Pillow's decoder for it
 _DECODERS = {
     "jpeg": "JPEG",
@@ -66,6 +73,7 @@ _DECODERS = {
     "avif": "AVIF",
 }
 _SESSION_FILES = "haoxin_new_files"  # session.info: files saved in its transaction
+_SESSION_GONE = "haoxin_gone_files"  # session.info: files to delete once it commits
 
 
 class FileRejected(ValueError):
@@ -75,7 +83,8 @@ class FileRejected(ValueError):
     - `not_image`: not a picture Haoxin reads; `found` is what it looks like by its
       content (`pdf`, `zip`, `doc`, `text`, `heic`, `tiff`, `video`...), `""` unknown;
     - `damaged`: it looks like a picture (JPEG, PNG...) but cannot be decoded;
-    - `too_many_pixels`: more than `MAX_PIXELS` (a decompression bomb).
+    - `too_many_pixels`: more than `MAX_PIXELS` (a decompression bomb);
+    - `not_document`: not a Word document (`.docx`) where Haoxin keeps one it wrote.
     """
 
     def __init__(self, reason: str, found: str = "") -> None:
@@ -230,6 +239,24 @@ class FileStore:
             raise FileRejected("too_big")
         return self._write(data, "png")
 
+    def save_document(self, data: bytes) -> tuple[str, int]:
+        """Keep a Word document Haoxin wrote (a contract summary, `.docx`), as it is.
+
+        Returns (name, bytes on disk). Raises `FileRejected`: `not_document` (with
+        `found`, what it looks like) when `data` is no `.docx` (a zip holding
+        `word/document.xml`), `too_big` over `MAX_DOCUMENT_BYTES`.
+        """
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise FileRejected("too_big")
+        if (kind := sniff(data)) != "zip":
+            raise FileRejected("not_document", kind)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                package.getinfo("word/document.xml")
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise FileRejected("not_document", "zip") from exc
+        return self._write(data, "docx")
+
     def _write(self, data: bytes, extension: str) -> tuple[str, int]:
         """`data` under a new random name, atomically (a temporary file renamed into
         place), mode 0600. Returns (name, size)."""
@@ -263,7 +290,7 @@ class FileStore:
     # --- reading and deleting -----------------------------------------------------------
     def path(self, name: str) -> Path:
         """Where the file `name` is (whether or not it still exists). Raises KeyError for
-        anything but a name this store makes (32 hex digits, `.jpg` or `.png`): no other
+        anything but a name this store makes (32 hex digits, `.jpg`, `.png` or `.docx`): no other
         folder, no other file can be reached through it."""
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise KeyError("not a stored file's name")
@@ -276,7 +303,8 @@ class FileStore:
 
     @staticmethod
     def content_type(name: str) -> str:
-        """`image/jpeg` or `image/png`, by the extension this store gave the name."""
+        """`image/jpeg`, `image/png` or `DOCX_TYPE`, by the extension this store gave the
+        name."""
         return _TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
     def delete(self, names: Iterable[str]) -> None:
@@ -376,6 +404,35 @@ class FileRepo:
         await self._record(user, purpose, name, size)
         return name
 
+    async def keep_document(self, user: User, purpose: str, data: bytes) -> str:
+        """Keep a Word document Haoxin wrote for `user` (`contract:12`, one purpose per
+        document she is given). Returns the file's name: her copy for `purpose` when it
+        holds the same bytes already; else a new file, and her earlier copies for
+        `purpose` are deleted once this transaction commits (a message still waiting to
+        be sent that names one then goes with its text alone). Raises `FileRejected`
+        (`FileStore.save_document`)."""
+        earlier: list[str] = []
+        if user.id is not None:
+            earlier = list(
+                await self.session.scalars(
+                    select(StoredFile.name).where(
+                        StoredFile.user_id == user.id, StoredFile.purpose == purpose
+                    )
+                )
+            )
+        for name in earlier:
+            with contextlib.suppress(KeyError, OSError):
+                if self.store.read(name) == data:
+                    return name
+        name, size = await asyncio.to_thread(self.store.save_document, data)
+        await self._record(user, purpose, name, size)
+        for old in earlier:
+            row = await self.session.get(StoredFile, old)
+            if row is not None:
+                await self.session.delete(row)
+        self._delete_once_committed(earlier)
+        return name
+
     async def owner_of(self, name: str) -> int | None:
         """The id of the user the file belongs to; None for no such stored file."""
         row = await self.session.get(StoredFile, name)
@@ -408,7 +465,7 @@ class FileRepo:
                 name=name,
                 user_id=user.id,
                 purpose=purpose,
-                content_type=FileStore.content_type(name),
+                content_type=_recorded_type(name),
                 size=size,
             )
         )
@@ -416,22 +473,41 @@ class FileRepo:
     def _delete_unless_committed(self, name: str) -> None:
         """Delete the file from disk when the session's transaction ends without a
         commit (rolled back, or run again after a conflict): no file without its row."""
+        self._watched()[_SESSION_FILES].append(name)
+
+    def _delete_once_committed(self, names: list[str]) -> None:
+        """Delete these files from disk once the session's transaction commits (their
+        rows deleted in it); kept when it is rolled back: no row without its file."""
+        if names:
+            self._watched()[_SESSION_GONE].extend(names)
+
+    def _watched(self) -> dict[str, Any]:
         info = self.session.info
         if _SESSION_FILES not in info:
             info[_SESSION_FILES] = []
+            info[_SESSION_GONE] = []
             _watch(self.session.sync_session, self.store)
-        info[_SESSION_FILES].append(name)
+        return info
+
+
+def _recorded_type(name: str) -> str:
+    """The content type `StoredFile.content_type` records: the file's MIME type."""
+    return FileStore.content_type(name)
 
 
 def _watch(session: Session, store: FileStore) -> None:
     def committed(session: Session) -> None:
         session.info.get(_SESSION_FILES, []).clear()
+        gone = session.info.get(_SESSION_GONE, [])
+        store.delete(gone)
+        gone.clear()
 
     def ended(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the outermost transaction, not a savepoint
             names = session.info.get(_SESSION_FILES, [])
             store.delete(names)
             names.clear()
+            session.info.get(_SESSION_GONE, []).clear()
 
     event.listen(session, "after_commit", committed)
     event.listen(session, "after_transaction_end", ended)

@@ -425,7 +425,8 @@ class StoredFile(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     #: `certificate` (a photo she sent) or `card` (her credential card image)
     purpose: Mapped[str] = mapped_column(String(24))
-    content_type: Mapped[str] = mapped_column(String(32), default="image/jpeg")
+    #: a MIME type (a Word document's is 71 characters)
+    content_type: Mapped[str] = mapped_column(String(100), default="image/jpeg")
     size: Mapped[int] = mapped_column(Integer, default=0)  # bytes on disk
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
