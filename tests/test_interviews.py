@@ -356,3 +356,35 @@ async def test_accepting_on_one_instance_while_it_expires_on_another(db_path):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement(app):
+    from docx import Document
+
+    from storage.models import HelpRequest, Hire
+
+    me, _her = await agreed(app)
+    await start_trial(me)
+    await me.tap("Confirm the hire")
+    assert "Confirm the hire of 李秀梅" in me.text
+    await me.tap("Yes, confirm")
+    assert "Hired" in me.text and "📄 The contract" in me.labels
+    async with app.db.sessions() as session:
+        [hire] = list(await session.scalars(select(Hire)))
+        request = await session.get(HelpRequest, hire.request_id)
+    assert hire.status == "hired" and hire.confirmed_at is not None and hire.city == "guangzhou"
+    assert request.status == "closed" and request.address == ADDRESS  # kept for the job
+    for key in ("tg:501", WORKER):
+        async with app.db.sessions() as session:
+            row = await session.scalar(
+                select(Outbox).where(Outbox.user_key == key, Outbox.topic == f"contract:{hire.id}")
+            )
+        assert row is not None and any(r.get("document") for r in row.replies)
+    await me.tap("📄 The contract")
+    [doc] = [r for r in me.replies if r.document]
+    path = app.dispatcher.files.path(doc.document)
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert "李秀梅" in text and "11,000" in text and WORKER_PHONE in text
+    await me.tap("Yes, confirm") if "Yes, confirm" in me.labels else None
+    async with app.db.sessions() as session:
+        assert len(list(await session.scalars(select(Hire)))) == 1
