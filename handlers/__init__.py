@@ -21,7 +21,10 @@ from handlers import (
     onboarding,
     phone,
     privacy,
+    problems,
+    reviews,
     signup,
+    staff_reports,
     vetting,
     worker_profile,
 )
@@ -48,5 +51,8 @@ FLOWS = Flows(
         interviews.router,
         interview_answers.router,
         hiring.router,
+        reviews.router,
+        problems.router,
+        staff_reports.router,
     ]
 )

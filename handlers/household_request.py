@@ -293,11 +293,12 @@ def reason_text(ctx: Ctx, reason: str, params: dict[str, Any]) -> str:
     if reason == "note" and params.get("words"):
         return _("as in your note: {words}", words=_.join(str(w) for w in params["words"][:3]))
     if reason == "rating" and params.get("count"):
+        average = "{:.1f}".format(float(params.get("average") or 0))
         return _.ngettext(
             "rated {average} by {n} household",
             "rated {average} by {n} households",
             int(params["count"]),
-            average=f"{float(params.get('average') or 0):.1f}",
+            average=average,
         )
     if reason == "health" and params.get("month"):
         month = dt.date.fromisoformat(str(params["month"])[:10])

@@ -57,6 +57,7 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "catalogue": _("📚 Courses and job fairs"),
         "broadcast": _("📣 Send a notice"),
         "numbers": _("📊 Programme numbers"),
+        "reports": _("⚠ Reports and ratings"),
     }
 
 
@@ -69,6 +70,7 @@ def _live() -> dict[str, str]:
     from handlers.hires import JOBS
     from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
+    from handlers.staff_reports import STAFF_REPORTS
     from handlers.vetting import VETTING
     from handlers.worker_profile import WORKER_PROFILE
 
@@ -84,6 +86,7 @@ def _live() -> dict[str, str]:
         "requests": RQ_LIST,
         "hires": JOBS,
         "jobs": JOBS,
+        "reports": STAFF_REPORTS,
     }
 
 
@@ -129,14 +132,14 @@ async def household_menu(ctx: Ctx) -> Replies:
 @router.prompt(ADMIN_MENU)
 async def admin_menu(ctx: Ctx) -> Replies:
     title = ctx._("Programme staff menu.")
-    keys = ["vetting", "attendance", "catalogue", "broadcast", "numbers"]
+    keys = ["vetting", "reports", "attendance", "catalogue", "broadcast", "numbers"]
     return _menu(ctx, title, keys, switch_role=False)
 
 
 MENU_KEYS = {
     SEEKER_MENU: {"courses", "fairs", "signups", "profile", "jobs"},
     HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
-    ADMIN_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers"},
+    ADMIN_MENU: {"vetting", "reports", "attendance", "catalogue", "broadcast", "numbers"},
 }
 
 

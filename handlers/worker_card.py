@@ -45,6 +45,7 @@ async def load_card(ctx: Ctx, profile: WorkerProfile) -> Card:
         await repos.checks(profile),
         await repos.trainings(profile.user_id),
         ctx.today(),
+        (profile.reviews_average, profile.reviews_count) if profile.reviews_average else None,
     )
 
 

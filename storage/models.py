@@ -491,7 +491,9 @@ class WorkerProfile(Base):
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     #: since when her average over her last five reviews is below 4.0: in the staff's
     #: review queue (she is not hidden automatically); None: not flagged
-    review_flagged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    review_flagged_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, default=None, index=True
+    )
     #: households' reviews of her (`Review`, side `household`): how many, and their
     #: average over the three marks; kept equal to the rows by the repository, in the
     #: transaction that adds a review

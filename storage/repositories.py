@@ -37,6 +37,7 @@ from storage.models import (
     utcnow,
 )
 from storage.requests import RequestRepo
+from storage.reviews import ReportRepo, ReviewRepo
 from storage.search import SearchRepo
 from storage.workers import WorkerRepo
 
@@ -127,8 +128,10 @@ class UserRepo:
         )
         await self.session.run_sync(_write_queued)  # her messages of this transaction too
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
+        rated = await ReviewRepo(self.session).rated_by(user)  # her reviews go with her
         await self.session.delete(user)
         await self.session.flush()
+        await ReviewRepo(self.session).recount(rated)  # so the workers' ratings follow
         store: FileStore = getattr(self, "file_store", None) or FileStore.default()
         store.delete(names)
 
@@ -476,3 +479,5 @@ class Repos:
         self.workers = WorkerRepo(session, store)
         self.requests = RequestRepo(session)
         self.hiring = HiringRepo(session)
+        self.reviews = ReviewRepo(session)
+        self.reports = ReportRepo(session)

@@ -44,6 +44,28 @@ ELSEWHERE = {
     "test_signing_up_for_a_course_whose_days_overlap_one_she_holds_asks_first",
     # a crawler's own profile is never one staff asked to change
     "WP_ANSWER": "test_worker_profile.py::test_staff_ask_for_changes_she_answers_and_sends_again",
+    # interviews and hires take two people (a household and a verified helper who answers)
+    **dict.fromkeys(
+        ("IV_DAY", "IV_TIME", "IV_HOW", "IV_ADDRESS", "IV_PHONE", "IV_CONFIRM", "IV_VIEW"),
+        "test_interviews.py::test_asked_accepted_phones_exchanged_only_after_both_agree",
+    ),
+    "IV_MY_PHONE": "test_interviews.py::"
+    "test_a_helper_without_a_phone_number_gives_it_before_accepting",
+    **dict.fromkeys(
+        ("HR_WAGE", "HR_TRIAL_DAYS", "HR_TRIAL_FEE", "HR_START", "HR_TRIAL_OK", "HR_VIEW"),
+        "test_interviews.py::test_a_failed_trial_brings_the_shortlist_back_without_her",
+    ),
+    "HR_END": "test_interviews.py::test_a_failed_trial_brings_the_shortlist_back_without_her",
+    "HR_CONFIRM": "test_interviews.py::"
+    "test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement",
+    **dict.fromkeys(
+        ("RV_QUALITY", "RV_COMMUNICATION", "RV_RELIABILITY", "RV_COMMENT", "RV_SUMMARY"),
+        "test_reviews.py::test_from_the_hire_screen_both_review_and_report",
+    ),
+    **dict.fromkeys(
+        ("PR_TEXT", "PR_CONFIRM"),
+        "test_reviews.py::test_from_the_hire_screen_both_review_and_report",
+    ),
 }
 Step = int | str | tuple
 

@@ -388,3 +388,23 @@ async def test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement
     await me.tap("Yes, confirm") if "Yes, confirm" in me.labels else None
     async with app.db.sessions() as session:
         assert len(list(await session.scalars(select(Hire)))) == 1
+
+
+async def test_a_helper_without_a_phone_number_gives_it_before_accepting(app):
+    from storage.models import Profile
+
+    me = await shortlist(app)
+    await ask(me)
+    await me.tap("Send")
+    async with app.db.sessions() as session, session.begin():
+        her_id = await session.scalar(select(User.id).where(User.key == WORKER))
+        await session.execute(update(Profile).where(Profile.user_id == her_id).values(phone=""))
+    her = await worker_chat(app)
+    await her.tap("⏳")
+    await her.tap("Accept")
+    assert "Your phone number, so that the household can reach you" in her.text
+    await her.say("12345")
+    assert "does not look like a mobile number" in her.text
+    await her.say("139 0668 0002")
+    assert "Agreed" in her.text and FAMILY_PHONE in her.text
+    assert "13906680002" in (await outbox_of(app, "tg:501"))[-1]

@@ -252,6 +252,9 @@ def upgrade() -> None:
             sa.Column("reviews_count", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("reviews_average", sa.Float(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_worker_profiles_review_flagged_at"), ["review_flagged_at"], unique=False
+        )
 
     # ### end Alembic commands ###
 
@@ -267,6 +270,7 @@ def downgrade() -> None:
         )
 
     with op.batch_alter_table("worker_profiles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_worker_profiles_review_flagged_at"))
         batch_op.drop_column("reviews_average")
         batch_op.drop_column("reviews_count")
         batch_op.drop_column("review_flagged_at")
