@@ -90,7 +90,7 @@ async def worker_chat(app: App, lang: str = "en") -> Chat:
         await session.execute(update(User).where(User.key == WORKER).values(lang=lang))
     her = Chat(app.dispatcher, WORKER, lang)
     await her.say("/start")
-    await her.tap("Interviews and hires")
+    await her.tap({"zh": "面试和雇用", "yue": "面試同聘請"}.get(lang, "Interviews and hires"))
     return her
 
 
@@ -408,3 +408,31 @@ async def test_a_helper_without_a_phone_number_gives_it_before_accepting(app):
     await her.say("139 0668 0002")
     assert "Agreed" in her.text and FAMILY_PHONE in her.text
     assert "13906680002" in (await outbox_of(app, "tg:501"))[-1]
+
+
+async def test_in_cantonese_and_chinese_a_family_asks_and_she_accepts(app):
+    me = await shortlist(app)
+    async with app.db.sessions() as session, session.begin():
+        await session.execute(update(User).where(User.key == "tg:501").values(lang="yue"))
+    await me.say("/menu")
+    await me.tap("我嘅需求")
+    await me.tap("月嫂")
+    await me.tap("搵家務助理")
+    await me.tap("約李秀梅面試")
+    assert "你想邊日同李秀梅見面" in me.text
+    await me.press(me.replies[-1].buttons[0][0].data)
+    await me.say("下晝3點")
+    await me.tap("喺我屋企")
+    await me.say(ADDRESS)
+    await me.say(FAMILY_PHONE)
+    await me.tap("發送")
+    [iv] = await interviews(app)
+    assert iv.status == "asked"
+    assert "15:00" in (await outbox_of(app, WORKER))[-1]
+    assert "有雇主家庭约你面试" in (await outbox_of(app, WORKER))[-1]
+    her = await worker_chat(app, "zh")
+    await her.tap("⏳")
+    await her.tap("接受")
+    assert "约好了" in her.text and FAMILY_PHONE in her.text and ADDRESS in her.text
+    told = (await outbox_of(app, "tg:501"))[-1]
+    assert "面試約好咗" in told and WORKER_PHONE in told
