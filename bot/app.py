@@ -44,11 +44,13 @@ async def create_app(settings: Settings | None = None) -> App:
 async def warm_up(app: App) -> None:
     """Before serving: build the search index (6.7 s at 100,000 courses and fairs, on
     the event loop's thread, where SQLite runs: `storage.sqlite_inline`), so that no
-    one's first search waits for it, then `settle_memory`. Each transport's `run` calls
-    it once its framework is loaded."""
+    one's first search waits for it, then `settle_memory`, then the dispatcher's
+    background work (`Dispatcher.start`: pruning and chores run from now on, not from
+    the first event). Each transport's `run` calls it once its framework is loaded."""
     async with app.db.sessions() as session, session.begin():
         await Repos(session).search.index()
     settle_memory()
+    app.dispatcher.start()
 
 
 def settle_memory() -> None:

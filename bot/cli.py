@@ -7,6 +7,13 @@ haoxin import FILE                                      import bases, courses, f
 haoxin import trainings FILE                            mark who attended or completed
 haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--listen HOST:PORT]
                                                         serve a messaging platform
+haoxin chores                                           one pass of the chores, now
+
+`haoxin chores` does at once what a running bot does every minute (`handlers.chores`):
+expires interview requests unanswered for 24 hours, finishes jobs past their end date
+(both sides asked for a review), offers newly verified workers to open requests; the
+messages go to the outbox, for the running bot to send. It prints
+`expired: N, finished: N, offered: N`.
 
 `haoxin import` prints how many rows of each kind it imported. A file it refuses (see
 `storage.importer`) gets one line on stderr, `haoxin import: FILE: ROW, FIELD: WHY`, and
@@ -122,6 +129,13 @@ def _parser() -> argparse.ArgumentParser:
         help="HOST:PORT the webhook server listens on (WeChat, or Telegram with --webhook-url)",
     )
 
+    sub.add_parser(
+        "chores",
+        help="run the chores once now: expire unanswered interview requests, ask for "
+        "reviews of jobs that ended, offer newly verified workers to open requests",
+        formatter_class=shown,
+    )
+
     imp = sub.add_parser(
         "import",
         help="import training bases, courses and job fairs from a YAML or JSON file, or "
@@ -162,6 +176,9 @@ async def _main(args: argparse.Namespace) -> int:
             if args.demo:
                 await seed_demo(app.db, app.settings)
             await chat(app.dispatcher, console_user(args.user), lang_hint=args.lang)
+        elif args.command == "chores":
+            counts = await app.dispatcher.run_chores()
+            print(", ".join(f"{name}: {n}" for name, n in counts.items()))
         elif args.command == "run":
             from bot.platforms import run_platform
 

@@ -22,6 +22,11 @@
 - Every transaction reads and writes one consistent snapshot (SQLite: BEGIN IMMEDIATE;
   PostgreSQL: SERIALIZABLE, run again on a serialization failure), so two processes on
   one database never act on stale reads.
+- Chores done by the clock (`handlers.chores`: interviews that went unanswered expire,
+  jobs past their end date ask for reviews, newly verified workers are offered to open
+  requests) run every `CHORES_EVERY` seconds beside the pruning, in a transaction of
+  their own; one that fails is logged (without anyone's data) and tried at the next
+  turn, and people's events never wait for it beyond its own short transaction.
 - If one event's handling fails, the rest of its batch runs again together and that
   event alone, so one bad event cannot take others down (nor slow them: a person
   typing something a handler trips on costs one extra transaction, not one per
@@ -46,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.logs import log_failure as _log_failure
 from handlers import FLOWS
+from handlers.chores import run_chores
 from handlers.context import NONCE_SPACE, Ctx
 from handlers.conversation import converse
 from handlers.events import Event
@@ -67,6 +73,7 @@ RECORDS_KEPT = dt.timedelta(days=1)  # Telegram re-delivers unacknowledged updat
 SIGNED_REQUESTS_KEPT = dt.timedelta(minutes=15)  # beyond the freshness window (bot.wechat)
 BATCH_BUDGET = 0.016  # seconds of handling one transaction's batch aims at (see _batch_limit)
 LAST_SEEN_EVERY = dt.timedelta(hours=1)  # `last_seen_at` is kept to the hour, not written per event
+CHORES_EVERY = 60.0  # seconds between chores passes (`handlers.chores`)
 
 
 @dataclass(slots=True)
@@ -99,6 +106,9 @@ class Dispatcher:
         self._janitor: asyncio.Task[None] | None = None
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._pruned_at = 0.0
+        # when the last chores pass started (time.time()): the first comes a full
+        # `CHORES_EVERY` after the first event, not at once
+        self._chores_at = time.time()
         self._per_event = 0.0  # seconds, a moving average of the handling time per event
         self.options = settings.options()
         self.files = settings.file_store()  # where stored files are (`storage.files`)
@@ -145,6 +155,24 @@ class Dispatcher:
             self.db.erased()
         return erased
 
+    def start(self) -> None:
+        """Start the background work (the writer, pruning and chores) now, not at the
+        first event: after a restart, unanswered interviews expire and offers go out
+        even before anyone writes. Each transport calls it once it serves
+        (`bot.app.warm_up`)."""
+        self._ensure_writer()
+
+    async def run_chores(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """One chores pass now (`handlers.chores.run_chores`), in a transaction of its
+        own, run again on a conflict with another process: how many interviews expired,
+        hires finished and requests were offered a newly verified worker. `now`: naive
+        UTC, the clock by default. Raises what the pass raised."""
+
+        async def chores(session: AsyncSession) -> dict[str, int]:
+            return await run_chores(Repos(session, self.files), self.options, now)
+
+        return await self.db.transaction(chores, tries=TRIES)
+
     async def close(self) -> None:
         for task in (self._writer, self._janitor):
             if task is not None:
@@ -177,11 +205,14 @@ class Dispatcher:
             self._janitor = asyncio.create_task(self._prune_forever(), name="haoxin-janitor")
 
     async def _prune_forever(self) -> None:
-        """Prune while idle too: stored replies must not outlive their use."""
+        """Prune while idle too: stored replies must not outlive their use. Chores
+        (`_chores`) every `CHORES_EVERY` seconds, busy or idle."""
         while True:
             await asyncio.sleep(PRUNE_EVERY)
             if abs(time.time() - self._pruned_at) >= PRUNE_EVERY:
                 await self._prune()
+            if abs(time.time() - self._chores_at) >= CHORES_EVERY:
+                await self._chores()
 
     async def _write_forever(self) -> None:
         while True:
@@ -329,6 +360,18 @@ class Dispatcher:
                 await repos.signed.prune(SIGNED_REQUESTS_KEPT)
         except Exception as exc:
             _log_failure("pruning handled events failed", exc)
+
+    async def _chores(self) -> None:
+        """A chores pass; a failure is logged without its text (it may quote a person's
+        data) and the next pass tries again."""
+        self._chores_at = time.time()
+        try:
+            counts = await self.run_chores()
+        except Exception as exc:
+            _log_failure("a chores pass failed", exc)
+            return
+        if any(counts.values()):
+            log.info("chores: %s", ", ".join(f"{k} {n}" for k, n in counts.items()))
 
 
 class _EventFailed(Exception):

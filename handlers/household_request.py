@@ -246,9 +246,17 @@ async def find_helpers(ctx: Ctx, _arg: str) -> Replies:
     shown: list[list[Any]] = []
     if matching is not None:
         query = matching.MatchQuery.from_request(request)
-        # a helper whose trial she ended is never shown for this request again
-        found = await matching.shortlist(
-            ctx.repos.session, query, ctx.today(), limit=5, exclude=request.excluded or ()
+        session, today, excluded = ctx.repos.session, ctx.today(), list(request.excluded or [])
+        # those just offered to her come first while they still fit; a helper whose
+        # trial she ended is never shown for this request again
+        offered = [pid for pid in request.offered or [] if pid not in excluded]
+        found = await matching.rank(session, query, today, offered) if offered else []
+        found += await matching.shortlist(
+            session,
+            query,
+            today,
+            limit=5 - len(found),
+            exclude=[*excluded, *(m.profile.id for m in found)],
         )
         shown = [[m.profile.id, [[r, _json_safe(p)] for r, p in m.reasons]] for m in found]
         # shown once: a newly verified helper among them is not offered to her again

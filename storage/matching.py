@@ -42,9 +42,9 @@ the last day (either may be open); her health check valid through the start.
 years of experience (2 a year, at most `MAX_YEARS`; a penalty below the household's
 minimum); her lowest pay for that mode within the budget (a budget in the unit her pay
 is kept in: a month for live-in and day, an hour for hourly); each special need her
-skills or words cover; each word of the note found in what she wrote; her rating (no
-reviews yet: neutral, `_rating`). Age preferences are not scored: her year of birth is
-not stored.
+skills or words cover; each word of the note found in what she wrote; her rating from
+households' reviews, once she has three (`_rating`; fewer: neutral). Age preferences
+are not scored: her year of birth is not stored.
 
 **Fair exposure.** Among candidates within `BAND` points of the best one left, the one
 shown least often comes first (then the higher score, then the lower id): equally
@@ -64,13 +64,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Integer, and_, cast, exists, func, or_, select, text
+from sqlalchemy import Integer, and_, cast, exists, func, literal_column, not_, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
-from storage.models import Exposure, HelpRequest, WorkerProfile, WorkerTag, utcnow
+from storage.models import (
+    HIRE_LIVE,
+    Exposure,
+    HelpRequest,
+    Hire,
+    WorkerProfile,
+    WorkerTag,
+    utcnow,
+)
 from storage.vocab import COUNTIES, KINDS_OF_WORK
 from storage.workers import LANGUAGE_LETTERS, WorkerRepo, offer_prefix, visible
 
@@ -329,9 +337,19 @@ async def _worded(
     return [(pid, float(partial)) for pid, partial in await session.execute(text(stmt), values)]
 
 
+def _at_work() -> Any:
+    """The SQL condition for a worker on a trial or hired (a live `Hire`): she is not
+    available on anyone else's dates. The statuses are written as literals, so that
+    SQLite reads the partial index `uq_hires_live_profile` (one index search per
+    candidate): a bound parameter cannot show that the index's WHERE holds."""
+    live = [literal_column(f"'{status}'") for status in HIRE_LIVE]
+    return exists().where(Hire.profile_id == WorkerProfile.id, Hire.status.in_(live))
+
+
 def _hard_filters(query: MatchQuery, today: dt.date) -> list[Any]:
     """The profile's own hard filters: visible today, a health check valid through the
-    start, available from the start to the last day."""
+    start, available from the start to the last day, not on a trial or hired
+    (`_at_work`)."""
     starts = max(query.starts_on or today, today)
     ends = max(query.ends_on or starts, starts)
     wp = WorkerProfile
@@ -340,6 +358,7 @@ def _hard_filters(query: MatchQuery, today: dt.date) -> list[Any]:
         wp.health_valid_until >= starts,
         or_(wp.available_from.is_(None), wp.available_from <= starts),
         or_(wp.available_until.is_(None), wp.available_until >= ends),
+        not_(_at_work()),
     ]
 
 
@@ -425,9 +444,18 @@ def _pay(row: Any, mode: str) -> tuple[int, int] | None:
 
 
 def _rating(row: Any) -> tuple[float, tuple[str, dict[str, Any]] | None]:
-    """Points and a reason from her reviews: none are kept yet, so every worker is
-    neutral (0). Reviews (issue 11, after the job) add their points here."""
-    return 0.0, None
+    """Points and a reason from households' reviews of her (`storage.reviews`), once
+    she has `SHOWN_FROM` (as her credential shows them): 4 points a mark above or below
+    4.0 on average (5.0: +4, 4.0: 0, 3.0: -4, at worst -8), so a rating moves her
+    within about one `BAND` and a new worker without reviews (neutral, 0) still takes
+    her turn. The reason: `("rating", {"average": 4.6, "count": 5})`."""
+    from storage.reviews import SHOWN_FROM
+
+    count, average = row.reviews_count or 0, row.reviews_average
+    if count < SHOWN_FROM or average is None:
+        return 0.0, None
+    points = max(-8.0, min(4.0, (float(average) - 4.0) * 4.0))
+    return points, ("rating", {"average": round(float(average), 1), "count": int(count)})
 
 
 def _score(row: Any, query: MatchQuery, words: list[str]) -> tuple[float, list[Any]]:
@@ -501,6 +529,8 @@ _SCORED = (
     WorkerProfile.languages,
     WorkerProfile.intro,
     WorkerProfile.health_passed_on,
+    WorkerProfile.reviews_count,
+    WorkerProfile.reviews_average,
 )
 
 
@@ -588,19 +618,71 @@ async def record_shown(session: AsyncSession, profile_ids: Iterable[int]) -> Non
     await session.execute(stmt, rows)
 
 
-async def fits(session: AsyncSession, query: MatchQuery, profile_id: int, today: dt.date) -> bool:
-    """Whether one worker passes every hard filter of the query (a newly verified
-    worker who fits an open request is offered to it)."""
-    dialect = session.get_bind().dialect.name
-    wp, tag = WorkerProfile, aliased(WorkerTag)
+def _offers(query: MatchQuery, dialect: str) -> Any:
+    """The SQL condition for a worker with an `o:` tag for the query's kind of work, in
+    a place that serves it, in its mode."""
+    tag = aliased(WorkerTag)
     prefixes = [offer_prefix(query.kind, p[6:], query.mode) for p in query.place_tags()]
     offered = or_(*(_offer_range(tag.tag, prefix, dialect) for prefix in prefixes))
+    return exists().where(tag.profile_id == WorkerProfile.id, offered)
+
+
+async def fits(session: AsyncSession, query: MatchQuery, profile_id: int, today: dt.date) -> bool:
+    """Whether one worker passes every hard filter of the query (a newly verified
+    worker who fits an open request is offered to it): she offers its kind of work
+    there in its mode, is visible, available on its dates and not at work elsewhere."""
+    dialect = session.get_bind().dialect.name
+    wp = WorkerProfile
     stmt = select(wp.id).where(
-        wp.id == profile_id,
-        exists().where(tag.profile_id == wp.id, offered),
-        *_hard_filters(query, today),
+        wp.id == profile_id, _offers(query, dialect), *_hard_filters(query, today)
     )
     return (await session.scalar(stmt)) is not None
+
+
+async def rank(
+    session: AsyncSession,
+    query: MatchQuery,
+    today: dt.date,
+    profile_ids: Collection[int],
+    *,
+    limit: int = MAX_SHORTLIST,
+    record: bool = True,
+) -> list[Match]:
+    """Those of `profile_ids` who fit the query (`fits`), best first by the full score
+    with its reasons (then the lower id), at most `limit` (never more than
+    `MAX_SHORTLIST`). For a few given workers (newly verified ones offered to an open
+    request, `handlers.chores`): one query for all of them, none of the tag ranking of
+    `shortlist`. `record`: count them as shown (`Exposure`), in this transaction."""
+    ids = list(dict.fromkeys(profile_ids))
+    limit = max(0, min(limit, MAX_SHORTLIST))
+    if not ids or limit == 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    wp = WorkerProfile
+    words = note_words(query.note)
+    rows = await session.execute(
+        select(*_SCORED).where(
+            wp.id.in_(ids), _offers(query, dialect), *_hard_filters(query, today)
+        )
+    )
+    scored = []
+    for row in rows:
+        score, reasons = _score(row, query, words)
+        scored.append((score, row.id, reasons))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    best = scored[:limit]
+    profiles = {
+        p.id: p
+        for p in await session.scalars(
+            select(wp).where(wp.id.in_([s[1] for s in best])).options(selectinload(wp.certificates))
+        )
+    }
+    matches = [
+        Match(profiles[pid], score, reasons) for score, pid, reasons in best if pid in profiles
+    ]
+    if record and matches:
+        await record_shown(session, [m.profile.id for m in matches])
+    return matches
 
 
 async def sync_all_tags(session: AsyncSession, batch: int = 500) -> int:

@@ -488,7 +488,8 @@ class WorkerProfile(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     #: since when it waits for staff (submitted, or a verified field edited); None: not
     queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None, index=True)
-    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: when she was first verified: newly verified workers are offered to open requests
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None, index=True)
     #: since when her average over her last five reviews is below 4.0: in the staff's
     #: review queue (she is not hidden automatically); None: not flagged
     review_flagged_at: Mapped[dt.datetime | None] = mapped_column(
@@ -643,6 +644,9 @@ class HelpRequest(Base):
     shown: Mapped[list[Any]] = mapped_column(default=list)
     #: profile ids never to show again for it (a trial she ended: a replacement)
     excluded: Mapped[list[Any]] = mapped_column(default=list)
+    #: the newly verified workers last offered to it (`handlers.chores`): her next
+    #: shortlist shows them first, while they still fit
+    offered: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

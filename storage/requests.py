@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HelpRequest, Interview, User, WorkerProfile, WorkerTag, utcnow
 from storage.vocab import CITIES, COUNTIES, Term
-from storage.workers import visible
 
 #: special needs a household may tick, in the order shown
 NEEDS = ("twins", "premature", "dementia", "bedridden", "pets", "cooking")
@@ -123,13 +122,13 @@ def asks_sensitive(kind: str) -> bool:
 
 
 #: at most this many newly verified workers are read per pass (`RequestRepo.new_workers`)
-NEW_WORKERS = 2000
+NEW_WORKERS = 500
 
 
 @dataclass(frozen=True)
 class NewWorker:
-    """A worker visible today, first verified at `verified_at` (naive UTC), with her
-    `o:` tags (what she offers: kind of work, place, mode)."""
+    """A worker first verified at `verified_at` (naive UTC), with her `o:` tags (what
+    she offers: kind of work, place, mode)."""
 
     profile_id: int
     verified_at: dt.datetime
@@ -242,15 +241,25 @@ class RequestRepo:
         await self.session.flush()
 
     # --- what she was shown, and newly verified workers offered to her (issue 11) ---
+    async def note_offered(self, request: HelpRequest, profile_ids: Iterable[int]) -> None:
+        """The workers just offered to it: shown, and first on her next shortlist."""
+        ids = list(dict.fromkeys(profile_ids))
+        await self.note_shown(request, ids)
+        request.offered = ids
+        await self.session.flush()
+
     async def note_shown(self, request: HelpRequest, profile_ids: Iterable[int]) -> None:
         """Add workers she was shown or offered for this request to its `shown` list
         (each once, in the order first shown): a newly verified worker in it is not
-        offered to her again."""
+        offered to her again. Those offered and now seen leave `offered`."""
+        ids = list(dict.fromkeys(profile_ids))
         known = list(request.shown or [])
-        new = [pid for pid in dict.fromkeys(profile_ids) if pid not in known]
+        new = [pid for pid in ids if pid not in known]
         if new:
             request.shown = [*known, *new]
-            await self.session.flush()
+        if request.offered and set(ids) & set(request.offered):  # offered, now seen
+            request.offered = [pid for pid in request.offered if pid not in ids]
+        await self.session.flush()
 
     async def open_for_offers(
         self, today: dt.date, limit: int = 200, salt: int = 0
@@ -270,17 +279,16 @@ class RequestRepo:
         )
         return list(found)
 
-    async def new_workers(
-        self, since: dt.datetime, today: dt.date, limit: int = NEW_WORKERS
-    ) -> list[NewWorker]:
-        """Workers households may see today who were first verified after `since` (naive
-        UTC), the most recently verified first, at most `limit`, with what they offer
-        (their `o:` tags: `storage.workers.tags_of`)."""
+    async def new_workers(self, since: dt.datetime, limit: int = NEW_WORKERS) -> list[NewWorker]:
+        """Workers first verified after `since` (naive UTC), the most recently verified
+        first, at most `limit`, with what they offer (their `o:` tags:
+        `storage.workers.tags_of`). Whether a household may see one today is left to
+        matching (`storage.matching.rank`), so that this reads `verified_at` alone."""
         rows = (
             await self.session.execute(
                 select(WorkerProfile.id, WorkerProfile.verified_at)
-                .where(visible(today), WorkerProfile.verified_at > since)
-                .order_by(WorkerProfile.verified_at.desc(), WorkerProfile.id)
+                .where(WorkerProfile.verified_at > since)
+                .order_by(WorkerProfile.verified_at.desc())
                 .limit(limit)
             )
         ).all()
@@ -329,7 +337,7 @@ class RequestRepo:
             .order_by(Interview.expires_at)
             .limit(limit)
         )
-        return dict(rows.tuples().all())
+        return {interview_id: status for interview_id, status in rows}
 
 
 def _forget_sensitive(request: HelpRequest) -> None:

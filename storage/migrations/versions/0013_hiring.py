@@ -237,6 +237,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("address", sa.Text(), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("shown", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("excluded", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(sa.Column("offered", sa.JSON(), nullable=False, server_default="[]"))
 
     with op.batch_alter_table("stored_files", schema=None) as batch_op:
         batch_op.alter_column(
@@ -255,6 +256,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_worker_profiles_review_flagged_at"), ["review_flagged_at"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_worker_profiles_verified_at"), ["verified_at"], unique=False
+        )
 
     # ### end Alembic commands ###
 
@@ -270,12 +274,14 @@ def downgrade() -> None:
         )
 
     with op.batch_alter_table("worker_profiles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_worker_profiles_verified_at"))
         batch_op.drop_index(batch_op.f("ix_worker_profiles_review_flagged_at"))
         batch_op.drop_column("reviews_average")
         batch_op.drop_column("reviews_count")
         batch_op.drop_column("review_flagged_at")
 
     with op.batch_alter_table("help_requests", schema=None) as batch_op:
+        batch_op.drop_column("offered")
         batch_op.drop_column("excluded")
         batch_op.drop_column("shown")
         batch_op.drop_column("address")
