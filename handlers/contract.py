@@ -156,25 +156,35 @@ def contract_text(_: Translator, lang: str, terms: ContractTerms) -> str:
             button=_("⚠ Report a problem"),
         )
     place = COUNTIES.get(terms.place) or CITIES.get(terms.place)
+    # what people typed is one line each: a line break could start a heading or a
+    # clause of its own in the programme's document
+    one_line = {
+        name: " ".join(str(getattr(terms, name)).split())
+        for name in ("household_name", "household_phone", "worker_name", "worker_phone")
+    }
+    address = " ".join(terms.address.split())
+    # a replacement can be asked within the days after the job starts (or the
+    # confirmation, when it starts earlier)
+    replace_from = max(terms.issued_on, terms.starts_on)
     values = {
         "number": f"{terms.hire_id:06d}",
         "issued_on": _.date(terms.issued_on),
-        "household_name": terms.household_name or given,
-        "household_phone": terms.household_phone or given,
-        "worker_name": terms.worker_name or given,
-        "worker_phone": terms.worker_phone or given,
+        "household_name": one_line["household_name"] or given,
+        "household_phone": one_line["household_phone"] or given,
+        "worker_name": one_line["worker_name"] or given,
+        "worker_phone": one_line["worker_phone"] or given,
         "worker_code": show_code(terms.worker_code) if terms.worker_code else given,
         "kind": _label(_, KINDS_OF_WORK, terms.kind),
         "mode": _label(_, MODES, terms.mode),
         "place": _(place.label) if place is not None else _.text(terms.place),
-        "address": _.text(terms.address) or _("as agreed between the household and the worker"),
+        "address": _.text(address) or _("as agreed between the household and the worker"),
         "starts_on": _.date(terms.starts_on),
         "ends_on": _.date(terms.ends_on) if terms.ends_on else _("open-ended"),
         "wage": wage,
         "trial_days": str(terms.trial_days),
         "trial_fee": money(terms.trial_fee * 100),
         "trial_total": money(terms.trial_days * terms.trial_fee * 100),
-        "replace_until": _.date(terms.issued_on + dt.timedelta(days=REPLACE_WITHIN_DAYS)),
+        "replace_until": _.date(replace_from + dt.timedelta(days=REPLACE_WITHIN_DAYS)),
         "report": _("⚠ Report a problem"),
         "health_valid_until": (
             _.date(terms.health_valid_until) if terms.health_valid_until else given

@@ -1,8 +1,9 @@
 """After an agreed interview: a trial (试工), then the hire confirmed (a contract) or the
 trial ended (a replacement); at the end of the job, reviews.
 
-    IV_VIEW ─▶ Start a trial ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS ─▶ HR_TRIAL_FEE ─▶ HR_START
-        ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the terms ▶ HR_VIEW
+    IV_VIEW ─▶ Start a trial ─▶ (HR_NAME, the first time) ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS
+        ─▶ HR_TRIAL_FEE ─▶ HR_START ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the
+        terms; her other households' interviews are cancelled ▶ HR_VIEW
     HR_VIEW, the household's side:
         trial:  ✅ Confirm the hire ─▶ HR_CONFIRM ─yes─▶ hired: the contract to both,
                    the request closed, the placement counted (destination city)
@@ -24,20 +25,22 @@ from typing import Any
 
 from handlers.context import Ctx, outside
 from handlers.hires import JOBS, jobs_notice
-from handlers.interview_answers import IV_VIEW, open_interview
+from handlers.interview_answers import IV_VIEW, open_interview, tell_cancelled
 from handlers.interviews import first_name
 from handlers.request_form import money
 from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import number_in, pay_range
+from handlers.validate import checked_name
 from handlers.worker_form import typed_date
 from storage.hiring import MAX_TRIAL_DAYS, TRIAL_DAYS, Moved, Refused
-from storage.models import Hire, Interview
+from storage.models import Hire, Interview, User, WorkerProfile
 from storage.vocab import KINDS_OF_WORK
 
 log = logging.getLogger(__name__)
 
 router = Router(__name__)
 
+HR_NAME = router.state("HR_NAME", personal=True)
 HR_WAGE = router.state("HR_WAGE", numeric=True, personal=True)
 HR_TRIAL_DAYS = router.state("HR_TRIAL_DAYS", numeric=True, personal=True)
 HR_TRIAL_FEE = router.state("HR_TRIAL_FEE", numeric=True, personal=True)
@@ -94,6 +97,24 @@ async def start_setup(ctx: Ctx, _arg: str) -> Replies:
     request = await ctx.repos.requests.by_id(interview.request_id)
     unit = "hour" if request is not None and request.budget_unit == "hour" else "month"
     ctx.remember(hire={"interview": interview.id, "unit": unit, "days": TRIAL_DAYS})
+    mine = await ctx.repos.profiles.of(ctx.user)
+    if mine is None or not mine.name:  # the contract names both parties
+        return await ctx.goto(HR_NAME)
+    return await ctx.goto(HR_WAGE)
+
+
+@router.prompt(HR_NAME)
+async def ask_name(ctx: Ctx) -> Replies:
+    _ = ctx._
+    text = _(
+        "👤 Your full name, as the employer on the contract summary (the helper sees it there):"
+    )
+    return [ctx.reply(text, [ctx.button(_("◀ Back"), "to_interview")])]
+
+
+@router.text(HR_NAME)
+async def name_typed(ctx: Ctx, text: str) -> Replies:
+    await ctx.repos.profiles.save(ctx.user, name=checked_name(ctx._, text))
     return await ctx.goto(HR_WAGE)
 
 
@@ -340,23 +361,53 @@ async def begin_trial(ctx: Ctx, _arg: str) -> Replies:
             wage=int(form["wage"]),
             wage_unit=_unit(ctx),
             ends_on=await _planned_end(ctx, interview, start),
+            today=ctx.today(),
         )
-    except Refused:
-        ctx.remember(hire={})
-        text = _(
-            "{name} has just started work with another household, so the trial cannot "
-            "start. Please choose another helper.",
-            name=first_name(profile),
-        )
-        return [ctx.reply(text), *await ctx.goto(JOBS)]
+    except Refused as refused:
+        return await _trial_refused(ctx, refused.reason, profile)
     except Moved:
         ctx.remember(hire={})
         text = _("Not done: this interview changed meanwhile (a trial may have started).")
         return [ctx.reply(text), *await ctx.goto(JOBS)]
     log.info("a trial started: hire %s", hire.id)
     await _tell_worker(ctx, hire, "trial")
+    # she is at work now: her other households' interviews cannot go on
+    for other in await ctx.repos.hiring.cancel_live(profile_id=hire.profile_id, keep=interview.id):
+        await tell_cancelled(ctx, other, "busy", to="household")
     ctx.remember(hire={}, hire_open=hire.id)
     return [ctx.reply(_("🧪 The trial is set. She is told the terms.")), *await ctx.goto(HR_VIEW)]
+
+
+async def _trial_refused(ctx: Ctx, reason: str, profile: WorkerProfile | None) -> Replies:
+    """The trial cannot start: why, and where she can go on."""
+    _ = ctx._
+    name = first_name(profile)
+    if reason == "health":
+        until = profile.health_valid_until if profile is not None else None
+        text = _(
+            "{name}'s health check runs out on {date}, before the trial would start. "
+            "Choose an earlier start, or ask her to renew it first.",
+            name=name,
+            date=_.date(until) if until else "—",
+        )
+        return [ctx.reply(text), *await ctx.goto(HR_START)]
+    ctx.remember(hire={})
+    if reason == "filled":
+        text = _("This request has a trial or a hire already: end it before starting another.")
+    elif reason in ("closed", "paused"):
+        text = _("This request is paused or closed. Resume it to start a trial.")
+    elif reason == "busy":
+        text = _(
+            "{name} has just started work with another household, so the trial cannot "
+            "start. Please choose another helper.",
+            name=name,
+        )
+    else:
+        text = _(
+            "{name} is not available any more: her profile is paused or being checked again.",
+            name=name,
+        )
+    return [ctx.reply(text), *await ctx.goto(JOBS)]
 
 
 router.goes("to_wage", HR_WAGE, HR_TRIAL_DAYS, HR_TRIAL_OK)
@@ -370,7 +421,7 @@ async def _back_to_interview(ctx: Ctx, _arg: str) -> Replies:
     return await open_interview(ctx, interview_id or "")
 
 
-for _state in (HR_WAGE, HR_TRIAL_OK):
+for _state in (HR_NAME, HR_WAGE, HR_TRIAL_OK):
     router.button(_state, "to_interview")(_back_to_interview)
 
 
@@ -520,9 +571,15 @@ async def confirm(ctx: Ctx, _arg: str) -> Replies:
         hire = await ctx.repos.hiring.confirm(hire)
     except Moved:
         return await _moved(ctx)
-    request = await ctx.repos.requests.by_id(hire.request_id)
+    request = await ctx.repos.requests.by_id(hire.request_id) if hire.request_id else None
     if request is not None and request.status != "closed":
         await ctx.repos.requests.set_status(request, "closed", keep_address=True)
+    if hire.request_id is not None:  # filled: the other helpers she was seeing are told
+        others = await ctx.repos.hiring.cancel_live(
+            request_id=hire.request_id, keep=hire.interview_id
+        )
+        for other in others:
+            await tell_cancelled(ctx, other, "filled", to="worker")
     log.info("a hire was confirmed: hire %s", hire.id)
     await send_contract(ctx, hire)
     text = ctx._("✅ Hired. The contract summary is on its way to you both.")
@@ -663,6 +720,39 @@ async def _tell_worker(ctx: Ctx, hire: Hire, what: str) -> None:
             reason=end_words(hers, hire.end_reason),
             fee=_.money(hire.trial_fee * 100),
         )
+    elif what == "erased":
+        text = _(
+            "The household of your hire has deleted its data on Haoxin, so it is no "
+            "longer shown here. If you need help, report a problem."
+        )
     else:
         text = _("🏁 The job has ended. Please review the household: tap ⭐ Review.")
     ctx.notify(her.key, [jobs_notice(hers, text)], topic=f"hire:{hire.id}")
+
+
+# --- one side erases her data ------------------------------------------------------------------
+async def before_erasure(ctx: Ctx, user: User) -> None:
+    """Before her data is erased (`/delete_me`, a WeChat unfollow): her live interviews
+    are cancelled and the other sides told; the other side of a live trial or hire is
+    told, and a household's address goes with the job. The hire itself stays, without
+    either person, for the programme's placement numbers (`Hire`'s links are emptied)."""
+    for interview in await ctx.repos.hiring.cancel_live(user_id=user.id):
+        to = "worker" if interview.household_id == user.id else "household"
+        await tell_cancelled(ctx, interview, "erased", to=to)
+    for hire in await ctx.repos.hiring.hires_of(user):
+        if hire.status not in ("trial", "hired"):
+            continue
+        if hire.household_id == user.id:
+            await _tell_worker(ctx, hire, "erased")
+            continue
+        request = await ctx.repos.requests.by_id(hire.request_id) if hire.request_id else None
+        if request is not None and request.address and request.status == "closed":
+            await ctx.repos.requests.set_address(request, "")
+        household = await ctx.repos.users.by_id(hire.household_id)
+        if household is not None:
+            theirs = outside(ctx.repos, household, ctx.options)
+            text = theirs._(
+                "The helper of your hire has deleted her data on Haoxin, so it is no longer "
+                "shown here. If you need help, report a problem."
+            )
+            ctx.notify(household.key, [jobs_notice(theirs, text)], topic=f"hire:{hire.id}")

@@ -190,8 +190,12 @@ async def ask_close(ctx: Ctx) -> Replies:
 
 @router.button(RQ_CLOSE, "close_yes")
 async def close(ctx: Ctx, _arg: str) -> Replies:
+    from handlers.interview_answers import tell_cancelled
+
     request = await her_request(ctx)
     await ctx.repos.requests.set_status(request, "closed")
+    for interview in await ctx.repos.hiring.cancel_live(request_id=request.id):
+        await tell_cancelled(ctx, interview, "closed", to="worker")
     log.info("a help request was closed: request %s", request.id)
     ctx.remember(request={})
     return [ctx.reply(ctx._("Closed.")), *await ctx.goto(RQ_LIST)]

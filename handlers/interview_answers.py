@@ -37,7 +37,7 @@ from handlers.phone import with_share_hint
 from handlers.request_form import request_lines
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_phone
-from storage.hiring import WAITING, Moved
+from storage.hiring import WAITING, Moved, Refused
 from storage.models import HelpRequest, Interview
 
 log = logging.getLogger(__name__)
@@ -207,25 +207,86 @@ async def accept(ctx: Ctx, _arg: str) -> Replies:
     mine = interview.worker_id == ctx.user.id
     if (mine and interview.status != "asked") or (not mine and interview.status != "moved"):
         return await _moved(ctx, Moved(interview))  # the button was issued: it changed since
-    if mine:
-        if not await _has_phone(ctx):
-            ctx.remember(iv={"then": "accept"})
-            return await ctx.goto(IV_MY_PHONE)
-        if await ctx.repos.hiring.busy(interview.profile_id):
-            raise Invalid(
-                ctx._(
-                    "You are on a trial or at work with a household now, so you cannot "
-                    "accept another interview. Decline it, or report a problem."
-                )
-            )
+    if mine and not await _has_phone(ctx):
+        ctx.remember(iv={"then": "accept"})
+        return await ctx.goto(IV_MY_PHONE)
     try:
-        interview = await ctx.repos.hiring.accept(interview)
+        interview = await ctx.repos.hiring.accept(interview, ctx.today())
     except Moved as moved:
         return await _moved(ctx, moved)
+    except Refused as refused:  # checked again as when it was asked
+        if mine and refused.reason in ("hidden", "busy"):  # the household waits on her
+            await tell_cancelled(ctx, interview, refused.reason, to="household")
+        text = refusal_text(ctx, refused.reason, mine, await _name_of(ctx, interview))
+        return [ctx.reply(text), *await ctx.goto(IV_VIEW)]
     log.info("an interview was agreed: interview %s", interview.id)
     await _tell_agreed(ctx, interview)
     text = ctx._("✅ Agreed. Here are the details:")
     return [ctx.reply(text), *await ctx.goto(IV_VIEW)]
+
+
+async def _name_of(ctx: Ctx, interview: Interview) -> str:
+    return first_name(await ctx.repos.workers.get(interview.profile_id))
+
+
+def refusal_text(ctx: Ctx, reason: str, mine: bool, name: str) -> str:
+    """Why an interview cannot go on, to the side that tried (`mine`: the helper)."""
+    _ = ctx._
+    if reason == "paused":
+        if mine:
+            return _("The household has paused this request for now. Please try again later.")
+        return _("This request is paused. Resume it first.")
+    if mine:
+        return (
+            {
+                "closed": _("The household has stopped looking: its request is closed."),
+                "hidden": _(
+                    "You cannot accept now: your profile is paused or being checked again, or "
+                    "your health check has run out."
+                ),
+                "busy": _("You are on a trial or at work with a household now."),
+            }.get(reason, _("This interview cannot go on."))
+            + " "
+            + _("The interview is cancelled.")
+        )
+    return (
+        {
+            "closed": _("This request is closed."),
+            "hidden": _(
+                "{name} is not available any more: her profile is paused or being checked again.",
+                name=name,
+            ),
+            "busy": _("{name} has just started work with another household.", name=name),
+        }.get(reason, _("This interview cannot go on."))
+        + " "
+        + _("The interview is cancelled.")
+    )
+
+
+async def tell_cancelled(ctx: Ctx, interview: Interview, reason: str, *, to: str) -> None:
+    """Tell one side of `interview` (`to`: `household` or `worker`) that it is
+    cancelled, and why in a word (`reason`: `closed`, `filled`, `busy`, `hidden`,
+    `erased`)."""
+    found = await party(ctx, interview.household_id if to == "household" else interview.worker_id)
+    if found is None:
+        return
+    other, theirs = found
+    _ = theirs._
+    when = when_words(theirs, interview.at)
+    if to == "worker":
+        why = {
+            "closed": _("the household's request is closed"),
+            "filled": _("the household has hired another helper"),
+            "erased": _("the household has deleted its data"),
+        }.get(reason, _("the household called it off"))
+    else:
+        name = await _name_of(ctx, interview)
+        why = {
+            "busy": _("{name} has started work with another household", name=name),
+            "erased": _("{name} has deleted her data", name=name),
+        }.get(reason, _("{name} is not available any more", name=name))
+    text = _("The interview on {when} is cancelled: {why}.", when=when, why=why)
+    ctx.notify(other.key, [jobs_notice(theirs, text)], topic=f"interview:{interview.id}")
 
 
 async def _tell_agreed(ctx: Ctx, interview: Interview) -> None:

@@ -286,6 +286,7 @@ async def ask_address(ctx: Ctx) -> Replies:
 @router.text(IV_ADDRESS)
 async def address_typed(ctx: Ctx, text: str) -> Replies:
     _ = ctx._
+    text = " ".join(text.split())  # one line: it is printed as one on the contract
     no_id_number(ctx, text)
     if not MIN_ADDRESS <= len(text) <= MAX_ADDRESS:
         raise Invalid(

@@ -161,6 +161,9 @@ async def release_all(ctx: Ctx, user: User) -> None:
 async def erase_person(repos: Repos, user: User, options: Options) -> None:
     """Erase a person's data, first giving up her places so the next in line get them.
     Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
+    from handlers.hiring import before_erasure
+
     await release_all(outside(repos, user, options), user)
+    await before_erasure(outside(repos, user, options), user)
     await repos.workers.forget(user)  # the audit entries about her profile
     await repos.users.erase(user)

@@ -49,10 +49,12 @@ WAITING = ("asked", "moved")
 
 
 class Refused(Exception):
-    """An interview cannot be asked for. `reason`: `hidden` (she is paused, suspended,
-    her health check ran out or she stopped sharing her profile), `busy` (she is on a
-    trial or hired), `twice` (this request has a live interview with her), `closed`
-    (the request is not open)."""
+    """An interview cannot be asked for, agreed or lead to a trial. `reason`: `hidden`
+    (she is paused, suspended, her health check ran out or she stopped sharing her
+    profile), `busy` (she is on a trial or hired), `twice` (this request has a live
+    interview with her), `closed` (the request is closed), `paused` (it is paused),
+    `health` (her health check runs out before the trial starts), `filled` (the request
+    has a live trial or hire)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -173,12 +175,12 @@ class HiringRepo:
         expect: tuple[str, ...],
         now: dt.datetime,
         *,
-        overdue: bool = False,
+        overdue: bool | None = False,
         **values: Any,
     ) -> Interview:
         """One conditional UPDATE: from a status in `expect`, at the version seen; a
-        waiting interview only before it expires (`overdue`: only after). Raises
-        `Moved` when another change came first."""
+        waiting interview only before it expires (`overdue`: only after; None: either).
+        Raises `Moved` when another change came first."""
         seen = interview.version
         conditions = [
             Interview.id == interview.id,
@@ -187,7 +189,7 @@ class HiringRepo:
         ]
         if overdue:
             conditions.append(Interview.expires_at <= now)
-        else:
+        elif overdue is not None:
             conditions.append(or_(Interview.status.notin_(WAITING), Interview.expires_at > now))
         result = await self.session.execute(
             update(Interview)
@@ -201,11 +203,84 @@ class HiringRepo:
         assert current is not None
         return current
 
-    async def accept(self, interview: Interview, now: dt.datetime | None = None) -> Interview:
+    async def accept(
+        self,
+        interview: Interview,
+        today: dt.date | None = None,
+        now: dt.datetime | None = None,
+    ) -> Interview:
         """She accepts the time asked, or the household accepts the time she proposed:
-        agreed (each side may now see the other's phone number). Raises `Moved`."""
+        agreed (each side may now see the other's phone number). Checked first, in this
+        transaction, as when it was asked: the request still open (`Refused("paused")`
+        while paused; `closed` cancels it), and she may still be shown (`hidden`) and is
+        not at work elsewhere (`busy`): both cancel it. Raises `Moved` when another
+        change came first."""
         now = now or utcnow()
+        reason = await self.why_not(interview, today or dt.date.today())
+        if reason == "paused":
+            raise Refused(reason)
+        if reason is not None:
+            await self._move(interview, WAITING, now, status="cancelled")
+            raise Refused(reason)
         return await self._move(interview, WAITING, now, status="agreed", agreed_at=now)
+
+    async def why_not(self, interview: Interview, today: dt.date) -> str | None:
+        """Why the interview cannot go on now (`Refused`'s reasons, and `paused` for a
+        paused request), or None."""
+        request = await self.session.get(HelpRequest, interview.request_id, populate_existing=True)
+        if request is None or request.status == "closed":
+            return "closed"
+        if request.status == "paused":
+            return "paused"
+        profile = await self.session.get(
+            WorkerProfile, interview.profile_id, populate_existing=True
+        )
+        if profile is None or not is_visible(profile, today):
+            return "hidden"
+        if await self.busy(profile.id):
+            return "busy"
+        return None
+
+    async def cancel_live(
+        self,
+        *,
+        request_id: int | None = None,
+        profile_id: int | None = None,
+        user_id: int | None = None,
+        keep: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> list[Interview]:
+        """Cancel the live interviews (waiting, or agreed without a hire) of a request
+        (closed or filled), of a worker (at work elsewhere now) or of a person (her data
+        erased), all but `keep`: returns those cancelled, for the other sides to be told."""
+        now = now or utcnow()
+        conditions = [Interview.status.in_(INTERVIEW_LIVE)]
+        if request_id is not None:
+            conditions.append(Interview.request_id == request_id)
+        if profile_id is not None:
+            conditions.append(Interview.profile_id == profile_id)
+        if user_id is not None:
+            conditions.append(
+                or_(Interview.household_id == user_id, Interview.worker_id == user_id)
+            )
+        if keep is not None:
+            conditions.append(Interview.id != keep)
+        found = await self.session.scalars(
+            select(Interview)
+            .where(*conditions, ~exists().where(Hire.interview_id == Interview.id))
+            .order_by(Interview.id)
+        )
+        cancelled = []
+        for interview in list(found):
+            try:
+                cancelled.append(
+                    await self._move(
+                        interview, INTERVIEW_LIVE, now, overdue=None, status="cancelled"
+                    )
+                )
+            except Moved:
+                continue
+        return cancelled
 
     async def decline(self, interview: Interview, now: dt.datetime | None = None) -> Interview:
         """She declines (`declined`), or the household declines her proposed time or
@@ -267,17 +342,30 @@ class HiringRepo:
         wage: int,
         wage_unit: str,
         ends_on: dt.date | None = None,
+        today: dt.date | None = None,
     ) -> Hire:
-        """A trial after an agreed interview. Raises `Refused("busy")` when she is on a
-        trial or hired elsewhere meanwhile, `Moved` when the interview is no longer
-        agreed or already led to a hire."""
+        """A trial after an agreed interview, from `starts_on` (local date). Refused
+        (`Refused`) as an interview is: the request paused or no longer open
+        (`closed`), she no longer shown (`hidden`), at work elsewhere (`busy`); and
+        when her health check runs out before the start (`health`) or the request has
+        a live trial or hire already (`filled`). `today`: the programme's local date.
+        Raises `Moved` when the interview is no longer agreed or already led to a hire."""
         current = await self.session.get(Interview, interview.id, populate_existing=True)
         if current is None or current.status != "agreed":
             raise Moved(current)
         if await self.session.scalar(select(Hire.id).where(Hire.interview_id == interview.id)):
             raise Moved(current)
-        if await self.busy(interview.profile_id):
-            raise Refused("busy")
+        reason = await self.why_not(current, today or dt.date.today())
+        if reason is not None:
+            raise Refused(reason)
+        profile = await self.session.get(WorkerProfile, current.profile_id)
+        if profile is None or (profile.health_valid_until or dt.date.min) < starts_on:
+            raise Refused("health")
+        filled = await self.session.scalar(
+            select(Hire.id).where(Hire.request_id == request.id, Hire.status.in_(HIRE_LIVE))
+        )
+        if filled is not None:
+            raise Refused("filled")
         hire = Hire(
             interview_id=interview.id,
             request_id=request.id,

@@ -760,17 +760,23 @@ class Hire(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    interview_id: Mapped[int] = mapped_column(
-        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    # a placement outlives either side's erasure, without them (the programme's
+    # statistics): every link to a person is emptied (SET NULL), none deletes it
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interviews.id", ondelete="SET NULL"), index=True
     )
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="SET NULL"), index=True
     )
-    profile_id: Mapped[int] = mapped_column(ForeignKey("worker_profiles.id", ondelete="CASCADE"))
-    household_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    profile_id: Mapped[int | None] = mapped_column(
+        ForeignKey("worker_profiles.id", ondelete="SET NULL")
     )
-    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="trial")
     kind: Mapped[str] = mapped_column(String(24), default="")
     mode: Mapped[str] = mapped_column(String(16), default="")

@@ -85,7 +85,10 @@ class UserRepo:
         rows = await self.session.scalars(_USERS, {"keys": keys})
         return {u.key: u for u in rows}
 
-    async def by_id(self, user_id: int) -> User | None:
+    async def by_id(self, user_id: int | None) -> User | None:
+        """A person by row id; None for no id (a side of a hire who erased her data)."""
+        if user_id is None:
+            return None
         return await self.session.get(User, user_id)
 
     async def get(self, key: str) -> User | None:

@@ -229,6 +229,10 @@ async def agreed(app: App) -> tuple[Chat, Chat]:
 
 async def start_trial(me: Chat) -> None:
     await me.tap("Start a trial")
+    assert "Your full name, as the employer on the contract" in me.text  # asked once
+    await me.say("13800138000")
+    assert "full name" in me.text
+    await me.say("陈家明")
     assert "The wage you agreed with her, in yuan a month" in me.text
     await me.say("0")
     assert "Please type a wage between" in me.text

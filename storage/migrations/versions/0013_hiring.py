@@ -88,11 +88,11 @@ def upgrade() -> None:
     op.create_table(
         "hires",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("interview_id", sa.Integer(), nullable=False),
-        sa.Column("request_id", sa.Integer(), nullable=False),
-        sa.Column("profile_id", sa.Integer(), nullable=False),
-        sa.Column("household_id", sa.Integer(), nullable=False),
-        sa.Column("worker_id", sa.Integer(), nullable=False),
+        sa.Column("interview_id", sa.Integer(), nullable=True),
+        sa.Column("request_id", sa.Integer(), nullable=True),
+        sa.Column("profile_id", sa.Integer(), nullable=True),
+        sa.Column("household_id", sa.Integer(), nullable=True),
+        sa.Column("worker_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("mode", sa.String(length=16), nullable=False),
@@ -115,28 +115,28 @@ def upgrade() -> None:
             ["household_id"],
             ["users.id"],
             name=op.f("fk_hires_household_id_users"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["interview_id"],
             ["interviews.id"],
             name=op.f("fk_hires_interview_id_interviews"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["profile_id"],
             ["worker_profiles.id"],
             name=op.f("fk_hires_profile_id_worker_profiles"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["request_id"],
             ["help_requests.id"],
             name=op.f("fk_hires_request_id_help_requests"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["worker_id"], ["users.id"], name=op.f("fk_hires_worker_id_users"), ondelete="CASCADE"
+            ["worker_id"], ["users.id"], name=op.f("fk_hires_worker_id_users"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hires")),
     )
