@@ -53,8 +53,10 @@ def save_qr(reply: Reply) -> Path:
     return path
 
 
-def render(reply: Reply, files: FileStore | None = None) -> str:
-    """A reply as terminal text: the message, then its buttons numbered 1, 2, 3...
+def render(reply: Reply, files: FileStore | None = None, first: int = 1) -> str:
+    """A reply as terminal text: the message, then its buttons numbered from `first`
+    (1, 2, 3...: the numbers go on across the replies of one answer, as a typed number
+    presses that button of the whole screen).
     A stored picture (`Reply.photo`, found in `files`) is a line with its path, and so
     is a stored document (`Reply.document`), with the name the reader would see."""
     lines = [reply.text]
@@ -81,7 +83,7 @@ def render(reply: Reply, files: FileStore | None = None) -> str:
     if reply.pin:
         p = reply.pin
         lines.append(f"📍 {p.title} {p.address} ({p.latitude:.5f}, {p.longitude:.5f})")
-    n = 0
+    n = first - 1
     for row in reply.buttons:
         cells = []
         for button in row:
@@ -166,8 +168,10 @@ async def chat(
     lang_hint = lang_hint or os.environ.get("LANG", "").split(".")[0] or None
 
     async def show(handled: Handled) -> None:
+        first = 1
         for reply in handled.replies:
-            stdout.write(render(reply, dispatcher.files) + "\n\n")
+            stdout.write(render(reply, dispatcher.files, first) + "\n\n")
+            first += len(reply.flat_buttons())
         stdout.flush()
 
     notifier = Notifier(dispatcher.db, ConsoleSender(stdout, dispatcher.files), user=user)

@@ -28,8 +28,8 @@ from __future__ import annotations
 import datetime as dt
 
 from handlers.context import Ctx, Options, outside
+from handlers.hire_view import job_over
 from handlers.hires import jobs_notice
-from handlers.hiring import job_over
 from handlers.household_request import reason_text
 from handlers.interviews import when_words
 from handlers.replies import Reply

@@ -2,7 +2,7 @@
 
     🤝 Interviews and hires (either menu; a notice's button) ─▶ JOBS: her interviews and
         hires, those waiting for her first ─a row─▶ that interview or hire
-        (`handlers.interviews`, `handlers.hiring`)
+        (`handlers.interview_answers`, `handlers.hire_view`)
 
 A notice about an interview or a hire (`jobs_notice`) says where to look; on Telegram it
 carries a button that opens this list from the notice itself (`later_entry`).
@@ -51,7 +51,7 @@ MAX_LISTED = 20
 
 @router.prompt(JOBS)
 async def show_jobs(ctx: Ctx) -> Replies:
-    from handlers.hiring import hire_title
+    from handlers.hire_view import hire_title
     from handlers.interview_answers import interview_title
 
     _ = ctx._

@@ -4,17 +4,10 @@ trial ended (a replacement); at the end of the job, reviews.
     IV_VIEW ─▶ Start a trial ─▶ (HR_NAME, the first time) ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS
         ─▶ HR_TRIAL_FEE ─▶ HR_START ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the
         terms; her other households' interviews are cancelled ▶ HR_VIEW
-    HR_VIEW, the household's side:
-        trial:  ✅ Confirm the hire ─▶ HR_CONFIRM ─yes─▶ hired: the contract to both,
-                   the request closed, the placement counted (destination city)
-                ✖ End the trial ─▶ HR_END ─a reason─▶ ended: she is told; the shortlist
-                   again, without her (a replacement)
-        hired:  🏁 The job has ended ─▶ finished: both asked for a review
-    HR_VIEW, either side: 📄 The contract (hired) │ ⭐ Review (finished) │ ⚠ Report a problem
+    (one trial or hire, after it starts: `handlers.hire_view`)
 
-Only the household acts on its hire (start, confirm, end); she sees it, reads the
-contract, reviews and reports. Each change is conditional on the hire as it was shown
-(`HiringRepo`): a second tap, or the other side's change first, is told, never done twice.
+The household sets the trial up; she agrees to its terms or declines it (`hire_view`).
+Starting it is checked again in its transaction (`HiringRepo.start_trial`).
 """
 
 from __future__ import annotations
@@ -23,8 +16,9 @@ import datetime as dt
 import logging
 from typing import Any
 
-from handlers.context import Ctx, outside
-from handlers.hires import JOBS, jobs_notice
+from handlers.context import Ctx
+from handlers.hire_view import HR_VIEW, tell_worker, terms_lines
+from handlers.hires import JOBS
 from handlers.interview_answers import IV_VIEW, open_interview, tell_cancelled
 from handlers.interviews import first_name
 from handlers.request_form import money
@@ -33,8 +27,7 @@ from handlers.typed_values import number_in, pay_range
 from handlers.validate import checked_name
 from handlers.worker_form import typed_date
 from storage.hiring import MAX_TRIAL_DAYS, TRIAL_DAYS, Moved, Refused
-from storage.models import Hire, Interview, User, WorkerProfile
-from storage.vocab import KINDS_OF_WORK
+from storage.models import Interview, WorkerProfile
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +39,6 @@ HR_TRIAL_DAYS = router.state("HR_TRIAL_DAYS", numeric=True, personal=True)
 HR_TRIAL_FEE = router.state("HR_TRIAL_FEE", numeric=True, personal=True)
 HR_START = router.state("HR_START", personal=True)
 HR_TRIAL_OK = router.state("HR_TRIAL_OK", personal=True)
-HR_VIEW = router.state("HR_VIEW")
-HR_CONFIRM = router.state("HR_CONFIRM", personal=True)
-HR_END = router.state("HR_END", personal=True)
 
 #: a month's wage the programme accepts, yuan (a 月嫂 in Guangzhou earns up to ~20,000)
 MONTH_WAGE = (1000, 50000)
@@ -61,7 +51,6 @@ DAYS_A_MONTH = 26
 #: hours in a working day, to suggest it from an hour's wage
 HOURS_A_DAY = 8
 TRIAL_CHOICES = (1, 2, 3, 5, 7)
-END_REASONS = ("fit", "absent", "other")
 
 
 # --- her form ---------------------------------------------------------------------------
@@ -280,27 +269,6 @@ async def start_typed(ctx: Ctx, text: str) -> Replies:
     return await ctx.goto(HR_TRIAL_OK)
 
 
-def terms_lines(
-    ctx: Ctx, *, wage: int, unit: str, days: int, fee: int, start: dt.date, end: dt.date | None
-) -> list[str]:
-    """A trial's terms, one line each, in her language."""
-    _ = ctx._
-    lines = [
-        "💰 " + _("Wage: {money}", money=money(ctx, unit, wage, wage)),
-        "🧪 "
-        + _.ngettext(
-            "Trial: {n} day at {fee} a day",
-            "Trial: {n} days at {fee} a day",
-            days,
-            fee=_.money(fee * 100),
-        ),
-        "📅 " + _("Starts: {date}", date=_.date(start)),
-    ]
-    if end is not None:
-        lines.append("🏁 " + _("Ends: {date}", date=_.date(end)))
-    return lines
-
-
 async def _planned_end(ctx: Ctx, interview: Interview, start: dt.date) -> dt.date | None:
     request = await ctx.repos.requests.by_id(interview.request_id)
     if request is None or not request.days:
@@ -370,7 +338,7 @@ async def begin_trial(ctx: Ctx, _arg: str) -> Replies:
         text = _("Not done: this interview changed meanwhile (a trial may have started).")
         return [ctx.reply(text), *await ctx.goto(JOBS)]
     log.info("a trial started: hire %s", hire.id)
-    await _tell_worker(ctx, hire, "trial")
+    await tell_worker(ctx, hire, "trial")
     # she is at work now: her other households' interviews cannot go on
     for other in await ctx.repos.hiring.cancel_live(profile_id=hire.profile_id, keep=interview.id):
         await tell_cancelled(ctx, other, "busy", to="household")
@@ -423,336 +391,3 @@ async def _back_to_interview(ctx: Ctx, _arg: str) -> Replies:
 
 for _state in (HR_NAME, HR_WAGE, HR_TRIAL_OK):
     router.button(_state, "to_interview")(_back_to_interview)
-
-
-# --- one hire ---------------------------------------------------------------------------
-async def open_hire(ctx: Ctx, hire_id: int | str) -> Replies:
-    hire = await ctx.repos.hiring.hire(ctx.user, hire_id)
-    if hire is None:
-        raise Invalid(ctx._("That hire is gone."))
-    ctx.remember(hire_open=hire.id, hire={})
-    return await ctx.goto(HR_VIEW)
-
-
-@router.button(JOBS, "hire")
-async def hire_from_list(ctx: Ctx, arg: str) -> Replies:
-    return await open_hire(ctx, arg)
-
-
-@router.button(IV_VIEW, "hire")
-async def hire_from_interview(ctx: Ctx, arg: str) -> Replies:
-    return await open_hire(ctx, arg)
-
-
-async def _viewed(ctx: Ctx) -> Hire:
-    hire = await ctx.repos.hiring.hire(ctx.user, ctx.form.get("hire_open"))
-    if hire is None:
-        raise Invalid(ctx._("That hire is gone."))
-    return hire
-
-
-HIRE_MARKS = {"trial": "🧪", "hired": "🤝", "ended": "✖", "finished": "🏁"}
-
-
-def hire_status(ctx: Ctx, hire: Hire) -> str:
-    _ = ctx._
-    return {
-        "trial": _("On trial."),
-        "hired": _("Hired: the contract holds."),
-        "ended": _("The trial was ended."),
-        "finished": _("The job is over."),
-    }.get(hire.status, hire.status)
-
-
-async def hire_title(ctx: Ctx, hire: Hire) -> str:
-    """One line naming a hire in her list."""
-    _ = ctx._
-    mark = HIRE_MARKS.get(hire.status, "")
-    kind = KINDS_OF_WORK.get(hire.kind)
-    what = _(kind.label) if kind else _("Help at home")
-    if hire.household_id == ctx.user.id:
-        profile = await ctx.repos.workers.get(hire.profile_id)
-        who = first_name(profile)
-    else:
-        who = _("a household")
-    return f"{mark} {what} · {who} · {_.short_date(hire.starts_on)}"
-
-
-@router.prompt(HR_VIEW)
-async def show_hire(ctx: Ctx) -> Replies:
-    _ = ctx._
-    hire = await _viewed(ctx)
-    household = hire.household_id == ctx.user.id
-    lines = [
-        await hire_title(ctx, hire),
-        hire_status(ctx, hire),
-        *terms_lines(
-            ctx,
-            wage=hire.wage,
-            unit=hire.wage_unit,
-            days=hire.trial_days,
-            fee=hire.trial_fee,
-            start=hire.starts_on,
-            end=hire.ends_on,
-        ),
-    ]
-    if hire.end_reason:
-        lines.append(_("Why it ended: {reason}", reason=end_words(ctx, hire.end_reason)))
-    rows = []
-    if household and hire.status == "trial":
-        rows.append([ctx.button(_("✅ Confirm the hire"), "hr_confirm")])
-        rows.append([ctx.button(_("✖ End the trial"), "hr_end")])
-    if hire.status == "hired":
-        rows.append([ctx.button(_("📄 The contract"), "hr_contract")])
-        if household:
-            rows.append([ctx.button(_("🏁 The job has ended"), "hr_finish")])
-    if hire.status == "finished" and not await _reviewed(ctx, hire):
-        rows.append([ctx.button(_("⭐ Review"), "hr_review")])
-    rows.append([ctx.button(_("⚠ Report a problem"), "hr_report")])
-    rows.append(
-        [ctx.button(_("◀ Interviews and hires"), "jobs"), ctx.button(_("◀ Main menu"), "home")]
-    )
-    return [ctx.reply("\n".join(lines), *rows)]
-
-
-async def _reviewed(ctx: Ctx, hire: Hire) -> bool:
-    side = "household" if hire.household_id == ctx.user.id else "worker"
-    return side in await ctx.repos.reviews.of_hire(hire)
-
-
-async def _moved(ctx: Ctx) -> Replies:
-    hire = await _viewed(ctx)
-    text = ctx._(
-        "Not done: this hire changed meanwhile. It is now: {status}",
-        status=hire_status(ctx, hire),
-    )
-    return [ctx.reply(text), *await ctx.goto(HR_VIEW)]
-
-
-def _household_trial(ctx: Ctx, hire: Hire) -> None:
-    if hire.household_id != ctx.user.id or hire.status != "trial":
-        raise Invalid(ctx._("I don't recognise that button."))
-
-
-# --- confirming ----------------------------------------------------------------------------
-@router.button(HR_VIEW, "hr_confirm")
-async def ask_confirm(ctx: Ctx, _arg: str) -> Replies:
-    _household_trial(ctx, await _viewed(ctx))
-    return await ctx.goto(HR_CONFIRM)
-
-
-@router.prompt(HR_CONFIRM)
-async def confirm_screen(ctx: Ctx) -> Replies:
-    _ = ctx._
-    hire = await _viewed(ctx)
-    profile = await ctx.repos.workers.get(hire.profile_id)
-    text = _(
-        "Confirm the hire of {name}? You both receive the contract summary, as a message "
-        "and as a document.",
-        name=first_name(profile),
-    )
-    rows = [
-        [ctx.button(_("✅ Yes, confirm"), "hr_yes")],
-        [ctx.button(_("◀ Back"), "to_hire")],
-    ]
-    return [ctx.reply(text, *rows)]
-
-
-router.goes("to_hire", HR_VIEW, HR_CONFIRM, HR_END)
-
-
-@router.button(HR_CONFIRM, "hr_yes")
-async def confirm(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.contract import send_contract
-
-    hire = await _viewed(ctx)
-    _household_trial(ctx, hire)
-    try:
-        hire = await ctx.repos.hiring.confirm(hire)
-    except Moved:
-        return await _moved(ctx)
-    request = await ctx.repos.requests.by_id(hire.request_id) if hire.request_id else None
-    if request is not None and request.status != "closed":
-        await ctx.repos.requests.set_status(request, "closed", keep_address=True)
-    if hire.request_id is not None:  # filled: the other helpers she was seeing are told
-        others = await ctx.repos.hiring.cancel_live(
-            request_id=hire.request_id, keep=hire.interview_id
-        )
-        for other in others:
-            await tell_cancelled(ctx, other, "filled", to="worker")
-    log.info("a hire was confirmed: hire %s", hire.id)
-    await send_contract(ctx, hire)
-    text = ctx._("✅ Hired. The contract summary is on its way to you both.")
-    return [ctx.reply(text), *await ctx.goto(HR_VIEW)]
-
-
-# --- ending the trial: a replacement ------------------------------------------------------
-def end_words(ctx: Ctx, reason: str) -> str:
-    _ = ctx._
-    return {
-        "fit": _("not a good fit"),
-        "absent": _("she could not come"),
-        "other": _("another reason"),
-    }.get(reason, reason)
-
-
-@router.button(HR_VIEW, "hr_end")
-async def ask_end(ctx: Ctx, _arg: str) -> Replies:
-    _household_trial(ctx, await _viewed(ctx))
-    return await ctx.goto(HR_END)
-
-
-@router.prompt(HR_END)
-async def end_screen(ctx: Ctx) -> Replies:
-    _ = ctx._
-    text = _(
-        "End the trial? Please pay her the trial fee for the days she worked. Why does it "
-        "end? We then show you other helpers."
-    )
-    rows = [[ctx.button(end_words(ctx, r).capitalize(), "hr_why", r)] for r in END_REASONS]
-    rows.append([ctx.button(_("◀ Back"), "to_hire")])
-    return [ctx.reply(text, *rows)]
-
-
-@router.button(HR_END, "hr_why")
-async def end_trial(ctx: Ctx, reason: str) -> Replies:
-    from handlers.household_request import find_helpers
-
-    if reason not in END_REASONS:
-        raise Invalid(ctx._("I don't recognise that button."))
-    hire = await _viewed(ctx)
-    _household_trial(ctx, hire)
-    try:
-        hire = await ctx.repos.hiring.end_trial(hire, reason)
-    except Moved:
-        return await _moved(ctx)
-    log.info("a trial was ended: hire %s", hire.id)
-    await _tell_worker(ctx, hire, "ended")
-    request = await ctx.repos.requests.by_id(hire.request_id)
-    note = ctx.reply(ctx._("Ended. Here are other helpers for your request:"))
-    if request is None or request.status != "open":
-        return [note, *await ctx.goto(JOBS)]
-    ctx.remember(request={"id": request.id, "walk": []}, hire_open=None)
-    return [note, *await find_helpers(ctx, "")]
-
-
-# --- the job is over ------------------------------------------------------------------------
-@router.button(HR_VIEW, "hr_finish")
-async def finish(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.reviews import start_review
-
-    hire = await _viewed(ctx)
-    if hire.household_id != ctx.user.id or hire.status != "hired":
-        raise Invalid(ctx._("I don't recognise that button."))
-    try:
-        hire = await ctx.repos.hiring.finish(hire)
-    except Moved:
-        return await _moved(ctx)
-    await job_over(ctx, hire)
-    return await start_review(ctx, hire, back=HR_VIEW)
-
-
-async def job_over(ctx: Ctx, hire: Hire) -> None:
-    """The job is over: the address is no longer needed (deleted), and she is asked for
-    a review. (At the end date `handlers.chores` does the same for both sides.)"""
-    request = await ctx.repos.requests.by_id(hire.request_id)
-    if request is not None and request.address:
-        await ctx.repos.requests.set_address(request, "")
-    await _tell_worker(ctx, hire, "finished")
-
-
-@router.button(HR_VIEW, "hr_review")
-async def review(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.reviews import start_review
-
-    return await start_review(ctx, await _viewed(ctx), back=HR_VIEW)
-
-
-@router.button(HR_VIEW, "hr_contract")
-async def contract(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.contract import contract_replies
-
-    hire = await _viewed(ctx)
-    if hire.status != "hired":
-        raise Invalid(ctx._("I don't recognise that button."))
-    return [*await contract_replies(ctx, hire), *await ctx.ask()]
-
-
-@router.button(HR_VIEW, "hr_report")
-async def report(ctx: Ctx, _arg: str) -> Replies:
-    from handlers.problems import start_report
-
-    hire = await _viewed(ctx)
-    return await start_report(
-        ctx,
-        back=HR_VIEW,
-        request_id=hire.request_id,
-        interview_id=hire.interview_id,
-        hire_id=hire.id,
-    )
-
-
-# --- telling her ------------------------------------------------------------------------------
-async def _tell_worker(ctx: Ctx, hire: Hire, what: str) -> None:
-    her = await ctx.repos.users.by_id(hire.worker_id)
-    if her is None:
-        return
-    hers = outside(ctx.repos, her, ctx.options)
-    _ = hers._
-    if what == "trial":
-        lines = [
-            _("🧪 The household starts a trial with you:"),
-            *terms_lines(
-                hers,
-                wage=hire.wage,
-                unit=hire.wage_unit,
-                days=hire.trial_days,
-                fee=hire.trial_fee,
-                start=hire.starts_on,
-                end=hire.ends_on,
-            ),
-        ]
-        text = "\n".join(lines)
-    elif what == "ended":
-        text = _(
-            "The household ended the trial ({reason}). The trial fee of {fee} a day is due "
-            "for the days you worked. If something is wrong, report a problem.",
-            reason=end_words(hers, hire.end_reason),
-            fee=_.money(hire.trial_fee * 100),
-        )
-    elif what == "erased":
-        text = _(
-            "The household of your hire has deleted its data on Haoxin, so it is no "
-            "longer shown here. If you need help, report a problem."
-        )
-    else:
-        text = _("🏁 The job has ended. Please review the household: tap ⭐ Review.")
-    ctx.notify(her.key, [jobs_notice(hers, text)], topic=f"hire:{hire.id}")
-
-
-# --- one side erases her data ------------------------------------------------------------------
-async def before_erasure(ctx: Ctx, user: User) -> None:
-    """Before her data is erased (`/delete_me`, a WeChat unfollow): her live interviews
-    are cancelled and the other sides told; the other side of a live trial or hire is
-    told, and a household's address goes with the job. The hire itself stays, without
-    either person, for the programme's placement numbers (`Hire`'s links are emptied)."""
-    for interview in await ctx.repos.hiring.cancel_live(user_id=user.id):
-        to = "worker" if interview.household_id == user.id else "household"
-        await tell_cancelled(ctx, interview, "erased", to=to)
-    for hire in await ctx.repos.hiring.hires_of(user):
-        if hire.status not in ("trial", "hired"):
-            continue
-        if hire.household_id == user.id:
-            await _tell_worker(ctx, hire, "erased")
-            continue
-        request = await ctx.repos.requests.by_id(hire.request_id) if hire.request_id else None
-        if request is not None and request.address and request.status == "closed":
-            await ctx.repos.requests.set_address(request, "")
-        household = await ctx.repos.users.by_id(hire.household_id)
-        if household is not None:
-            theirs = outside(ctx.repos, household, ctx.options)
-            text = theirs._(
-                "The helper of your hire has deleted her data on Haoxin, so it is no longer "
-                "shown here. If you need help, report a problem."
-            )
-            ctx.notify(household.key, [jobs_notice(theirs, text)], topic=f"hire:{hire.id}")

@@ -19,7 +19,13 @@ from typing import Any
 from handlers.context import Ctx, outside
 from handlers.hires import JOBS, jobs_notice
 from handlers.phone import with_share_hint
-from handlers.request_form import RQ_SHORTLIST, her_form, her_request, request_lines
+from handlers.request_form import (
+    RQ_SHORTLIST,
+    her_form,
+    her_request,
+    request_lines,
+    set_in_form,
+)
 from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import read_time
 from handlers.validate import checked_phone
@@ -380,7 +386,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
             today=ctx.today(),
         )
     except Refused as refused:
-        return await _refused(ctx, refused.reason, name)
+        return await _refused(ctx, refused.reason, name, profile.id)
     log.info("an interview was asked for: interview %s", interview.id)
     await _tell_worker_asked(ctx, interview, request)
     ctx.remember(iv={})
@@ -392,7 +398,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
     return [ctx.reply(text), *await ctx.goto(JOBS)]
 
 
-async def _refused(ctx: Ctx, reason: str, name: str) -> Replies:
+async def _refused(ctx: Ctx, reason: str, name: str, profile_id: int) -> Replies:
     _ = ctx._
     texts = {
         "hidden": _(
@@ -414,6 +420,9 @@ async def _refused(ctx: Ctx, reason: str, name: str) -> Replies:
     ctx.remember(iv={})
     if reason == "twice":
         return [ctx.reply(texts[reason]), *await ctx.goto(JOBS)]
+    # she cannot be asked now: her card leaves the shortlist shown again below
+    shortlist = [c for c in her_form(ctx).get("shortlist") or [] if c[0] != profile_id]
+    set_in_form(ctx, shortlist=shortlist)
     return [ctx.reply(texts.get(reason, texts["hidden"])), *await ctx.goto(RQ_SHORTLIST)]
 
 

@@ -161,7 +161,7 @@ async def release_all(ctx: Ctx, user: User) -> None:
 async def erase_person(repos: Repos, user: User, options: Options) -> None:
     """Erase a person's data, first giving up her places so the next in line get them.
     Used by /delete_me and by WeChat's unfollow (which has no conversation of its own)."""
-    from handlers.hiring import before_erasure
+    from handlers.hire_view import before_erasure
 
     await release_all(outside(repos, user, options), user)
     await before_erasure(outside(repos, user, options), user)

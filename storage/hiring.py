@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -85,6 +85,32 @@ def destination_group(city: str) -> str:
     return "gba" if city in GREATER_BAY_AREA else "elsewhere"
 
 
+def at_work(profile_id: Any, starts: dt.date, ends: dt.date | None) -> Any:
+    """The SQL condition: the worker (`profile_id`: a column or a value) has a live
+    trial or hire (`HIRE_LIVE`) on a day from `starts` to `ends` (None: `starts`
+    only). An open-ended hire (no `ends_on`) holds every day from its start. The
+    statuses are literals, so that SQLite reads the partial index
+    `ix_hires_live_profile` (a bound parameter cannot show that its WHERE holds)."""
+    live = [literal_column(f"'{status}'") for status in HIRE_LIVE]
+    last = ends if ends is not None and ends >= starts else starts
+    return exists().where(
+        Hire.profile_id == profile_id,
+        Hire.status.in_(live),
+        Hire.starts_on <= last,
+        or_(Hire.ends_on.is_(None), Hire.ends_on >= starts),
+    )
+
+
+def job_span(request: HelpRequest, today: dt.date) -> tuple[dt.date, dt.date | None]:
+    """The days a request's job takes: from its start (today at the earliest) to its
+    last day (None: the start day only; the length was not given)."""
+    starts = max(request.starts_on or today, today)
+    ends = None
+    if request.starts_on is not None and request.days:
+        ends = request.starts_on + dt.timedelta(days=request.days - 1)
+    return starts, ends
+
+
 class HiringRepo:
     """Interviews and hires, seen by either side: each lookup takes the person, so no
     id from a button reaches someone else's interview."""
@@ -112,7 +138,7 @@ class HiringRepo:
         await self.session.refresh(profile)
         if not is_visible(profile, today):
             raise Refused("hidden")
-        if await self.busy(profile.id):
+        if await self.busy(profile.id, *job_span(request, today)):
             raise Refused("busy")
         live = await self.session.scalar(
             select(Interview.id).where(
@@ -138,13 +164,10 @@ class HiringRepo:
         await self.session.flush()
         return interview
 
-    async def busy(self, profile_id: int) -> bool:
-        """Whether she is on a trial or hired (a live `Hire`)."""
-        return bool(
-            await self.session.scalar(
-                select(exists().where(Hire.profile_id == profile_id, Hire.status.in_(HIRE_LIVE)))
-            )
-        )
+    async def busy(self, profile_id: int, starts: dt.date, ends: dt.date | None) -> bool:
+        """Whether she is on a trial or hired on a day from `starts` to `ends`
+        (`at_work`)."""
+        return bool(await self.session.scalar(select(at_work(profile_id, starts, ends))))
 
     async def interview(self, user: User, interview_id: int | str | None) -> Interview | None:
         """One interview of hers by id, as the household or as the worker; None for
@@ -224,9 +247,15 @@ class HiringRepo:
             raise Refused(reason)
         return await self._move(interview, WAITING, now, status="agreed", agreed_at=now)
 
-    async def why_not(self, interview: Interview, today: dt.date) -> str | None:
+    async def why_not(
+        self,
+        interview: Interview,
+        today: dt.date,
+        span: tuple[dt.date, dt.date | None] | None = None,
+    ) -> str | None:
         """Why the interview cannot go on now (`Refused`'s reasons, and `paused` for a
-        paused request), or None."""
+        paused request), or None. `span`: the job's days (first, last), when they are
+        no longer the request's (a trial's own start)."""
         request = await self.session.get(HelpRequest, interview.request_id, populate_existing=True)
         if request is None or request.status == "closed":
             return "closed"
@@ -237,7 +266,7 @@ class HiringRepo:
         )
         if profile is None or not is_visible(profile, today):
             return "hidden"
-        if await self.busy(profile.id):
+        if await self.busy(profile.id, *(span or job_span(request, today))):
             return "busy"
         return None
 
@@ -355,7 +384,7 @@ class HiringRepo:
             raise Moved(current)
         if await self.session.scalar(select(Hire.id).where(Hire.interview_id == interview.id)):
             raise Moved(current)
-        reason = await self.why_not(current, today or dt.date.today())
+        reason = await self.why_not(current, today or dt.date.today(), span=(starts_on, ends_on))
         if reason is not None:
             raise Refused(reason)
         profile = await self.session.get(WorkerProfile, current.profile_id)

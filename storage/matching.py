@@ -64,17 +64,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Integer, and_, cast, exists, func, literal_column, not_, or_, select, text
+from sqlalchemy import Integer, and_, cast, exists, func, not_, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from storage.hiring import at_work
 from storage.models import (
-    HIRE_LIVE,
     Exposure,
     HelpRequest,
-    Hire,
     WorkerProfile,
     WorkerTag,
     utcnow,
@@ -337,19 +336,10 @@ async def _worded(
     return [(pid, float(partial)) for pid, partial in await session.execute(text(stmt), values)]
 
 
-def _at_work() -> Any:
-    """The SQL condition for a worker on a trial or hired (a live `Hire`): she is not
-    available on anyone else's dates. The statuses are written as literals, so that
-    SQLite reads the partial index `uq_hires_live_profile` (one index search per
-    candidate): a bound parameter cannot show that the index's WHERE holds."""
-    live = [literal_column(f"'{status}'") for status in HIRE_LIVE]
-    return exists().where(Hire.profile_id == WorkerProfile.id, Hire.status.in_(live))
-
-
 def _hard_filters(query: MatchQuery, today: dt.date) -> list[Any]:
     """The profile's own hard filters: visible today, a health check valid through the
-    start, available from the start to the last day, not on a trial or hired
-    (`_at_work`)."""
+    start, available from the start to the last day, not on a trial or hired on any of
+    those days (`storage.hiring.at_work`)."""
     starts = max(query.starts_on or today, today)
     ends = max(query.ends_on or starts, starts)
     wp = WorkerProfile
@@ -358,7 +348,7 @@ def _hard_filters(query: MatchQuery, today: dt.date) -> list[Any]:
         wp.health_valid_until >= starts,
         or_(wp.available_from.is_(None), wp.available_from <= starts),
         or_(wp.available_until.is_(None), wp.available_until >= ends),
-        not_(_at_work()),
+        not_(at_work(wp.id, starts, ends)),
     ]
 
 

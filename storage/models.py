@@ -744,15 +744,16 @@ class Hire(Base):
     replacement is sought), `finished` (the job is over: both are asked for a review).
     `wage` is yuan a `wage_unit` (`month` or `hour`). `city` is the destination for
     the programme's statistics: `maoming` (any of its counties), a Greater Bay Area
-    city id (`CITIES`), or `elsewhere`. One live hire per worker (`HIRE_LIVE`).
+    city id (`CITIES`), or `elsewhere`. A worker has at most one live hire
+    (`HIRE_LIVE`) on any day: their dates never overlap (`storage.hiring.at_work`).
     """
 
     __tablename__ = "hires"
     __table_args__ = (
+        # her live trials and hires (matching leaves her out on their dates)
         Index(
-            "uq_hires_live_profile",
+            "ix_hires_live_profile",
             "profile_id",
-            unique=True,
             sqlite_where=text_clause("status IN ('trial', 'hired')"),
             postgresql_where=text_clause("status IN ('trial', 'hired')"),
         ),

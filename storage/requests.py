@@ -218,7 +218,7 @@ class RequestRepo:
         """Save (open), pause, resume (open) or close it. Closed, its purpose is done:
         the child's or patient's details are deleted (PIPL art. 47), and the address
         too unless a hire still needs it (`keep_address`: deleted when the job is over,
-        `handlers.hiring.job_over`)."""
+        `handlers.hire_view.job_over`)."""
         if status not in STATUSES:
             raise ValueError(status)
         request.status = status

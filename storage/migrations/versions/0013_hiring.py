@@ -148,9 +148,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_hires_status_ends", ["status", "ends_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_hires_worker_id"), ["worker_id"], unique=False)
         batch_op.create_index(
-            "uq_hires_live_profile",
+            "ix_hires_live_profile",
             ["profile_id"],
-            unique=True,
+            unique=False,
             sqlite_where=sa.text("status IN ('trial', 'hired')"),
             postgresql_where=sa.text("status IN ('trial', 'hired')"),
         )
@@ -298,7 +298,7 @@ def downgrade() -> None:
     op.drop_table("problem_reports")
     with op.batch_alter_table("hires", schema=None) as batch_op:
         batch_op.drop_index(
-            "uq_hires_live_profile",
+            "ix_hires_live_profile",
             sqlite_where=sa.text("status IN ('trial', 'hired')"),
             postgresql_where=sa.text("status IN ('trial', 'hired')"),
         )
