@@ -28,7 +28,7 @@ from handlers.request_form import money
 from handlers.router import Invalid, Replies, Router
 from storage.hiring import Moved
 from storage.models import Hire, User
-from storage.vocab import KINDS_OF_WORK
+from storage.vocab import KINDS_OF_WORK, N_
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ router = Router(__name__)
 HR_VIEW = router.state("HR_VIEW")
 HR_CONFIRM = router.state("HR_CONFIRM", personal=True)
 HR_END = router.state("HR_END", personal=True)
+HR_FINISH = router.state("HR_FINISH")
 
 END_REASONS = ("fit", "absent", "other")
 
@@ -135,14 +136,27 @@ async def show_hire(ctx: Ctx) -> Replies:
     ]
     if hire.end_reason:
         lines.append(_("Why it ended: {reason}", reason=end_words(ctx, hire.end_reason)))
+    if hire.status == "trial" and hire.worker_agreed_at is None:
+        lines.append(
+            "⏳ "
+            + (
+                _("She has not agreed to these terms yet.")
+                if household
+                else _("Please tell the household whether you agree to these terms.")
+            )
+        )
     rows = []
     if household and hire.status == "trial":
-        rows.append([ctx.button(_("✅ Confirm the hire"), "hr_confirm")])
+        if hire.worker_agreed_at is not None:
+            rows.append([ctx.button(_("✅ Confirm the hire"), "hr_confirm")])
         rows.append([ctx.button(_("✖ End the trial"), "hr_end")])
-    if hire.status == "hired":
+    if not household and hire.status == "trial" and hire.worker_agreed_at is None:
+        rows.append([ctx.button(_("✅ I agree to these terms"), "hr_agree")])
+        rows.append([ctx.button(_("✖ I cannot do this trial"), "hr_decline")])
+    if hire.status in ("hired", "finished"):
         rows.append([ctx.button(_("📄 The contract"), "hr_contract")])
-        if household:
-            rows.append([ctx.button(_("🏁 The job has ended"), "hr_finish")])
+    if household and hire.status == "hired":
+        rows.append([ctx.button(_("🏁 The job has ended"), "hr_finish")])
     if hire.status == "finished" and not await _reviewed(ctx, hire):
         rows.append([ctx.button(_("⭐ Review"), "hr_review")])
     rows.append([ctx.button(_("⚠ Report a problem"), "hr_report")])
@@ -171,6 +185,57 @@ def _household_trial(ctx: Ctx, hire: Hire) -> None:
         raise Invalid(ctx._("I don't recognise that button."))
 
 
+# --- her answer to the trial's terms ----------------------------------------------------------
+def _her_trial(ctx: Ctx, hire: Hire) -> None:
+    if hire.worker_id != ctx.user.id or hire.status != "trial":
+        raise Invalid(ctx._("I don't recognise that button."))
+
+
+@router.button(HR_VIEW, "hr_agree")
+async def agree(ctx: Ctx, _arg: str) -> Replies:
+    hire = await _viewed(ctx)
+    _her_trial(ctx, hire)
+    try:
+        hire = await ctx.repos.hiring.agree_terms(hire)
+    except Moved:
+        return await _moved(ctx)
+    await _tell_household(
+        ctx, hire, N_("✅ {name} agrees to the trial's terms. After the trial, confirm the hire.")
+    )
+    return [ctx.reply(ctx._("✅ Thank you. The household is told.")), *await ctx.goto(HR_VIEW)]
+
+
+@router.button(HR_VIEW, "hr_decline")
+async def decline(ctx: Ctx, _arg: str) -> Replies:
+    hire = await _viewed(ctx)
+    _her_trial(ctx, hire)
+    try:
+        hire = await ctx.repos.hiring.end_trial(hire, "declined")
+    except Moved:
+        return await _moved(ctx)
+    await _tell_household(
+        ctx,
+        hire,
+        N_("{name} cannot do this trial. Open your request to find other helpers."),
+    )
+    return [
+        ctx.reply(ctx._("The trial is called off. The household is told.")),
+        *await ctx.goto(HR_VIEW),
+    ]
+
+
+async def _tell_household(ctx: Ctx, hire: Hire, message: str) -> None:
+    """A notice to the household of `hire`, in its language; `message` is a msgid
+    with `{name}` (hers), marked for translation (`N_`) where it is written."""
+    household = await ctx.repos.users.by_id(hire.household_id)
+    if household is None:
+        return
+    theirs = outside(ctx.repos, household, ctx.options)
+    name = first_name(await ctx.repos.workers.get(hire.profile_id) if hire.profile_id else None)
+    text = theirs._(message, name=name)
+    ctx.notify(household.key, [jobs_notice(theirs, text)], topic=f"hire:{hire.id}")
+
+
 # --- confirming ----------------------------------------------------------------------------
 @router.button(HR_VIEW, "hr_confirm")
 async def ask_confirm(ctx: Ctx, _arg: str) -> Replies:
@@ -195,7 +260,7 @@ async def confirm_screen(ctx: Ctx) -> Replies:
     return [ctx.reply(text, *rows)]
 
 
-router.goes("to_hire", HR_VIEW, HR_CONFIRM, HR_END)
+router.goes("to_hire", HR_VIEW, HR_CONFIRM, HR_END, HR_FINISH)
 
 
 @router.button(HR_CONFIRM, "hr_yes")
@@ -230,6 +295,7 @@ def end_words(ctx: Ctx, reason: str) -> str:
         "fit": _("not a good fit"),
         "absent": _("she could not come"),
         "other": _("another reason"),
+        "declined": _("she could not do the trial"),
     }.get(reason, reason)
 
 
@@ -274,13 +340,49 @@ async def end_trial(ctx: Ctx, reason: str) -> Replies:
 
 
 # --- the job is over ------------------------------------------------------------------------
+def _household_hired(ctx: Ctx, hire: Hire) -> None:
+    if hire.household_id != ctx.user.id or hire.status != "hired":
+        raise Invalid(ctx._("I don't recognise that button."))
+
+
 @router.button(HR_VIEW, "hr_finish")
+async def ask_finish(ctx: Ctx, _arg: str) -> Replies:
+    hire = await _viewed(ctx)
+    _household_hired(ctx, hire)
+    if ctx.today() < hire.starts_on:  # a job that has not started has nothing to review
+        raise Invalid(
+            ctx._(
+                "The job has not started yet (it starts on {date}). If it will not "
+                "happen, report a problem and the programme will help.",
+                date=ctx._.date(hire.starts_on),
+            )
+        )
+    return await ctx.goto(HR_FINISH)
+
+
+@router.prompt(HR_FINISH)
+async def finish_screen(ctx: Ctx) -> Replies:
+    _ = ctx._
+    hire = await _viewed(ctx)
+    name = first_name(await ctx.repos.workers.get(hire.profile_id) if hire.profile_id else None)
+    text = _(
+        "Has the job with {name} ended? You are both asked for a review, and the "
+        "address you gave is deleted.",
+        name=name,
+    )
+    rows = [
+        [ctx.button(_("🏁 Yes, it has ended"), "hr_over")],
+        [ctx.button(_("◀ Back"), "to_hire")],
+    ]
+    return [ctx.reply(text, *rows)]
+
+
+@router.button(HR_FINISH, "hr_over")
 async def finish(ctx: Ctx, _arg: str) -> Replies:
     from handlers.reviews import start_review
 
     hire = await _viewed(ctx)
-    if hire.household_id != ctx.user.id or hire.status != "hired":
-        raise Invalid(ctx._("I don't recognise that button."))
+    _household_hired(ctx, hire)
     try:
         hire = await ctx.repos.hiring.finish(hire)
     except Moved:

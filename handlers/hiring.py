@@ -235,21 +235,47 @@ async def ask_start(ctx: Ctx) -> Replies:
     _ = ctx._
     interview = await _agreed(ctx)
     request = await ctx.repos.requests.by_id(interview.request_id)
-    today = ctx.today()
-    days = [today + dt.timedelta(days=1)]
-    if request is not None and request.starts_on and request.starts_on > days[0]:
+    profile = await ctx.repos.workers.get(interview.profile_id)
+    # the first day it may start: after the interview, once she is available
+    first = max(
+        ctx.today() + dt.timedelta(days=1),
+        ctx.options.local(interview.at).date(),
+        (profile.available_from if profile else None) or dt.date.min,
+    )
+    days = [first]
+    if request is not None and request.starts_on and request.starts_on > first:
         days.append(request.starts_on)
     buttons = [ctx.button(_.weekday_date(d), "start", d.isoformat()) for d in days]
     question = _("📅 Which day does the trial start? Tap a day or type a date.")
     return [ctx.reply(question, buttons, [ctx.button(_("◀ Back"), "to_fee")])]
 
 
-def _check_start(ctx: Ctx, day: dt.date) -> dt.date:
+async def _check_start(ctx: Ctx, day: dt.date) -> dt.date:
+    """A trial's first day: from today and the interview's day, when she is available,
+    within a year."""
+    _ = ctx._
     today = ctx.today()
     if day < today:
-        raise Invalid(ctx._("That day has passed. Please choose a day from today on."))
+        raise Invalid(_("That day has passed. Please choose a day from today on."))
     if day > today + dt.timedelta(days=366):
-        raise Invalid(ctx._("That is more than a year away. Please choose an earlier day."))
+        raise Invalid(_("That is more than a year away. Please choose an earlier day."))
+    interview = await _agreed(ctx)
+    met = ctx.options.local(interview.at).date()
+    if day < met:
+        raise Invalid(
+            _(
+                "The trial starts after the interview. Please choose {date} or later.",
+                date=_.date(met),
+            )
+        )
+    profile = await ctx.repos.workers.get(interview.profile_id)
+    if profile is not None and profile.available_from and day < profile.available_from:
+        raise Invalid(
+            _(
+                "She is available from {date}. Please choose that day or later.",
+                date=_.date(profile.available_from),
+            )
+        )
     return day
 
 
@@ -259,13 +285,13 @@ async def start_tapped(ctx: Ctx, arg: str) -> Replies:
         day = dt.date.fromisoformat(arg)
     except ValueError:
         raise Invalid(ctx._("I don't recognise that button.")) from None
-    _set(ctx, start=_check_start(ctx, day).isoformat())
+    _set(ctx, start=(await _check_start(ctx, day)).isoformat())
     return await ctx.goto(HR_TRIAL_OK)
 
 
 @router.text(HR_START)
 async def start_typed(ctx: Ctx, text: str) -> Replies:
-    _set(ctx, start=_check_start(ctx, typed_date(ctx, text, ahead=True)).isoformat())
+    _set(ctx, start=(await _check_start(ctx, typed_date(ctx, text, ahead=True))).isoformat())
     return await ctx.goto(HR_TRIAL_OK)
 
 
@@ -317,7 +343,7 @@ async def begin_trial(ctx: Ctx, _arg: str) -> Replies:
     form = _hf(ctx)
     if request is None or not all(form.get(k) for k in ("wage", "days", "fee", "start")):
         raise Invalid(_("That interview is gone."))
-    start = _check_start(ctx, dt.date.fromisoformat(form["start"]))
+    start = await _check_start(ctx, dt.date.fromisoformat(form["start"]))
     profile = await ctx.repos.workers.get(interview.profile_id)
     try:
         hire = await ctx.repos.hiring.start_trial(

@@ -457,10 +457,19 @@ class HiringRepo:
         assert current is not None
         return current
 
+    async def agree_terms(self, hire: Hire, now: dt.datetime | None = None) -> Hire:
+        """She agrees to the trial's terms (`worker_agreed_at`). Raises `Moved`."""
+        now = now or utcnow()
+        if hire.worker_agreed_at is not None:
+            raise Moved(hire)
+        return await self._set_hire(hire, "trial", now, worker_agreed_at=now)
+
     async def confirm(self, hire: Hire, now: dt.datetime | None = None) -> Hire:
         """The household confirms the hire after the trial: `hired` (a placement, with
-        its destination city). Raises `Moved`."""
+        its destination city); only once she agreed to the terms. Raises `Moved`."""
         now = now or utcnow()
+        if hire.worker_agreed_at is None:
+            raise Moved(hire)
         return await self._set_hire(hire, "trial", now, status="hired", confirmed_at=now)
 
     async def end_trial(self, hire: Hire, reason: str, now: dt.datetime | None = None) -> Hire:

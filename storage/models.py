@@ -790,6 +790,8 @@ class Hire(Base):
     wage: Mapped[int] = mapped_column(Integer, default=0)
     wage_unit: Mapped[str] = mapped_column(String(8), default="month")
     end_reason: Mapped[str] = mapped_column(Text, default="")
+    #: when she agreed to the trial's terms (the hire can be confirmed only after)
+    worker_agreed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     #: when both were asked for a review (at the end date), once

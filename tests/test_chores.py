@@ -171,7 +171,7 @@ async def trial(
             ends_on=ends_on,
         )
         if hired:
-            hire = await hiring.confirm(hire)
+            hire = await hiring.confirm(await hiring.agree_terms(hire))
         return hire.id
 
     return await app.db.transaction(work)

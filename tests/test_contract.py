@@ -147,7 +147,7 @@ async def make_deal(app: App, prefix: str = "tg:5", *, confirm: bool = True) -> 
             wage_unit="month",
         )
         if confirm:
-            hire = await hiring.confirm(hire, now=CONFIRMED)
+            hire = await hiring.confirm(await hiring.agree_terms(hire), now=CONFIRMED)
         return hire.id
 
     return Deal(await app.db.transaction(build), *keys)

@@ -5,8 +5,10 @@ both review; her credential and the programme's placement count say so."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.models import Hire, Interview, Review, WorkerProfile
 from tests.test_interviews import (
@@ -15,6 +17,7 @@ from tests.test_interviews import (
     WORKER_PHONE,
     ask,
     outbox_of,
+    she_agrees,
     shortlist,
     start_trial,
     worker_chat,
@@ -39,6 +42,7 @@ async def test_from_a_request_to_both_reviews(app):
     assert FAMILY_PHONE in (await outbox_of(app, "demo:worker-1"))[-1]
 
     await start_trial(me)
+    await she_agrees(app, me)
     await me.tap("Confirm the hire")
     await me.tap("Yes, confirm")
     await me.tap("📄 The contract")
@@ -49,6 +53,16 @@ async def test_from_a_request_to_both_reviews(app):
     assert "李秀梅" in text and ADDRESS in text and "Trial" in text
 
     await me.tap("The job has ended")
+    assert "The job has not started yet" in me.text  # nothing to review before it starts
+    async with app.db.sessions() as session, session.begin():  # weeks later: it ran
+        await session.execute(
+            update(Hire).values(starts_on=dt.date.today() - dt.timedelta(days=27))
+        )
+    await me.tap("Interviews and hires")
+    await me.tap("🤝")
+    await me.tap("The job has ended")
+    assert "Has the job with 李秀梅 ended" in me.text
+    await me.tap("Yes, it has ended")
     assert "Step 1 of 4" in me.text  # her review of 李秀梅
     for n in (5, 5, 4):
         await me.say(str(n))

@@ -248,6 +248,20 @@ async def start_trial(me: Chat) -> None:
     assert "A trial with 李秀梅" in me.text and "3 days at" in me.text
     await me.tap("Start the trial")
     assert "The trial is set" in me.text and "On trial" in me.text
+    assert "She has not agreed to these terms yet" in me.text
+    assert not any("Confirm the hire" in label for label in me.labels)
+
+
+async def she_agrees(app: App, me: Chat) -> None:
+    """李秀梅 agrees to the trial's terms; the household's screen is shown again."""
+    her = await worker_chat(app)
+    await her.tap("🧪")
+    assert "Please tell the household whether you agree" in her.text
+    await her.tap("I agree to these terms")
+    assert "The household is told" in her.text
+    assert "agrees to the trial's terms" in (await outbox_of(app, "tg:501"))[-1]
+    await me.tap("Interviews and hires")
+    await me.tap("🧪")
 
 
 async def test_a_failed_trial_brings_the_shortlist_back_without_her(app):
@@ -369,6 +383,7 @@ async def test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement
 
     me, _her = await agreed(app)
     await start_trial(me)
+    await she_agrees(app, me)
     await me.tap("Confirm the hire")
     assert "Confirm the hire of 李秀梅" in me.text
     await me.tap("Yes, confirm")
@@ -440,3 +455,40 @@ async def test_in_cantonese_and_chinese_a_family_asks_and_she_accepts(app):
     assert "约好了" in her.text and FAMILY_PHONE in her.text and ADDRESS in her.text
     told = (await outbox_of(app, "tg:501"))[-1]
     assert "面試約好咗" in told and WORKER_PHONE in told
+
+
+async def test_she_declines_the_trials_terms_and_the_household_finds_another(app):
+    from storage.models import HelpRequest, Hire
+
+    me, _her = await agreed(app)
+    await start_trial(me)
+    her = await worker_chat(app)
+    await her.tap("🧪")
+    await her.tap("I cannot do this trial")
+    assert "The trial is called off" in her.text
+    async with app.db.sessions() as session:
+        [hire] = list(await session.scalars(select(Hire)))
+        request = await session.get(HelpRequest, hire.request_id)
+    assert hire.status == "ended" and hire.end_reason == "declined" and hire.confirmed_at is None
+    assert hire.profile_id in request.excluded
+    assert "cannot do this trial" in (await outbox_of(app, "tg:501"))[-1]
+
+
+async def test_a_hired_helper_is_shown_again_for_other_dates_only(app):
+    """李秀梅 on a trial from day 14 (when she is available) for 26 days: she is at work
+    on day 30, and free for a family needing her from day 60."""
+    from storage.hiring import at_work
+    from storage.models import HelpRequest
+
+    me, _her = await agreed(app)
+    await start_trial(me)
+    async with app.db.sessions() as session:
+        pid = await session.scalar(select(WorkerProfile.id).where(WorkerProfile.name == "李秀梅"))
+        today = dt.date.today()
+        during = await session.scalar(select(at_work(pid, today + dt.timedelta(days=30), None)))
+        after = await session.scalar(
+            select(at_work(pid, today + dt.timedelta(days=60), today + dt.timedelta(days=90)))
+        )
+        hire_days = await session.scalar(select(HelpRequest.days))
+    assert hire_days == 26
+    assert during and not after

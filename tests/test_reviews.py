@@ -190,7 +190,7 @@ async def finished_hire(
             ends_on=TODAY - dt.timedelta(days=14),
         )
         if status in ("hired", "finished"):
-            hire = await hiring.confirm(hire)
+            hire = await hiring.confirm(await hiring.agree_terms(hire))
         if status == "finished":
             hire = await hiring.finish(hire)
         return hire.id
