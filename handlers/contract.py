@@ -212,9 +212,13 @@ def contract_docx(
     date, nothing else. The same arguments give the same bytes."""
     from docx import Document
     from docx.oxml.ns import qn
+    from docx.shared import Mm
 
     east_asian, _fallback, latin_tag, east_tag = _FONTS.get(lang, _FONTS["zh"])
     document = Document()
+    for section in document.sections:  # A4, as documents in China are printed (GB/T 148)
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(25)
     styles = document.styles
     defaults = styles.element.find(qn("w:docDefaults"))
     run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
@@ -327,13 +331,27 @@ async def contract_replies(ctx: Ctx, hire: Hire) -> list[Reply]:
     return await _replies(ctx, hire, terms)
 
 
+def chat_text(text: str) -> str:
+    """The summary as a chat message: `# ` headings become 【heading】 and `- ` items
+    `• ` (no platform shows the template's marks as formatting)."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("# "):
+            lines.append(f"【{line[2:].strip()}】")
+        elif line.startswith("- "):
+            lines.append(f"• {line[2:]}")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 async def _replies(ctx: Ctx, hire: Hire, terms: ContractTerms) -> list[Reply]:
     _ = ctx._
     text = contract_text(_, _.lang, terms)
     data = await asyncio.to_thread(
         contract_docx, text, contract_title(text), lang=_.lang, issued_on=terms.issued_on
     )
-    replies = [Reply(text)]
+    replies = [Reply(chat_text(text))]
     try:
         name = await ctx.repos.files.keep_document(ctx.user, f"contract:{hire.id}", data)
     except FileRejected as rejected:  # not expected: the document is ours

@@ -32,7 +32,7 @@ def jobs_notice(ctx: Ctx, text: str) -> Reply:
     button of her current screen, so none is given and the text says where to go."""
     _ = ctx._
     where = _("Open “{entry}” from your main menu.", entry=jobs_label(ctx))
-    reply = Reply(_.sentences([text, where]))
+    reply = Reply(f"{text}\n\n{where}")
     if ctx.user.platform == "tg":
         button = later_entry(ctx.user, JOBS, jobs_label(ctx), "jobs")
         if button is not None:

@@ -137,7 +137,13 @@ async def show_interview(ctx: Ctx) -> Replies:
         STATUS_WORDS.get(status, "") + " " + status_words(ctx, interview, mine),
     ]
     if status in WAITING:
-        lines.append(_("Answer by {when}.", when=when_words(ctx, interview.expires_at)))
+        by = when_words(ctx, interview.expires_at)
+        waits_on_me = (status == "asked") == mine
+        lines.append(
+            _("Answer by {when}.", when=by)
+            if waits_on_me
+            else _("The other side answers by {when}.", when=by)
+        )
     if mine and request is not None:
         lines += ["", *request_lines(ctx, request)]
     elif not mine:
@@ -387,8 +393,8 @@ async def _tell_ended(ctx: Ctx, interview: Interview) -> None:
     when = when_words(theirs, interview.at)
     if mine:
         text = _(
-            "The helper cannot come to the interview on {when}. Open your request to find "
-            "other helpers.",
+            "{name} cannot come to the interview on {when}. Find other helpers from your request.",
+            name=await _name_of(ctx, interview),
             when=when,
         )
     else:
@@ -423,8 +429,9 @@ async def propose(ctx: Ctx, interview: Interview, when: dt.datetime) -> Replies:
     if found is not None:
         other, theirs = found
         text = theirs._(
-            "🕒 The helper proposes another time for the interview: {when}. Please accept "
+            "🕒 {name} proposes another time for the interview: {when}. Please accept "
             "or decline within 24 hours.",
+            name=await _name_of(ctx, interview),
             when=when_words(theirs, interview.at),
         )
         ctx.notify(other.key, [jobs_notice(theirs, text)], topic=f"interview:{interview.id}")

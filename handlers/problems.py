@@ -353,7 +353,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
             "you call us.",
             reference=report.reference,
         ),
-        _("Programme staff will read your report and contact you in this chat."),
+        _("Programme staff will read your report and call you back."),
     ]
     if ctx.options.office_phone:
         words.append(

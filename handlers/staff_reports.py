@@ -6,11 +6,12 @@
         the review queue: workers whose average over their last five reviews is below
         4.0, the longest flagged first, with their last five marks and comments
 
-Staff see what they need to act and no more: who reported (a household or a worker),
-the hire, interview or request it is about (kind of work, way of working, dates,
-status, its number), the text; in the queue the worker's name, credential code and
-profile number (to look her up in "✅ Vet workers"), and her last reviews. No phone
-numbers, no addresses. Nothing here hides a worker: staff decide, in vetting.
+Staff see what they need to act and no more: who reported (a household or a worker)
+and how to call her back (the name and phone she gave), the hire, interview or request
+it is about (kind of work, way of working, dates, status, its number), the text; in the
+queue the worker's name, credential code and profile number (to look her up in "✅ Vet
+workers"), and her last reviews. No addresses. Nothing here hides a worker: staff
+decide, in vetting.
 
 Two staff at once: marking a report handled is one conditional UPDATE
 (`ReportRepo.handle`); the second is told who came first. The state is declared
@@ -98,6 +99,12 @@ async def _report(ctx: Ctx, report: ProblemReport) -> Reply:
         _("About: {what}", what=about_words(_, context, ctx.options)),
         f"“{_cut(report.text, EXCERPT)}”",
     ]
+    reporter = await ctx.repos.users.by_id(report.reporter_id)
+    known = await ctx.repos.profiles.of(reporter) if reporter is not None else None
+    if known is not None and (known.name or known.phone):  # to call her back
+        lines.append(
+            "📞 " + _("Call back: {who}", who=" ".join(p for p in (known.name, known.phone) if p))
+        )
     label = _("✔ Mark {reference} handled", reference=report.reference)
     return ctx.reply("\n".join(lines), [ctx.button(label, "handled", report.id)])
 

@@ -528,7 +528,7 @@ async def test_a_problem_report_gets_a_reference_reaches_every_admin_and_is_hand
     assert found, worker.text
     reference = found.group()
     assert set(reference[2:]) <= set(REFERENCE_ALPHABET)
-    assert "contact you in this chat" in worker.text and OFFICE in worker.text
+    assert "call you back" in worker.text and OFFICE in worker.text
     assert "call the police: 110" in worker.text
     assert "Job #" in worker.text  # back on the screen she came from
 
