@@ -40,7 +40,7 @@ from handlers.request_form import (
     years_words,
 )
 from handlers.router import Invalid, Replies
-from handlers.typed_values import terms_in
+from handlers.typed_values import number_in, terms_in
 from storage.requests import SENSITIVE_NEEDS, asks_sensitive, needs_for
 from storage.vocab import LANGUAGES
 
@@ -149,6 +149,21 @@ async def ask_years(ctx: Ctx) -> Replies:
         for key in YEARS
     ]
     return [ctx.reply(heading(ctx, RQ_YEARS, text), buttons[:2], buttons[2:], *nav(ctx))]
+
+
+@router.text(RQ_YEARS)
+async def years_typed(ctx: Ctx, text: str) -> Replies:
+    """Typed years (`5`, `5年`, `三年`): at least that many, read as the nearest choice
+    not above it (4 → 3+ years); 0 is any. Its buttons are lettered (a numeric state)."""
+    n = number_in(text)
+    if n is None or n > 60:
+        raise Invalid(ctx._("Please tap one of the choices, or type a number of years."))
+    key = max(
+        (k for k, v in YEARS.items() if v is not None and v <= n),
+        default="any",
+        key=lambda k: YEARS[k] or 0,
+    )
+    return await years_tapped(ctx, key)
 
 
 @router.button(RQ_YEARS, "years")

@@ -554,3 +554,22 @@ def test_the_nearest_place_of_a_shared_location():
     assert nearest_place(21.52, 111.0).id == "dianbai"
     assert nearest_place(22.3, 114.17).id == "hong_kong"
     assert nearest_place(39.9, 116.4) is None  # Beijing: outside the service area
+
+
+async def test_typed_years_of_experience_are_the_answer_not_a_button(app):
+    me = await household(app)
+    await maternity_until_budget(me)
+    await me.tap("¥7,000–10,000 a month")
+    await me.tap("Any language")
+    await me.tap("Any age")
+    assert "How much experience" in me.text
+    await me.say("5")  # five years, not the fifth button
+    assert (await only_request(app, "tg:501")).min_years == 5
+    assert "Any special needs" in me.text
+    await me.tap("Done") if "Done" in " ".join(me.labels) else None
+    await me.say("/menu")
+    await me.tap("My requests")
+    await me.tap("Maternity nurse")
+    await me.tap("Experience")
+    await me.say("4年")  # at least 4: the nearest choice not above it
+    assert (await only_request(app, "tg:501")).min_years == 3
