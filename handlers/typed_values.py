@@ -133,8 +133,9 @@ _SHORT = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}")
 
 def read_date(text: str, today: dt.date, *, ahead: bool) -> dt.date | None:
     """A date as typed: `2026-12-09`, `2026/12/9`, `2026.12.9`, `2026年12月9日`,
-    `20261209`, `12月9日` (this year; when that has passed, next year if `ahead`, else
-    the most recent one), today / 今天. None when no date; `AmbiguousDate` for `9/12`."""
+    `20261209`, `12月9日`, `9 Dec`, `Dec 9`, `Wed 9 Dec` (this year; when that has
+    passed, next year if `ahead`, else the most recent one), today / 今天. None when
+    no date; `AmbiguousDate` for `9/12`."""
     t = unicodedata.normalize("NFKC", text).strip().casefold()
     if t in ("today", "今天", "今日", "now", "现在", "現在"):
         return today
@@ -145,8 +146,11 @@ def read_date(text: str, today: dt.date, *, ahead: bool) -> dt.date | None:
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if re.fullmatch(r"\d{8}", t):
             return dt.date(int(t[:4]), int(t[4:6]), int(t[6:]))
-        if m := _MONTH_DAY.fullmatch(t):
-            month, day = int(m.group(1)), int(m.group(2))
+        month_day = _english_month_day(t)
+        if month_day is None and (m := _MONTH_DAY.fullmatch(t)):
+            month_day = int(m.group(1)), int(m.group(2))
+        if month_day is not None:
+            month, day = month_day
             found = _in_year(today.year, month, day)
             if ahead and found < today:
                 found = _in_year(today.year + 1, month, day)
@@ -157,6 +161,42 @@ def read_date(text: str, today: dt.date, *, ahead: bool) -> dt.date | None:
         return None
     if _SHORT.fullmatch(t):
         raise AmbiguousDate(t)
+    return None
+
+
+_MONTHS = {
+    name: n
+    for n, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_DAY_MONTH = re.compile(r"(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?")
+_MONTH_THEN_DAY = re.compile(r"(?:[a-z]+,?\s+)?([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?")
+
+
+def _english_month_day(t: str) -> tuple[int, int] | None:
+    """(month, day) of `9 dec`, `dec 9`, `9th december`, `wed 9 dec` (the way the bot
+    writes dates in English), or None."""
+    for pattern, day_first in ((_DAY_MONTH, True), (_MONTH_THEN_DAY, False)):
+        if m := pattern.fullmatch(t):
+            day, name = (m.group(1), m.group(2)) if day_first else (m.group(2), m.group(1))
+            if name in _MONTHS:
+                return _MONTHS[name], int(day)
     return None
 
 
