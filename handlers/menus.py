@@ -7,6 +7,8 @@ declared `admin=True`), not only when the menu is drawn.
 
 from __future__ import annotations
 
+import unicodedata
+
 from handlers.context import Ctx
 from handlers.onboarding import CHOOSE_ROLE, HOUSEHOLD
 from handlers.replies import Button
@@ -141,6 +143,25 @@ MENU_KEYS = {
     HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
     ADMIN_MENU: {"vetting", "reports", "attendance", "catalogue", "broadcast", "numbers"},
 }
+
+
+def entry_named(ctx: Ctx, text: str) -> str | None:
+    """The state of the entry of her main menu whose label `text` is, typed out whole
+    (emoji, spaces and punctuation aside: "面试和雇用" for "🤝 面试和雇用"), in her
+    language; None otherwise. A notice says "open “🤝 Interviews and hires” from your
+    main menu": on WeChat, typing it is the way there."""
+    wanted = _plain(text)
+    if not wanted:
+        return None
+    live, entries = _live(), _entries(ctx)
+    for key in MENU_KEYS.get(home_state(ctx), ()):
+        if key in live and _plain(entries[key]) == wanted:
+            return live[key]
+    return None
+
+
+def _plain(label: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", label).casefold() if ch.isalnum())
 
 
 async def go(ctx: Ctx, key: str) -> Replies:

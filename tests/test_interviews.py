@@ -492,3 +492,20 @@ async def test_a_hired_helper_is_shown_again_for_other_dates_only(app):
         hire_days = await session.scalar(select(HelpRequest.days))
     assert hire_days == 26
     assert during and not after
+
+
+async def test_typing_the_menu_entry_a_notice_names_opens_it_from_anywhere(app):
+    """On WeChat a notice's "open 🤝 面试和雇用 from your main menu" is followed by typing
+    it: from any screen that takes no text, the entry opens, not a course search."""
+    me = await shortlist(app)
+    await ask(me)
+    await me.tap("Send")
+    her = await worker_chat(app, "zh")
+    await her.say("/menu")
+    await her.tap("我的报名")
+    await her.say("面试和雇用")
+    assert any("⏳" in label for label in her.labels), her.text
+    await her.say("/menu")
+    await her.tap("我的报名")
+    await her.say("面试")  # a part of it is still a search
+    assert not any("⏳" in label for label in her.labels)
