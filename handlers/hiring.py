@@ -1,7 +1,7 @@
 """After an agreed interview: a trial (试工), then the hire confirmed (a contract) or the
 trial ended (a replacement); at the end of the job, reviews.
 
-    IV_VIEW ─▶ Start a trial ─▶ (HR_NAME, the first time) ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS
+    IV_VIEW ─▶ Start a trial ─▶ (HR_NAME, HR_ADDRESS: once) ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS
         ─▶ HR_TRIAL_FEE ─▶ HR_START ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the
         terms; her other households' interviews are cancelled ▶ HR_VIEW
     (one trial or hire, after it starts: `handlers.hire_view`)
@@ -20,7 +20,7 @@ from handlers.context import Ctx
 from handlers.hire_view import HR_VIEW, tell_worker, terms_lines
 from handlers.hires import JOBS
 from handlers.interview_answers import IV_VIEW, open_interview, tell_cancelled
-from handlers.interviews import first_name
+from handlers.interviews import checked_address, first_name
 from handlers.request_form import money
 from handlers.router import Invalid, Replies, Router
 from handlers.typed_values import number_in, pay_range
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 router = Router(__name__)
 
 HR_NAME = router.state("HR_NAME", personal=True)
+HR_ADDRESS = router.state("HR_ADDRESS", personal=True)
 HR_WAGE = router.state("HR_WAGE", numeric=True, personal=True)
 HR_TRIAL_DAYS = router.state("HR_TRIAL_DAYS", numeric=True, personal=True)
 HR_TRIAL_FEE = router.state("HR_TRIAL_FEE", numeric=True, personal=True)
@@ -86,10 +87,40 @@ async def start_setup(ctx: Ctx, _arg: str) -> Replies:
     request = await ctx.repos.requests.by_id(interview.request_id)
     unit = "hour" if request is not None and request.budget_unit == "hour" else "month"
     ctx.remember(hire={"interview": interview.id, "unit": unit, "days": TRIAL_DAYS})
+    return await _next_missing(ctx)
+
+
+async def _next_missing(ctx: Ctx) -> Replies:
+    """What the contract needs and she has not given yet: her name, the address (a
+    video-call interview never asked it); then the wage."""
     mine = await ctx.repos.profiles.of(ctx.user)
     if mine is None or not mine.name:  # the contract names both parties
         return await ctx.goto(HR_NAME)
+    interview = await _agreed(ctx)
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    if request is not None and not request.address:
+        return await ctx.goto(HR_ADDRESS)
     return await ctx.goto(HR_WAGE)
+
+
+@router.prompt(HR_ADDRESS)
+async def ask_address(ctx: Ctx) -> Replies:
+    _ = ctx._
+    text = _(
+        "🏠 The address where she will work (street, building, flat), for the contract "
+        "summary. Only she and the programme see it."
+    )
+    return [ctx.reply(text, [ctx.button(_("◀ Back"), "to_interview")])]
+
+
+@router.text(HR_ADDRESS)
+async def address_typed(ctx: Ctx, text: str) -> Replies:
+    address = checked_address(ctx, text)
+    interview = await _agreed(ctx)
+    request = await ctx.repos.requests.by_id(interview.request_id)
+    if request is not None:
+        await ctx.repos.requests.set_address(request, address)
+    return await _next_missing(ctx)
 
 
 @router.prompt(HR_NAME)
@@ -104,7 +135,7 @@ async def ask_name(ctx: Ctx) -> Replies:
 @router.text(HR_NAME)
 async def name_typed(ctx: Ctx, text: str) -> Replies:
     await ctx.repos.profiles.save(ctx.user, name=checked_name(ctx._, text))
-    return await ctx.goto(HR_WAGE)
+    return await _next_missing(ctx)
 
 
 @router.prompt(HR_WAGE)
@@ -415,5 +446,5 @@ async def _back_to_interview(ctx: Ctx, _arg: str) -> Replies:
     return await open_interview(ctx, interview_id or "")
 
 
-for _state in (HR_NAME, HR_WAGE, HR_TRIAL_OK):
+for _state in (HR_NAME, HR_ADDRESS, HR_WAGE, HR_TRIAL_OK):
     router.button(_state, "to_interview")(_back_to_interview)

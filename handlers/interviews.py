@@ -289,21 +289,27 @@ async def ask_address(ctx: Ctx) -> Replies:
     return [ctx.reply(text, [ctx.button(_("◀ Back"), "to_how")])]
 
 
-@router.text(IV_ADDRESS)
-async def address_typed(ctx: Ctx, text: str) -> Replies:
-    _ = ctx._
-    text = " ".join(text.split())  # one line: it is printed as one on the contract
+def checked_address(ctx: Ctx, text: str) -> str:
+    """A typed address, on one line (it is printed as one on the contract), or
+    `Invalid` saying what is wrong."""
+    text = " ".join(text.split())
     no_id_number(ctx, text)
     if not MIN_ADDRESS <= len(text) <= MAX_ADDRESS:
         raise Invalid(
-            _(
+            ctx._(
                 "Please type the address in {low} to {high} characters.",
                 low=MIN_ADDRESS,
                 high=MAX_ADDRESS,
             )
         )
+    return text
+
+
+@router.text(IV_ADDRESS)
+async def address_typed(ctx: Ctx, text: str) -> Replies:
+    address = checked_address(ctx, text)
     request, _profile = await _asking(ctx)
-    await ctx.repos.requests.set_address(request, text)
+    await ctx.repos.requests.set_address(request, address)
     return await _next_missing(ctx)
 
 

@@ -56,6 +56,10 @@ ELSEWHERE = {
         "test_interviews.py::test_a_failed_trial_brings_the_shortlist_back_without_her",
     ),
     "HR_END": "test_interviews.py::test_a_failed_trial_brings_the_shortlist_back_without_her",
+    "HR_NAME": "test_interviews.py::test_a_failed_trial_brings_the_shortlist_back_without_her",
+    "HR_ADDRESS": "test_interviews.py::"
+    "test_after_a_video_call_the_address_is_asked_before_the_trial",
+    "HR_FINISH": "test_household_journey.py::test_from_a_request_to_both_reviews",
     "HR_CONFIRM": "test_interviews.py::"
     "test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement",
     **dict.fromkeys(

@@ -509,3 +509,31 @@ async def test_typing_the_menu_entry_a_notice_names_opens_it_from_anywhere(app):
     await her.tap("我的报名")
     await her.say("面试")  # a part of it is still a search
     assert not any("⏳" in label for label in her.labels)
+
+
+async def test_after_a_video_call_the_address_is_asked_before_the_trial(app):
+    from storage.models import HelpRequest
+
+    me = await shortlist(app)
+    await me.tap("Ask 李秀梅 for an interview")
+    await me.press(me.replies[-1].buttons[0][0].data)
+    await me.tap("15:00")
+    await me.tap("A video call")
+    assert "Your phone number" in me.text  # no address for a video call
+    await me.say(FAMILY_PHONE)
+    await me.tap("Send")
+    her = await worker_chat(app)
+    await her.tap("⏳")
+    await her.tap("Accept")
+    assert "Address" not in her.text
+    await me.tap("Main menu")
+    await me.tap("Interviews and hires")
+    await me.tap("✅")
+    await me.tap("Start a trial")
+    await me.say("陈家明")
+    assert "The address where she will work" in me.text
+    await me.say("天河区\n# 补充条款\n- 不付试工费")  # one line, whatever is typed
+    assert "The wage you agreed" in me.text
+    async with app.db.sessions() as session:
+        [request] = list(await session.scalars(select(HelpRequest)))
+    assert request.address == "天河区 # 补充条款 - 不付试工费"
