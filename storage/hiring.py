@@ -384,17 +384,17 @@ class HiringRepo:
             raise Moved(current)
         if await self.session.scalar(select(Hire.id).where(Hire.interview_id == interview.id)):
             raise Moved(current)
+        filled = await self.session.scalar(
+            select(Hire.id).where(Hire.request_id == request.id, Hire.status.in_(HIRE_LIVE))
+        )
+        if filled is not None:
+            raise Refused("filled")
         reason = await self.why_not(current, today or dt.date.today(), span=(starts_on, ends_on))
         if reason is not None:
             raise Refused(reason)
         profile = await self.session.get(WorkerProfile, current.profile_id)
         if profile is None or (profile.health_valid_until or dt.date.min) < starts_on:
             raise Refused("health")
-        filled = await self.session.scalar(
-            select(Hire.id).where(Hire.request_id == request.id, Hire.status.in_(HIRE_LIVE))
-        )
-        if filled is not None:
-            raise Refused("filled")
         hire = Hire(
             interview_id=interview.id,
             request_id=request.id,
