@@ -56,7 +56,7 @@ async def test_closing_the_request_cancels_its_interviews_and_tells_the_helper(a
     await me.tap("Yes, close it")
     [iv] = await interviews(app)
     assert iv.status == "cancelled"
-    assert "request is closed" in (await outbox_of(app, WORKER))[-1]
+    assert "需求已关闭" in (await outbox_of(app, WORKER))[-1]  # in her language
     her = await worker_chat(app)
     assert not any("⏳" in label for label in her.labels)  # nothing left to accept
 
