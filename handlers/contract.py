@@ -26,7 +26,7 @@ import io
 import logging
 import string
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,8 +88,33 @@ class ContractTerms:
     #: the local day the hire was confirmed: the summary's date
     issued_on: dt.date
 
+    def to_json(self) -> dict[str, Any]:
+        """As kept on the hire (`Hire.terms`): dates as ISO text."""
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, kept: dict[str, Any]) -> ContractTerms:
+        dates = {"starts_on", "ends_on", "health_valid_until", "issued_on"}
+        return cls(
+            **{
+                k: dt.date.fromisoformat(v) if k in dates and v else v
+                for k, v in kept.items()
+                if k in cls.__dataclass_fields__
+            }
+        )
+
 
 async def contract_terms(repos: Repos, hire: Hire, options: Options) -> ContractTerms:
+    """The terms as both confirmed them: kept on the hire when it was confirmed
+    (`Hire.terms`, so a later change of a phone or a name does not change the
+    contract), else read now (`read_terms`). Raises LookupError when they were not kept
+    and a party's account is gone."""
+    if hire.terms:
+        return ContractTerms.from_json(hire.terms)
+    return await read_terms(repos, hire, options)
+
+
+async def read_terms(repos: Repos, hire: Hire, options: Options) -> ContractTerms:
     """The terms of `hire`, read through the repositories: both people's names and
     phones (`Profile`; her name as on her worker profile), the request's address, her
     health check and code. Raises LookupError when a party's account is gone."""
@@ -325,9 +350,14 @@ async def contract_replies(ctx: Ctx, hire: Hire) -> list[Reply]:
     _ = ctx._
     if ctx.user.id is None or ctx.user.id not in (hire.household_id, hire.worker_id):
         raise Invalid(_("That is not one of your hires."))
-    if hire.status != "hired":
+    if hire.confirmed_at is None or hire.status not in ("hired", "finished"):
         raise Invalid(_("The contract comes once the household confirms the hire."))
-    terms = await contract_terms(ctx.repos, hire, ctx.options)
+    try:
+        terms = await contract_terms(ctx.repos, hire, ctx.options)
+    except LookupError:
+        raise Invalid(
+            _("The other side has deleted their data, so this contract can no longer be made.")
+        ) from None
     return await _replies(ctx, hire, terms)
 
 
@@ -371,7 +401,8 @@ async def send_contract(ctx: Ctx, hire: Hire) -> None:
     is not confirmed, LookupError when a party's account is gone."""
     if hire.status != "hired":
         raise Invalid(ctx._("The contract comes once the household confirms the hire."))
-    terms = await contract_terms(ctx.repos, hire, ctx.options)
+    terms = await read_terms(ctx.repos, hire, ctx.options)
+    await ctx.repos.hiring.keep_terms(hire, terms.to_json())  # as confirmed, from now on
     for user_id in (hire.household_id, hire.worker_id):
         user = await ctx.repos.users.by_id(user_id)
         if user is None:

@@ -5,6 +5,7 @@
            │                        (or a navigation entry of an earlier screen of hers)
            ├─ typed number/label .. pressed the button of the current screen it names;
            │                        several named equally: those shown to choose from
+           ├─ a main-menu entry ... typed out whole: that entry (`menus.entry_named`)
            ├─ contact / location .. the state's handler, if it takes one
            ├─ photo / file ........ the state's file handler, if it takes one
            └─ text ................ the state's text handler, or else a search of courses
@@ -184,6 +185,10 @@ async def _route(ctx: Ctx) -> Replies:
         return await press(ctx, state, chosen[0][1])
     if chosen:
         return typed.ask_which(ctx, chosen)
+    entry = _menu_entry(ctx, text)
+    if entry is not None:  # "🤝 面试和雇用" typed out, as a notice says: never an answer
+        ctx.forget_form()  # she leaves what she was doing, as from the main menu
+        return await ctx.goto(entry)
     if state.on_text is None:
         if text.isdecimal():  # a number that no button has
             raise Invalid(_("Please tap one of the buttons (or type its number)."))
@@ -196,6 +201,15 @@ async def _route(ctx: Ctx) -> Replies:
             )
         return await typed.search(ctx, text)
     return await state.on_text(ctx, text)
+
+
+def _menu_entry(ctx: Ctx, text: str) -> str | None:
+    """The state an entry of her main menu opens, when `text` is that entry's label
+    typed out whole (`handlers.menus.entry_named`); None before she is onboarded."""
+    from handlers.menus import entry_named
+    from handlers.onboarding import onboarded
+
+    return entry_named(ctx, text) if onboarded(ctx) else None
 
 
 async def press(ctx: Ctx, state: State, data: str) -> Replies:

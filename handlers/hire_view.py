@@ -153,11 +153,12 @@ async def show_hire(ctx: Ctx) -> Replies:
     if not household and hire.status == "trial" and hire.worker_agreed_at is None:
         rows.append([ctx.button(_("✅ I agree to these terms"), "hr_agree")])
         rows.append([ctx.button(_("✖ I cannot do this trial"), "hr_decline")])
-    if hire.status in ("hired", "finished"):
+    if hire.confirmed_at is not None:
         rows.append([ctx.button(_("📄 The contract"), "hr_contract")])
     if household and hire.status == "hired":
         rows.append([ctx.button(_("🏁 The job has ended"), "hr_finish")])
-    if hire.status == "finished" and not await _reviewed(ctx, hire):
+    other = hire.worker_id if household else hire.household_id
+    if hire.status == "finished" and other is not None and not await _reviewed(ctx, hire):
         rows.append([ctx.button(_("⭐ Review"), "hr_review")])
     rows.append([ctx.button(_("⚠ Report a problem"), "hr_report")])
     rows.append(
@@ -283,7 +284,10 @@ async def confirm(ctx: Ctx, _arg: str) -> Replies:
         for other in others:
             await tell_cancelled(ctx, other, "filled", to="worker")
     log.info("a hire was confirmed: hire %s", hire.id)
-    await send_contract(ctx, hire)
+    try:
+        await send_contract(ctx, hire)
+    except LookupError:  # a side's data is gone: nothing to send to
+        log.warning("a confirmed hire's contract was not sent: a party is gone")
     text = ctx._("✅ Hired. The contract summary is on its way to you both.")
     return [ctx.reply(text), *await ctx.goto(HR_VIEW)]
 
@@ -296,6 +300,7 @@ def end_words(ctx: Ctx, reason: str) -> str:
         "absent": _("she could not come"),
         "other": _("another reason"),
         "declined": _("she could not do the trial"),
+        "erased": _("one side deleted its data"),
     }.get(reason, reason)
 
 
@@ -412,7 +417,7 @@ async def contract(ctx: Ctx, _arg: str) -> Replies:
     from handlers.contract import contract_replies
 
     hire = await _viewed(ctx)
-    if hire.status != "hired":
+    if hire.confirmed_at is None:
         raise Invalid(ctx._("I don't recognise that button."))
     return [*await contract_replies(ctx, hire), *await ctx.ask()]
 
@@ -472,15 +477,21 @@ async def tell_worker(ctx: Ctx, hire: Hire, what: str) -> None:
 # --- one side erases her data ------------------------------------------------------------------
 async def before_erasure(ctx: Ctx, user: User) -> None:
     """Before her data is erased (`/delete_me`, a WeChat unfollow): her live interviews
-    are cancelled and the other sides told; the other side of a live trial or hire is
-    told, and a household's address goes with the job. The hire itself stays, without
-    either person, for the programme's placement numbers (`Hire`'s links are emptied)."""
+    are cancelled and the other sides told; a live trial ends and a live hire is over
+    (`HiringRepo.close_for_erasure`), the other side is told, and a household's address
+    goes with the job. The hire itself stays, without either person, for the
+    programme's placement numbers (`Hire`'s links are emptied)."""
     for interview in await ctx.repos.hiring.cancel_live(user_id=user.id):
         to = "worker" if interview.household_id == user.id else "household"
         await tell_cancelled(ctx, interview, "erased", to=to)
-    for hire in await ctx.repos.hiring.hires_of(user):
+    for hire in await ctx.repos.hiring.hires_of(user, limit=None):
+        side = "household" if hire.household_id == user.id else "worker"
+        await ctx.repos.hiring.forget_party(hire, side)  # her details leave its contract
         if hire.status not in ("trial", "hired"):
             continue
+        # without one side it cannot go on: a trial ends, a hire is over (no reviews),
+        # so she is not kept "at work" and the household can look again
+        hire = await ctx.repos.hiring.close_for_erasure(hire)
         if hire.household_id == user.id:
             await tell_worker(ctx, hire, "erased")
             continue

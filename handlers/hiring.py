@@ -3,7 +3,7 @@ trial ended (a replacement); at the end of the job, reviews.
 
     IV_VIEW ─▶ Start a trial ─▶ (HR_NAME, HR_ADDRESS: once) ─▶ HR_WAGE ─▶ HR_TRIAL_DAYS
         ─▶ HR_TRIAL_FEE ─▶ HR_START ─▶ HR_TRIAL_OK ─▶ Start the trial: she is told the
-        terms; her other households' interviews are cancelled ▶ HR_VIEW
+        terms; her interviews with others for those days are cancelled ▶ HR_VIEW
     (one trial or hire, after it starts: `handlers.hire_view`)
 
 The household sets the trial up; she agrees to its terms or declines it (`hire_view`).
@@ -397,7 +397,13 @@ async def begin_trial(ctx: Ctx, _arg: str) -> Replies:
     log.info("a trial started: hire %s", hire.id)
     await tell_worker(ctx, hire, "trial")
     # she is at work now: her other households' interviews cannot go on
-    for other in await ctx.repos.hiring.cancel_live(profile_id=hire.profile_id, keep=interview.id):
+    others = await ctx.repos.hiring.cancel_live(
+        profile_id=hire.profile_id,
+        keep=interview.id,
+        during=(hire.starts_on, hire.ends_on),
+        today=ctx.today(),
+    )
+    for other in others:
         await tell_cancelled(ctx, other, "busy", to="household")
     ctx.remember(hire={}, hire_open=hire.id)
     return [ctx.reply(_("🧪 The trial is set. She is told the terms.")), *await ctx.goto(HR_VIEW)]
@@ -416,17 +422,18 @@ async def _trial_refused(ctx: Ctx, reason: str, profile: WorkerProfile | None) -
             date=_.date(until) if until else "—",
         )
         return [ctx.reply(text), *await ctx.goto(HR_START)]
+    if reason == "busy":  # on some of these days: another start may suit
+        text = _(
+            "{name} is at work with another household on some of these days. Choose "
+            "another start, or another helper.",
+            name=name,
+        )
+        return [ctx.reply(text), *await ctx.goto(HR_START)]
     ctx.remember(hire={})
     if reason == "filled":
         text = _("This request has a trial or a hire already: end it before starting another.")
     elif reason in ("closed", "paused"):
         text = _("This request is paused or closed. Resume it to start a trial.")
-    elif reason == "busy":
-        text = _(
-            "{name} has just started work with another household, so the trial cannot "
-            "start. Please choose another helper.",
-            name=name,
-        )
     else:
         text = _(
             "{name} is not available any more: her profile is paused or being checked again.",

@@ -306,13 +306,6 @@ async def search(ctx: Ctx, text: str) -> Replies:
                 limit=MAX_WORDS,
             )
         )
-    if onboarded(ctx):  # the name of an entry of her main menu takes her there
-        from handlers.menus import entry_named
-
-        target = entry_named(ctx, text)
-        if target is not None:
-            ctx.forget_form()  # she leaves what she was doing, as from the main menu
-            return await ctx.goto(target)
     query = what_she_asks(text)
     if ctx.user.state == GREETING and not onboarded(ctx):
         # typed instead of "Continue" (a WeChat voice message, "我想学月嫂"): she is

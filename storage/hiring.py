@@ -87,23 +87,30 @@ def destination_group(city: str) -> str:
 
 def at_work(profile_id: Any, starts: dt.date, ends: dt.date | None) -> Any:
     """The SQL condition: the worker (`profile_id`: a column or a value) has a live
-    trial or hire (`HIRE_LIVE`) on a day from `starts` to `ends` (None: `starts`
-    only). An open-ended hire (no `ends_on`) holds every day from its start. The
-    statuses are literals, so that SQLite reads the partial index
+    trial or hire (`HIRE_LIVE`) on a day from `starts` to `ends` (None: open-ended,
+    every day from `starts` on). A live hire without `ends_on` holds every day from its
+    start. The statuses are literals, so that SQLite reads the partial index
     `ix_hires_live_profile` (a bound parameter cannot show that its WHERE holds)."""
     live = [literal_column(f"'{status}'") for status in HIRE_LIVE]
-    last = ends if ends is not None and ends >= starts else starts
-    return exists().where(
+    conditions = [
         Hire.profile_id == profile_id,
         Hire.status.in_(live),
-        Hire.starts_on <= last,
         or_(Hire.ends_on.is_(None), Hire.ends_on >= starts),
-    )
+    ]
+    if ends is not None:
+        conditions.append(Hire.starts_on <= max(ends, starts))
+    return exists().where(*conditions)
+
+
+def overlap(first: tuple[dt.date, dt.date | None], second: tuple[dt.date, dt.date | None]) -> bool:
+    """Whether two spans of days (start, last day or None: open-ended) share a day."""
+    (a0, a1), (b0, b1) = first, second
+    return (a1 is None or b0 <= a1) and (b1 is None or a0 <= b1)
 
 
 def job_span(request: HelpRequest, today: dt.date) -> tuple[dt.date, dt.date | None]:
     """The days a request's job takes: from its start (today at the earliest) to its
-    last day (None: the start day only; the length was not given)."""
+    last day (None: open-ended, no length given)."""
     starts = max(request.starts_on or today, today)
     ends = None
     if request.starts_on is not None and request.days:
@@ -277,11 +284,15 @@ class HiringRepo:
         profile_id: int | None = None,
         user_id: int | None = None,
         keep: int | None = None,
+        during: tuple[dt.date, dt.date | None] | None = None,
+        today: dt.date | None = None,
         now: dt.datetime | None = None,
     ) -> list[Interview]:
         """Cancel the live interviews (waiting, or agreed without a hire) of a request
-        (closed or filled), of a worker (at work elsewhere now) or of a person (her data
-        erased), all but `keep`: returns those cancelled, for the other sides to be told."""
+        (closed or filled), of a worker (at work now) or of a person (her data erased),
+        all but `keep`; with `during` (first day, last or None), only those whose job
+        takes one of those days (`job_span`, from `today`). Returns those cancelled, for
+        the other sides to be told."""
         now = now or utcnow()
         conditions = [Interview.status.in_(INTERVIEW_LIVE)]
         if request_id is not None:
@@ -301,6 +312,12 @@ class HiringRepo:
         )
         cancelled = []
         for interview in list(found):
+            if during is not None:
+                request = await self.session.get(HelpRequest, interview.request_id)
+                if request is not None and not overlap(
+                    during, job_span(request, today or dt.date.today())
+                ):
+                    continue
             try:
                 cancelled.append(
                     await self._move(
@@ -431,8 +448,9 @@ class HiringRepo:
         """The trial or hire that came of an interview, if any."""
         return await self.session.scalar(select(Hire).where(Hire.interview_id == interview.id))
 
-    async def hires_of(self, user: User, limit: int = 20) -> list[Hire]:
-        """Her trials and hires on either side, live ones first, newest first."""
+    async def hires_of(self, user: User, limit: int | None = 20) -> list[Hire]:
+        """Her trials and hires on either side, live ones first, newest first (all of
+        them with `limit` None)."""
         if user.id is None:
             return []
         found = await self.session.scalars(
@@ -491,6 +509,43 @@ class HiringRepo:
         return await self._set_hire(
             hire, "hired", now, status="finished", ended_at=now, review_asked_at=now
         )
+
+    async def keep_terms(self, hire: Hire, terms: dict[str, Any]) -> None:
+        """Keep the contract's terms as confirmed (`Hire.terms`)."""
+        hire.terms = terms
+        await self.session.flush()
+
+    async def forget_party(self, hire: Hire, side: str) -> None:
+        """One side (`household` or `worker`) erases her data: her details leave the
+        kept contract terms (`Hire.terms`): name, phone, and the household's address or
+        the worker's code. The rest (the job, the money, the dates) stays."""
+        if not hire.terms:
+            return
+        gone = (
+            ("household_name", "household_phone", "address")
+            if side == "household"
+            else ("worker_name", "worker_phone", "worker_code")
+        )
+        hire.terms = {k: ("" if k in gone else v) for k, v in hire.terms.items()}
+        await self.session.flush()
+
+    async def close_for_erasure(self, hire: Hire, now: dt.datetime | None = None) -> Hire:
+        """One side erases her data: a trial ends (`ended`, reason `erased`), a hire is
+        over (`finished`, marked as asked for reviews: there is no one to review). A
+        placement stays counted. Returns the hire as it is now."""
+        now = now or utcnow()
+        try:
+            if hire.status == "trial":
+                return await self._set_hire(
+                    hire, "trial", now, status="ended", end_reason="erased", ended_at=now
+                )
+            if hire.status == "hired":
+                return await self._set_hire(
+                    hire, "hired", now, status="finished", ended_at=now, review_asked_at=now
+                )
+        except Moved as moved:
+            return moved.current if isinstance(moved.current, Hire) else hire
+        return hire
 
     async def finish_due(self, today: dt.date, limit: int = 200) -> list[Hire]:
         """Hires whose end date has passed, now `finished` and marked as asked for

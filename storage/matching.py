@@ -348,7 +348,7 @@ def _hard_filters(query: MatchQuery, today: dt.date) -> list[Any]:
         wp.health_valid_until >= starts,
         or_(wp.available_from.is_(None), wp.available_from <= starts),
         or_(wp.available_until.is_(None), wp.available_until >= ends),
-        not_(at_work(wp.id, starts, ends)),
+        not_(at_work(wp.id, starts, ends if query.ends_on is not None else None)),
     ]
 
 

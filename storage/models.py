@@ -790,6 +790,9 @@ class Hire(Base):
     wage: Mapped[int] = mapped_column(Integer, default=0)
     wage_unit: Mapped[str] = mapped_column(String(8), default="month")
     end_reason: Mapped[str] = mapped_column(Text, default="")
+    #: the contract's terms as confirmed (`handlers.contract.ContractTerms`, JSON): the
+    #: contract is made from these, not from what either side changes later
+    terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: when she agreed to the trial's terms (the hire can be confirmed only after)
     worker_agreed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)

@@ -128,10 +128,82 @@ async def test_a_household_that_erases_its_data_leaves_the_placement_counted(app
         left = await session.scalar(select(User).where(User.key == "tg:501"))
         requests = list(await session.scalars(select(HelpRequest)))
     assert left is None and requests == []
-    assert hire.status == "hired" and hire.city == "guangzhou"
+    # still a placement (confirmed, with its city), over without the household: she is
+    # not kept "at work", and no one is asked to review anyone
+    assert hire.status == "finished" and hire.confirmed_at is not None
+    assert hire.city == "guangzhou" and hire.review_asked_at is not None
     assert hire.household_id is None and hire.request_id is None and hire.worker_id is not None
     assert "deleted its data" in (await outbox_of(app, WORKER))[-1]
     her = await worker_chat(app)
-    await her.tap("🤝")
-    assert "Maternity nurse" in her.text
+    await her.tap("🏁")
+    assert "Maternity nurse" in her.text and "Review" not in " ".join(her.labels)
+    await her.tap("The contract")  # as confirmed, kept on the hire: without the household
+    assert any(r.document for r in her.replies) and "CN¥11,000" in her.text
+    assert "陈家明" not in her.text and ADDRESS not in her.text
     assert not re.search(r"\+?86?1[3-9]\d{9}", her.text.replace("19906680001", ""))
+
+
+async def test_a_trial_cancels_only_her_interviews_for_the_same_days(app):
+    """Two families ask 李秀梅: one for two weeks from now, one for two months from now.
+    The first family's trial leaves the second one's interview waiting; a request with
+    no end date counts every day from its start."""
+    import datetime as dt
+
+    from storage.hiring import at_work
+
+    first = await shortlist(app)
+    await ask(first)
+    await first.tap("Send")
+    later = await shortlist(app, "tg:502")
+    await ask(later)
+    await later.tap("Send")
+    async with app.db.sessions() as session, session.begin():
+        theirs = await session.scalar(select(HelpRequest).join(User).where(User.key == "tg:502"))
+        theirs.starts_on = dt.date.today() + dt.timedelta(days=60)
+    her = await worker_chat(app)
+    for _ in range(2):  # she accepts both
+        await her.press(next(b for b in her.replies[-1].flat_buttons() if "⏳" in b.label).data)
+        await her.tap("Accept")
+        await her.say("/menu")
+        await her.tap("Interviews and hires")
+    await first.tap("Main menu")
+    await first.tap("Interviews and hires")
+    await first.tap("✅")
+    await start_trial(first)  # from day 14 for 26 days
+    statuses = {iv.request_id: iv.status for iv in await interviews(app)}
+    assert statuses[theirs.id] == "agreed"  # day 60: not touched
+    async with app.db.sessions() as session:
+        pid = await session.scalar(select(WorkerProfile.id).where(WorkerProfile.name == "李秀梅"))
+        today = dt.date.today()
+        open_ended = await session.scalar(select(at_work(pid, today + dt.timedelta(days=5), None)))
+    assert open_ended  # a job with no end, from day 5, meets her trial
+
+
+async def test_the_contract_stays_as_both_confirmed_it(app):
+    from storage.models import Profile
+
+    me, _her = await agreed(app)
+    await start_trial(me)
+    await she_agrees(app, me)
+    await me.tap("Confirm the hire")
+    await me.tap("Yes, confirm")
+    async with app.db.sessions() as session, session.begin():  # she changes her phone
+        her_id = await session.scalar(select(User.id).where(User.key == WORKER))
+        await session.execute(
+            update(Profile).where(Profile.user_id == her_id).values(phone="+8613711112222")
+        )
+    await me.tap("📄 The contract")
+    assert "19906680001" in me.text and "13711112222" not in me.text
+
+
+async def test_a_menu_entry_typed_on_a_step_that_takes_text_is_not_an_answer(app):
+    me, _her = await agreed(app)
+    await me.tap("Start a trial")
+    assert "Your full name" in me.text
+    await me.say("🤝 Interviews and hires")  # as a notice says to open it
+    assert "Your interviews and hires" in me.text
+    async with app.db.sessions() as session:
+        from storage.models import Profile
+
+        kept = await session.scalar(select(Profile.name).join(User).where(User.key == "tg:501"))
+    assert not kept

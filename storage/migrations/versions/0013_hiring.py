@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("wage", sa.Integer(), nullable=False),
         sa.Column("wage_unit", sa.String(length=8), nullable=False),
         sa.Column("end_reason", sa.Text(), nullable=False),
+        sa.Column("terms", sa.JSON(), nullable=False),
         sa.Column("worker_agreed_at", sa.DateTime(), nullable=True),
         sa.Column("confirmed_at", sa.DateTime(), nullable=True),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
