@@ -25,7 +25,7 @@ from handlers.lists import (
     page_reply,
     short,
 )
-from handlers.phone import with_share_hint
+from handlers.phone import phone_question
 from handlers.replies import Pin, Reply
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_name, checked_phone
@@ -387,15 +387,7 @@ async def got_name(ctx: Ctx, text: str) -> Replies:
 @router.prompt(FAIR_ASK_PHONE)
 async def ask_phone(ctx: Ctx) -> Replies:
     _ = ctx._
-    text = _("And your mobile phone number?")
-    text = with_share_hint(ctx, text)
-    return [
-        ctx.reply(
-            text,
-            _back_and_cancel(ctx),
-            request_contact=_("📱 Share my phone number"),
-        )
-    ]
+    return [phone_question(ctx, _("And your mobile phone number?"), _back_and_cancel(ctx))]
 
 
 async def _phone(ctx: Ctx, text: str) -> Replies:

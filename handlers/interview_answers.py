@@ -33,7 +33,7 @@ from handlers.interviews import (
     party,
     when_words,
 )
-from handlers.phone import with_share_hint
+from handlers.phone import phone_question
 from handlers.request_form import request_lines
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import checked_phone
@@ -329,9 +329,7 @@ async def ask_my_phone(ctx: Ctx) -> Replies:
         "📞 Your phone number, so that the household can reach you. They get it only "
         "once you have both agreed."
     )
-    reply = ctx.reply(with_share_hint(ctx, question), [ctx.button(_("◀ Back"), "to_view")])
-    reply.request_contact = _("Share my phone number") if ctx.event.platform == "tg" else None
-    return [reply]
+    return [phone_question(ctx, question, [ctx.button(_("◀ Back"), "to_view")])]
 
 
 @router.text(IV_MY_PHONE)

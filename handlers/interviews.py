@@ -18,7 +18,7 @@ from typing import Any
 
 from handlers.context import Ctx, outside
 from handlers.hires import JOBS, jobs_notice
-from handlers.phone import with_share_hint
+from handlers.phone import phone_question
 from handlers.request_form import (
     RQ_SHORTLIST,
     her_form,
@@ -323,9 +323,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
         "📞 Your phone number, so that the helper can reach you. She gets it only after "
         "you have both agreed to the interview."
     )
-    reply = ctx.reply(with_share_hint(ctx, question), [ctx.button(_("◀ Back"), "to_how")])
-    reply.request_contact = _("Share my phone number") if ctx.event.platform == "tg" else None
-    return [reply]
+    return [phone_question(ctx, question, [ctx.button(_("◀ Back"), "to_how")])]
 
 
 @router.text(IV_PHONE)

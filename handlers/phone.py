@@ -13,6 +13,7 @@ gets the number with its code, as if she had typed it so.
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.replies import Button, Reply
 from handlers.router import Invalid, Replies, Router
 from storage.vocab import CITIES
 
@@ -28,6 +29,15 @@ def with_share_hint(ctx: Ctx, question: str) -> str:
     if ctx.event.platform != "tg":
         return question
     return ctx._.sentences([question, ctx._("Type it, or tap “Share my phone number” below.")])
+
+
+def phone_question(ctx: Ctx, question: str, *rows: list[Button]) -> Reply:
+    """A screen that asks for her phone number: the question (with the share hint where
+    there is a share button) and the one-time "📱 Share my phone number" button, which
+    platforms without one leave out."""
+    return ctx.reply(
+        with_share_hint(ctx, question), *rows, request_contact=ctx._("📱 Share my phone number")
+    )
 
 
 async def ask_region(ctx: Ctx, digits: str) -> Replies:

@@ -22,7 +22,7 @@ from handlers import reminders
 from handlers.context import Ctx
 from handlers.courses import COURSE_CARD, base_name, free_for_names, title
 from handlers.events import Contact
-from handlers.phone import with_share_hint
+from handlers.phone import phone_question
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, Router
 from handlers.validate import age, checked_name, checked_phone
@@ -228,14 +228,7 @@ async def ask_phone(ctx: Ctx) -> Replies:
         "Step {n} of {total}: your mobile phone number, so the training base can call you.",
         **_numbered(ctx, ASK_PHONE),
     )
-    text = with_share_hint(ctx, text)
-    return [
-        ctx.reply(
-            text,
-            *_step_buttons(ctx, ASK_PHONE),
-            request_contact=_("📱 Share my phone number"),
-        )
-    ]
+    return [phone_question(ctx, text, *_step_buttons(ctx, ASK_PHONE))]
 
 
 @router.text(ASK_PHONE)
