@@ -19,6 +19,7 @@ from handlers import (
     links,
     menus,
     my_signups,
+    numbers,
     onboarding,
     phone,
     privacy,
@@ -26,6 +27,7 @@ from handlers import (
     reviews,
     signup,
     staff_reports,
+    staff_roles,
     vetting,
     worker_profile,
 )
@@ -56,5 +58,7 @@ FLOWS = Flows(
         reviews.router,
         problems.router,
         staff_reports.router,
+        staff_roles.router,
+        numbers.router,
     ]
 )

@@ -23,6 +23,7 @@ from handlers.context import Ctx
 from handlers.courses import list_line, title
 from handlers.lists import PAGE_SIZE, page_number, page_reply, short
 from handlers.router import Invalid, Replies, Router
+from handlers.staff import staff_base
 from handlers.vetting import staff_only, typed_date
 from storage.models import Course
 from storage.vetting_queries import AttendanceQueries, Attendee
@@ -31,9 +32,9 @@ log = logging.getLogger(__name__)
 
 router = Router(__name__)
 
-ATTENDANCE = router.state("ATTENDANCE", admin=True)
-ATTEND_COURSE = router.state("ATTEND_COURSE", admin=True)
-ATTEND_PERSON = router.state("ATTEND_PERSON", admin=True)
+ATTENDANCE = router.state("ATTENDANCE", staff=True)
+ATTEND_COURSE = router.state("ATTEND_COURSE", staff=True)
+ATTEND_PERSON = router.state("ATTEND_PERSON", staff=True)
 
 typed.no_search(ATTENDANCE, ATTEND_COURSE)
 
@@ -56,7 +57,9 @@ async def courses(ctx: Ctx, *, replace: bool = False) -> Replies:
     _ = ctx._
     page = _number(ctx.form.get("att_page")) or 0
     today = ctx.today()
-    found, seats, total = await _queries(ctx).courses(today, page * PAGE_SIZE, PAGE_SIZE)
+    found, seats, total = await _queries(ctx).courses(
+        today, page * PAGE_SIZE, PAGE_SIZE, base_id=staff_base(ctx)
+    )
     if not found and page:
         ctx.remember(att_page=0)
         return await courses(ctx, replace=replace)
@@ -104,6 +107,10 @@ async def _course(ctx: Ctx, arg: str | int | None = None) -> Course:
     if course is None or course.status == "cancelled":
         ctx.user.state = ATTENDANCE
         raise Invalid(ctx._("That course is no longer there."))
+    base = staff_base(ctx)
+    if base is not None and course.base_id != base:  # another base's: not hers to mark
+        ctx.user.state = ATTENDANCE
+        raise Invalid(ctx._("That course belongs to another training base."))
     return course
 
 

@@ -39,6 +39,7 @@ from handlers import typed
 from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
+from handlers.staff import is_staff
 from handlers.validate import RegionNeeded
 from storage.models import User
 from storage.workers import holds_id_number
@@ -136,7 +137,7 @@ async def _route(ctx: Ctx) -> Replies:
     state = ctx.flows.states.get(ctx.user.state)
     if state is None:  # a state from an older version of Haoxin
         return [ctx.reply(_("Let's pick up from the start.")), *await ctx.goto("")]
-    if state.admin and not ctx.is_admin:
+    if (state.admin and not ctx.is_admin) or (state.staff and not is_staff(ctx)):
         return await _not_allowed(ctx)
 
     command = ev.command
@@ -343,7 +344,8 @@ async def _navigate(ctx: Ctx, origin: str, action: str, arg: str) -> Replies:
     from handlers.menus import MENU_KEYS, home_state
 
     spec = ctx.flows.states[origin]
-    if (spec.admin and not ctx.is_admin) or (origin in MENU_KEYS and origin != home_state(ctx)):
+    refused = (spec.admin and not ctx.is_admin) or (spec.staff and not is_staff(ctx))
+    if refused or (origin in MENU_KEYS and origin != home_state(ctx)):
         ctx.user.refused_presses = (ctx.user.refused_presses or 0) + 1
         raise Invalid(ctx._("I don't recognise that button."))
     handler = spec.buttons.get(action)

@@ -19,11 +19,17 @@ router = Router(__name__)
 SEEKER_MENU = router.state("SEEKER_MENU")
 HOUSEHOLD_MENU = router.state("HOUSEHOLD_MENU")
 ADMIN_MENU = router.state("ADMIN_MENU", admin=True)
+#: a training base's staff (issue 12): her base's courses and numbers
+STAFF_MENU = router.state("STAFF_MENU", staff=True)
 
 
 def home_state(ctx: Ctx) -> str:
+    from handlers.staff import is_staff
+
     if ctx.is_admin:
         return ADMIN_MENU
+    if is_staff(ctx):
+        return STAFF_MENU
     return HOUSEHOLD_MENU if ctx.user.role == HOUSEHOLD else SEEKER_MENU
 
 
@@ -59,6 +65,7 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "catalogue": _("📚 Courses and job fairs"),
         "broadcast": _("📣 Send a notice"),
         "numbers": _("📊 Programme numbers"),
+        "roles": _("👥 Staff of the bases"),
         "reports": _("⚠ Reports and ratings"),
     }
 
@@ -72,7 +79,9 @@ def _live() -> dict[str, str]:
     from handlers.hires import JOBS
     from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
+    from handlers.numbers import NUMBERS
     from handlers.staff_reports import STAFF_REPORTS
+    from handlers.staff_roles import STAFF_ROLES
     from handlers.vetting import VETTING
     from handlers.worker_profile import WORKER_PROFILE
 
@@ -87,6 +96,8 @@ def _live() -> dict[str, str]:
         "find": RQ_FIND,
         "requests": RQ_LIST,
         "hires": JOBS,
+        "roles": STAFF_ROLES,
+        "numbers": NUMBERS,
         "jobs": JOBS,
         "reports": STAFF_REPORTS,
     }
@@ -134,14 +145,33 @@ async def household_menu(ctx: Ctx) -> Replies:
 @router.prompt(ADMIN_MENU)
 async def admin_menu(ctx: Ctx) -> Replies:
     title = ctx._("Programme staff menu.")
-    keys = ["vetting", "reports", "attendance", "catalogue", "broadcast", "numbers"]
+    keys = ["vetting", "reports", "attendance", "catalogue", "broadcast", "numbers", "roles"]
     return _menu(ctx, title, keys, switch_role=False)
+
+
+@router.prompt(STAFF_MENU)
+async def staff_menu(ctx: Ctx) -> Replies:
+    """A training base's staff: her base's attendance and numbers (the role is read on
+    every event: revoked, she is refused from her next tap)."""
+    base = await ctx.repos.staff.base(ctx.user.staff_base_id)
+    name = ctx._.text(base.name, base.name_en) if base is not None else "—"
+    title = ctx._("Staff menu: {base}.", base=name)
+    return _menu(ctx, title, ["attendance", "numbers"], switch_role=False)
 
 
 MENU_KEYS = {
     SEEKER_MENU: {"courses", "fairs", "signups", "profile", "jobs"},
     HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
-    ADMIN_MENU: {"vetting", "reports", "attendance", "catalogue", "broadcast", "numbers"},
+    ADMIN_MENU: {
+        "vetting",
+        "reports",
+        "attendance",
+        "catalogue",
+        "broadcast",
+        "numbers",
+        "roles",
+    },
+    STAFF_MENU: {"attendance", "numbers"},
 }
 
 

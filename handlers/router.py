@@ -37,6 +37,7 @@ class Invalid(Exception):
 class State:
     name: str
     admin: bool = False
+    staff: bool = False
     numeric: bool = False
     personal: bool = False
     prompt: Prompt | None = None
@@ -59,13 +60,23 @@ class Router:
         self.foreign: list[tuple[str, str, Handler]] = []
 
     def state(
-        self, name: str, *, admin: bool = False, numeric: bool = False, personal: bool = False
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        staff: bool = False,
+        numeric: bool = False,
+        personal: bool = False,
     ) -> str:
-        """Declare a state. `admin`: only admins may be in it. `numeric`: typed digits are
+        """Declare a state. `admin`: only programme admins may be in it. `staff`: admins
+        and training-base staff (`handlers.vetting.is_staff`; what a base's staff see is
+        limited to their base by the screen itself). `numeric`: typed digits are
         an answer (an age), not the number of a button. `personal`: it asks for personal
         data, so the privacy notice is asked first if she has not agreed to it yet
         (`Ctx.goto`); everything public (lists, cards, menus) is open before that."""
-        self.states[name] = State(name, admin=admin, numeric=numeric, personal=personal)
+        self.states[name] = State(
+            name, admin=admin, staff=staff, numeric=numeric, personal=personal
+        )
         return name
 
     def prompt(self, state: str) -> Callable[[Prompt], Prompt]:

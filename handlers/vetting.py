@@ -38,6 +38,7 @@ from handlers.context import Ctx, outside
 from handlers.health import plan_health_reminders
 from handlers.replies import MAX_TEXT, Button
 from handlers.router import Invalid, Replies, Router
+from handlers.staff import is_staff
 from handlers.worker_card import load_card, profile_lines, staff_lines
 from storage.models import Certificate, WorkerProfile
 from storage.vocab import CERTIFICATES, CHECKS
@@ -77,10 +78,13 @@ H = TypeVar("H", bound=Callable[..., Awaitable[Replies]])
 
 
 # --- who may vet ----------------------------------------------------------------------
-def is_staff(ctx: Ctx) -> bool:
-    """Whether this person acts as programme staff now: the admins (HAOXIN_ADMIN_IDS,
-    on an event the platform vouches for). Base staff join in a later issue: every staff
-    screen and action asks this one function."""
+def allowed(ctx: Ctx) -> bool:
+    """Whether she may act on the screen she is on: an admin-only screen (vetting,
+    reports, roles) for an admin; a staff screen (attendance, numbers) for an admin or
+    a base's staff (`handlers.staff.is_staff`)."""
+    spec = ctx.flows.states.get(ctx.user.state)
+    if spec is not None and spec.staff and not spec.admin:
+        return is_staff(ctx)
     return ctx.is_admin
 
 
@@ -96,11 +100,12 @@ async def refuse(ctx: Ctx) -> Replies:
 
 
 def staff_only(fn: H) -> H:
-    """Wrap a prompt or handler of a staff screen: `is_staff` first, else `refuse`."""
+    """Wrap a prompt or handler of a staff screen: asked first, on every call, whether
+    this person may be there (`allowed`), else `refuse`."""
 
     @functools.wraps(fn)
     async def checked(ctx: Ctx, *args: Any, **kwargs: Any) -> Replies:
-        if not is_staff(ctx):
+        if not allowed(ctx):
             return await refuse(ctx)
         return await fn(ctx, *args, **kwargs)
 

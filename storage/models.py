@@ -72,6 +72,12 @@ class User(Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     consent_version: Mapped[int | None] = mapped_column(Integer, default=None)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the training base she is staff of (an admin's one-time invite, `StaffInvite`);
+    #: None: not base staff. Read with her row on every event: revoking takes effect
+    #: on her next tap
+    staff_base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_bases.id", ondelete="SET NULL"), default=None
+    )
     #: presses of button data not issued to her on her current screen (stale or forged)
     refused_presses: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -853,3 +859,22 @@ class ProblemReport(Base):
     handled_by: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class StaffInvite(Base):
+    """A one-time invite to become staff of a training base (issue 12): an admin makes
+    it, the person it is given to redeems it once before `expires_at`. Only a hash of
+    the code is kept (`code_hash`: SHA-256 of the code as stored), so the table does not
+    hold a usable invite."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("training_bases.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    #: the platform key of who redeemed it
+    used_by: Mapped[str] = mapped_column(String(80), default="")

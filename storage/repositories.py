@@ -39,6 +39,7 @@ from storage.models import (
 from storage.requests import RequestRepo
 from storage.reviews import ReportRepo, ReviewRepo
 from storage.search import SearchRepo
+from storage.staff import StaffRepo
 from storage.workers import WorkerRepo
 
 # The statements every batch or every sign-up sends, built once (building one costs
@@ -482,5 +483,6 @@ class Repos:
         self.workers = WorkerRepo(session, store)
         self.requests = RequestRepo(session)
         self.hiring = HiringRepo(session)
+        self.staff = StaffRepo(session)
         self.reviews = ReviewRepo(session)
         self.reports = ReportRepo(session)

@@ -31,15 +31,18 @@ class AttendanceQueries:
         self.session = session
 
     async def courses(
-        self, today: dt.date, offset: int, limit: int
+        self, today: dt.date, offset: int, limit: int, *, base_id: int | None = None
     ) -> tuple[list[Course], dict[int, int], int]:
-        """Courses not cancelled: those running on `today` first (latest start first),
-        then those ended (most recent first), then those to come (soonest first).
-        Returns the page, the confirmed seats of each course on it, and how many in all."""
+        """Courses not cancelled (of one training base, with `base_id`): those running on
+        `today` first (latest start first), then those ended (most recent first), then
+        those to come (soonest first). Returns the page, the confirmed seats of each
+        course on it, and how many in all."""
         running = and_(Course.starts_on <= today, Course.ends_on >= today)
         ended = Course.ends_on < today
         rank = case((running, 0), (ended, 1), else_=2)
         live = Course.status != "cancelled"
+        if base_id is not None:
+            live = and_(live, Course.base_id == base_id)
         rows = await self.session.scalars(
             select(Course)
             .options(joinedload(Course.base))

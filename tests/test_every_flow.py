@@ -60,6 +60,10 @@ ELSEWHERE = {
     "HR_ADDRESS": "test_interviews.py::"
     "test_after_a_video_call_the_address_is_asked_before_the_trial",
     "HR_FINISH": "test_household_journey.py::test_from_a_request_to_both_reviews",
+    # base staff are made by an invite, and revoked by an admin: two people
+    "STAFF_MENU": "test_staff_roles.py::test_an_invited_person_becomes_staff_of_her_base_only",
+    "STAFF_REVOKE": "test_staff_roles.py::"
+    "test_a_revoked_staff_member_is_refused_on_her_next_tap",
     "HR_CONFIRM": "test_interviews.py::"
     "test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement",
     **dict.fromkeys(
