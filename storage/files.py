@@ -11,8 +11,9 @@ kept on disk, outside the database, each under a random name.
   shows the right way up.
 - Names are 32 random hex digits and an extension (`3f…9a.jpg`); `FileStore.path` takes
   only names of that form, so a name can never point elsewhere on disk.
-- Documents Haoxin writes (a contract summary, `.docx`) are kept as they are, checked to
-  be a Word document; a person's copy replaces her earlier one for the same purpose.
+- Documents Haoxin writes (a contract summary, `.docx`; the programme's numbers,
+  `.xlsx`) are kept as they are, checked to be a Word document or a workbook; a
+  person's copy replaces her earlier one for the same purpose.
 - Files are written to a temporary file and renamed into place (a reader never sees
   half a file), readable by Haoxin's own user only (0600, in a 0700 folder).
 - The database holds who each file belongs to (`StoredFile`); `FileRepo` keeps the two
@@ -33,7 +34,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,12 @@ MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 2048  # pixels: a stored photo's longer side at most
 JPEG_QUALITY = 85
 
-_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|docx)")
+_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|docx|xlsx)")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_TYPES = {"jpg": "image/jpeg", "png": "image/png", "docx": DOCX_TYPE}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "docx": DOCX_TYPE, "xlsx": XLSX_TYPE}
+#: what a document package must hold to be one, by the extension it is kept under
+_DOCUMENT_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 #: the picture formats taken from people, by sniffed kind → Pillow's decoder for it
 _DECODERS = {
     "jpeg": "JPEG",
@@ -84,7 +88,8 @@ class FileRejected(ValueError):
       content (`pdf`, `zip`, `doc`, `text`, `heic`, `tiff`, `video`...), `""` unknown;
     - `damaged`: it looks like a picture (JPEG, PNG...) but cannot be decoded;
     - `too_many_pixels`: more than `MAX_PIXELS` (a decompression bomb);
-    - `not_document`: not a Word document (`.docx`) where Haoxin keeps one it wrote.
+    - `not_document`: not a Word document (`.docx`) nor a workbook (`.xlsx`) where
+      Haoxin keeps one it wrote.
     """
 
     def __init__(self, reason: str, found: str = "") -> None:
@@ -240,11 +245,13 @@ class FileStore:
         return self._write(data, "png")
 
     def save_document(self, data: bytes) -> tuple[str, int]:
-        """Keep a Word document Haoxin wrote (a contract summary, `.docx`), as it is.
+        """Keep a document Haoxin wrote, as it is: a Word document (a contract summary,
+        `.docx`) or a workbook (the programme's numbers, `.xlsx`), told apart by its
+        content and kept under that extension.
 
         Returns (name, bytes on disk). Raises `FileRejected`: `not_document` (with
-        `found`, what it looks like) when `data` is no `.docx` (a zip holding
-        `word/document.xml`), `too_big` over `MAX_DOCUMENT_BYTES`.
+        `found`, what it looks like) when `data` is neither (a zip holding
+        `word/document.xml`, or `xl/workbook.xml`), `too_big` over `MAX_DOCUMENT_BYTES`.
         """
         if len(data) > MAX_DOCUMENT_BYTES:
             raise FileRejected("too_big")
@@ -252,10 +259,13 @@ class FileStore:
             raise FileRejected("not_document", kind)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as package:
-                package.getinfo("word/document.xml")
-        except (zipfile.BadZipFile, KeyError) as exc:
+                held = set(package.namelist())
+        except zipfile.BadZipFile as exc:
             raise FileRejected("not_document", "zip") from exc
-        return self._write(data, "docx")
+        for extension, part in _DOCUMENT_PARTS.items():
+            if part in held:
+                return self._write(data, extension)
+        raise FileRejected("not_document", "zip")
 
     def _write(self, data: bytes, extension: str) -> tuple[str, int]:
         """`data` under a new random name, atomically (a temporary file renamed into
@@ -290,7 +300,8 @@ class FileStore:
     # --- reading and deleting -----------------------------------------------------------
     def path(self, name: str) -> Path:
         """Where the file `name` is (whether or not it still exists). Raises KeyError for
-        anything but a name this store makes (32 hex digits, `.jpg`, `.png` or `.docx`): no other
+        anything but a name this store makes (32 hex digits, `.jpg`, `.png`, `.docx` or
+        `.xlsx`): no other
         folder, no other file can be reached through it."""
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise KeyError("not a stored file's name")
@@ -303,8 +314,8 @@ class FileStore:
 
     @staticmethod
     def content_type(name: str) -> str:
-        """`image/jpeg`, `image/png` or `DOCX_TYPE`, by the extension this store gave the
-        name."""
+        """`image/jpeg`, `image/png`, `DOCX_TYPE` or `XLSX_TYPE`, by the extension this
+        store gave the name."""
         return _TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
     def delete(self, names: Iterable[str]) -> None:
@@ -397,20 +408,33 @@ class FileRepo:
         await self._record(user, purpose, name, size)
         return name
 
-    async def keep_png(self, user: User, purpose: str, data: bytes) -> str:
+    async def keep_png(
+        self, user: User, purpose: str, data: bytes, *, replace: bool = False
+    ) -> str:
         """Keep a PNG Haoxin drew for `user` (`card`...). Returns the file's name.
-        Raises `FileRejected` (`FileStore.save_png`)."""
+        `replace`: her earlier pictures for `purpose` go, as `keep_document`'s do (a
+        chart drawn again). Raises `FileRejected` (`FileStore.save_png`)."""
+        if replace:
+            return await self._replacing(user, purpose, data, self.store.save_png)
         name, size = self.store.save_png(data)
         await self._record(user, purpose, name, size)
         return name
 
     async def keep_document(self, user: User, purpose: str, data: bytes) -> str:
-        """Keep a Word document Haoxin wrote for `user` (`contract:12`, one purpose per
-        document she is given). Returns the file's name: her copy for `purpose` when it
-        holds the same bytes already; else a new file, and her earlier copies for
-        `purpose` are deleted once this transaction commits (a message still waiting to
-        be sent that names one then goes with its text alone). Raises `FileRejected`
+        """Keep a document Haoxin wrote for `user` (a `.docx` or an `.xlsx`:
+        `FileStore.save_document`; `contract:12`, one purpose per document she is
+        given). Returns the file's name: her copy for `purpose` when it holds the same
+        bytes already; else a new file, and her earlier copies for `purpose` are deleted
+        once this transaction commits (a message still waiting to be sent that names one
+        then goes with its text alone). Raises `FileRejected`
         (`FileStore.save_document`)."""
+        return await self._replacing(user, purpose, data, self.store.save_document)
+
+    async def _replacing(
+        self, user: User, purpose: str, data: bytes, save: Callable[[bytes], tuple[str, int]]
+    ) -> str:
+        """Keep `data` (written by `save`, in a worker thread) in place of her earlier
+        files for `purpose`; her earlier file when it holds the same bytes."""
         earlier: list[str] = []
         if user.id is not None:
             earlier = list(
@@ -424,7 +448,7 @@ class FileRepo:
             with contextlib.suppress(KeyError, OSError):
                 if self.store.read(name) == data:
                     return name
-        name, size = await asyncio.to_thread(self.store.save_document, data)
+        name, size = await asyncio.to_thread(save, data)
         await self._record(user, purpose, name, size)
         for old in earlier:
             row = await self.session.get(StoredFile, old)
