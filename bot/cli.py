@@ -5,6 +5,9 @@ haoxin chat [--user NAME] [--demo] [--lang zh|yue|en]   the terminal chat
 haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
 haoxin import trainings FILE                            mark who attended or completed
+haoxin import courses|fairs|workers FILE                import a spreadsheet (CSV, XLSX)
+haoxin export signups|waiting|attendance|fairs|workers --staff KEY [--course ID|--fair ID]
+              [--format xlsx|csv] [--out FILE]          a list as a spreadsheet
 haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--listen HOST:PORT]
                                                         serve a messaging platform
 haoxin chores                                           one pass of the chores, now
@@ -26,6 +29,23 @@ course, phone, attended, completed_on) marks who attended and completed a course
 prints `FILE: N rows: ... completed, ... attended, ... absent, ... already marked so`.
 A file with any wrong row marks nothing: every problem is one line on stderr,
 `haoxin import: FILE: row 3 (line 4), course C, field F: WHY`, and the exit status is 1.
+
+`haoxin import courses|fairs|workers FILE` (`storage.bulk_import`: a .csv in UTF-8 or
+GBK, or an .xlsx, of at most 5 MB and 5,000 rows) creates or updates rows by their
+`code` and prints `FILE: KIND: N rows: N new, N updated, N unchanged`, and how many
+people holding a place were told of a changed date, room or status. On a terminal, a
+progress line (`12/340 rows`) runs on stderr meanwhile. A file with any problem imports
+nothing: one line a problem on stderr, `haoxin import: FILE: row 3, column C: WHY` (the
+first 50, then `… and N more`), and exit status 1. Workers are imported for staff to
+vet, never as verified.
+
+`haoxin export WHAT --staff KEY` writes a list as a spreadsheet: a course's sign-ups,
+waiting list or attendance (`--course CODE`; without it, every course), a fair's
+registrations (`--fair CODE`; without it, every fair), the verified workers. They are
+personal data: KEY must be an admin's (`HAOXIN_ADMIN_IDS`), and every export is written
+to the audit log. `--out FILE` (default: named after the list and the day, in the
+current folder, readable by its owner alone; `-`: standard output), `--format` (default:
+the suffix of `--out`, else xlsx). It prints `FILE: N rows`.
 """
 
 from __future__ import annotations
@@ -35,13 +55,24 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import App, create_app, import_file, import_trainings, seed_demo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import IMPORT_TRIES, App, create_app, import_file, import_trainings, seed_demo
 from bot.config import Settings
+from storage.bulk_import import ImportResult, Progress
+from storage.db import Database
+from storage.exports import COURSE_KINDS, FORMATS
+from storage.exports import KINDS as EXPORTS
 from storage.importer import DataFileError
+from storage.tabular import Table
 from storage.training_import import TrainingRowsError
 
 #: `haoxin import trainings FILE`: the word that says the file is of course attendance
 TRAININGS = "trainings"
+#: `haoxin import KIND FILE`: spreadsheets of these (`storage.bulk_import`)
+TABLES = ("courses", "fairs", "workers")
+#: the most problems printed, one a line (then how many more)
+SHOWN_PROBLEMS = 50
 
 
 def _version() -> str:
@@ -145,9 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "file",
         type=Path,
-        metavar="FILE | trainings",
-        help="a .yaml, .yml or .json file (see storage/demo.yaml); or the word "
-        f"`{TRAININGS}`, then a file of attendance",
+        metavar="FILE | KIND",
+        help="a .yaml, .yml or .json file (see storage/demo.yaml); or what the next FILE "
+        f"holds: `{TRAININGS}` (attendance), or {', '.join(TABLES)} (a spreadsheet)",
     )
     imp.add_argument(
         "trainings_file",
@@ -156,7 +187,43 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"after `{TRAININGS}`: a .csv (UTF-8 or GBK), .yaml, .yml or .json file with "
         "the columns course, phone, attended (yes/no), completed_on (e.g. 2026-12-09); "
-        "see storage/demo_trainings.csv",
+        "see storage/demo_trainings.csv. After courses, fairs or workers: a .csv (UTF-8 "
+        "or GBK) or .xlsx file of at most 5 MB and 5,000 rows, a header row first, rows "
+        "matched by their code column (see storage/bulk_import.py for the columns)",
+    )
+
+    exp = sub.add_parser(
+        "export",
+        help="write a sign-up list, waiting list, attendance, fair registrations or the "
+        "verified workers as a spreadsheet (personal data: admins only, audited)",
+        formatter_class=shown,
+    )
+    exp.add_argument("what", choices=EXPORTS, help="which list")
+    exp.add_argument(
+        "--staff",
+        required=True,
+        metavar="KEY",
+        help="who is exporting: an admin's key from HAOXIN_ADMIN_IDS (a terminal name "
+        "like `admin` is console:admin); written to the audit log",
+    )
+    exp.add_argument(
+        "--course",
+        metavar="ID",
+        help="signups, waiting, attendance: the course's code (or id) (default: every course)",
+    )
+    exp.add_argument(
+        "--fair", metavar="ID", help="fairs: the fair's code (or id) (default: every fair)"
+    )
+    exp.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="xlsx or csv (UTF-8 with a byte-order mark) (default: the suffix of --out, else xlsx)",
+    )
+    exp.add_argument(
+        "--out",
+        metavar="FILE",
+        help="the file to write, or - for standard output (default: named after the list "
+        "and today, in the current folder)",
     )
     return parser
 
@@ -166,8 +233,12 @@ async def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "db":
             print("database is up to date")
+        elif args.command == "import" and str(args.file) in TABLES and args.trainings_file:
+            return await _import_table(app, str(args.file), args.trainings_file)
         elif args.command == "import" and args.trainings_file is not None:
             return await _import_trainings(app, args.trainings_file)
+        elif args.command == "export":
+            return await _export(app, args)
         elif args.command == "import":
             return await _import(app, args.file)
         elif args.command == "chat":
@@ -193,6 +264,13 @@ async def _main(args: argparse.Namespace) -> int:
 async def _import(app: App, path: Path) -> int:
     from sqlalchemy.exc import OperationalError
 
+    if path.suffix.lower() in (".csv", ".xlsx", ".xls"):
+        print(
+            f"haoxin import: {path}: a spreadsheet: say what it holds, e.g. "
+            f"`haoxin import courses {path}` ({', '.join((*TABLES, TRAININGS))})",
+            file=sys.stderr,
+        )
+        return 1
     try:
         counts = await import_file(app.db, path, app.settings)
     except DataFileError as err:
@@ -243,16 +321,180 @@ async def _import_trainings(app: App, path: Path) -> int:
     return 0
 
 
+class _Progress:
+    """`12/340 rows` on stderr, rewritten in place (a terminal only), at most a hundred
+    times in all; `end` finishes the line."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        step = max(1, total // 100)
+        if done != total and done % step and done != 1:
+            return
+        self.total = total
+        sys.stderr.write(f"\r{done}/{total} rows")
+        sys.stderr.flush()
+        self.shown = done
+
+    def end(self) -> None:
+        if self.shown >= 0:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.shown = -1
+
+
+async def import_table(
+    db: Database,
+    settings: Settings,
+    kind: str,
+    table: Table,
+    progress: Progress | None = None,
+) -> tuple[ImportResult, int]:
+    """Import a spreadsheet of `kind` (`courses`, `fairs`, `workers`) all or nothing, in
+    one transaction (run again on a conflict with the bot's writes); everyone holding a
+    place on a course or fair whose date, room or status changed is told, in the same
+    transaction. Returns (what was done, how many were told). Raises `ValidationFailed`
+    (nothing written). Workers come in for staff to vet, with the privacy notice's
+    version as their consent's (`storage.bulk_import.import_workers`)."""
+    from handlers.changes import announce
+    from handlers.onboarding import PRIVACY_VERSION, SEEKER
+    from storage.bulk_import import import_rows
+    from storage.repositories import Repos
+
+    options: dict[str, object] = {"progress": progress}
+    if kind == "workers":
+        options.update(consent_version=PRIVACY_VERSION, role=SEEKER, store=settings.file_store())
+
+    async def write(session: AsyncSession) -> tuple[ImportResult, int]:
+        result = await import_rows(session, kind, table, **options)
+        repos = Repos(session, settings.file_store())
+        return result, await announce(repos, settings.options(), result.changes)
+
+    return await db.transaction(write, tries=IMPORT_TRIES)
+
+
+async def _import_table(app: App, kind: str, path: Path) -> int:
+    """`haoxin import courses|fairs|workers FILE`: the summary, or every problem."""
+    from storage.bulk_import import ValidationFailed
+    from storage.tabular import read_path
+
+    try:
+        table = read_path(path)
+    except DataFileError as err:
+        print(f"haoxin import: {err}", file=sys.stderr)
+        return 1
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        result, told = await import_table(app.db, app.settings, kind, table, progress)
+    except ValidationFailed as err:
+        if progress is not None:
+            progress.end()
+        for line in err.lines()[:SHOWN_PROBLEMS]:
+            print(f"haoxin import: {line}", file=sys.stderr)
+        if err.total > SHOWN_PROBLEMS:
+            print(f"haoxin import: … and {err.total - SHOWN_PROBLEMS} more", file=sys.stderr)
+        print(
+            f"haoxin import: {path}: nothing was imported ({err.total} problem"
+            f"{'s' if err.total != 1 else ''}); correct the file and import it again",
+            file=sys.stderr,
+        )
+        return 1
+    except DataFileError as err:
+        if progress is not None:
+            progress.end()
+        print(f"haoxin import: {err}", file=sys.stderr)
+        return 1
+    if progress is not None:
+        progress.end()
+    print(result.summary())
+    if told:
+        print(f"{path}: {told} people holding a place told of the changes")
+    return 0
+
+
+async def _export(app: App, args: argparse.Namespace) -> int:
+    """`haoxin export WHAT --staff KEY`: admins only; the file is written and the export
+    logged in one transaction (a file that cannot be written logs nothing; standard
+    output is written once it is logged)."""
+    import os
+
+    from storage.exports import ExportRefused, build, log_export, render
+
+    staff = args.staff.strip()
+    key = staff if ":" in staff else f"console:{staff}"
+    if not app.settings.is_admin(key):
+        print(
+            f"haoxin export: {key} is not an admin (HAOXIN_ADMIN_IDS): exports hold "
+            "personal data; nothing was written",
+            file=sys.stderr,
+        )
+        return 1
+    out = args.out
+    fmt = args.format or (
+        out.rsplit(".", 1)[-1].lower()
+        if out and out != "-" and out.rsplit(".", 1)[-1].lower() in FORMATS
+        else "xlsx"
+    )
+
+    async def write(session: AsyncSession) -> tuple[str, bytes, int]:
+        export = await build(
+            session,
+            args.what,
+            course=args.course,
+            fair=args.fair,
+            timezone=app.settings.timezone,
+        )
+        content = render(export, fmt)
+        target = out or export.file_name(fmt)
+        if target != "-":  # personal data: readable by its owner alone
+            handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(handle, 0o600)  # a file that was there keeps no wider mode
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+        await log_export(session, key, export, fmt)
+        return target, content, len(export.rows)
+
+    try:
+        target, content, rows = await app.db.transaction(write, tries=IMPORT_TRIES)
+    except ExportRefused as err:
+        what = {"unknown_course": "no course", "unknown_fair": "no fair"}.get(err.reason, "no")
+        print(f"haoxin export: {what} {err.subject!r}; nothing was written", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"haoxin export: {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    if target == "-":  # after the transaction: a run again never writes it twice
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    shown = "standard output" if target == "-" else target
+    print(
+        f"{shown}: {rows} row{'s' if rows != 1 else ''}",
+        file=sys.stderr if target == "-" else sys.stdout,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A failure is one redacted line on stderr and exit status 1, never
     a traceback: a library's error can quote the bot token or a person's data."""
     parser = _parser()
     args = parser.parse_args(argv)
+    kinds = (TRAININGS, *TABLES)
     if args.command == "import" and args.trainings_file is not None:
-        if str(args.file) != TRAININGS:
-            parser.error(f"import takes one FILE, or `{TRAININGS}` and a FILE: {args.file}")
-    elif args.command == "import" and str(args.file) == TRAININGS and not args.file.exists():
-        parser.error(f"import {TRAININGS} needs the FILE to import")
+        if str(args.file) not in kinds:
+            parser.error(
+                f"import takes one FILE, or what it holds ({', '.join(kinds)}) and a FILE: "
+                f"{args.file}"
+            )
+    elif args.command == "import" and str(args.file) in kinds and not args.file.exists():
+        parser.error(f"import {args.file} needs the FILE to import")
+    if args.command == "export":
+        if args.course is not None and args.what not in COURSE_KINDS:
+            parser.error(f"--course goes with {', '.join(COURSE_KINDS)}, not {args.what}")
+        if args.fair is not None and args.what != "fairs":
+            parser.error(f"--fair goes with fairs, not {args.what}")
     if args.command == "chat":
         try:
             console_user(args.user)

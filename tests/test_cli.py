@@ -31,7 +31,7 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
 def test_every_subcommand_and_option_has_help_and_shows_its_default():
     parser = _parser()
     commands = _commands(parser)
-    assert set(commands) == {"chat", "db", "run", "import", "chores"}
+    assert set(commands) == {"chat", "db", "run", "import", "chores", "export"}
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert all(choice.help for choice in sub._choices_actions)  # listed with a summary
     for name, command in commands.items():
