@@ -88,6 +88,8 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
         "• /cancel – stop what you are filling in\n"
         "• /language – 简体中文 / 廣東話 / English\n"
         "• /verify CODE – check a worker's credential\n"
+        "• /staff CODE – join as staff of a training base (a code from the programme "
+        "office)\n"
         "• /privacy – what we keep about you\n"
         "• /delete_me – delete your data\n"
         "• /help – this list"
