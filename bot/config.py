@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     #: several machines must share one.
     id_hash_key: str = ""
 
+    #: broadcasts (programme notices to many people): at most this many messages a
+    #: second on each platform, counted across every instance sharing the database
+    #: (Telegram allows about 30; the rest is left for conversations)
+    broadcast_rate: float = 25.0
+
     #: the programme's time zone: dates and reminder times are local to it
     timezone: str = "Asia/Shanghai"
     #: when the day-before reminders go out (local time, HH:MM)

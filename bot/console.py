@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.broadcaster import Broadcaster
 from bot.dispatcher import Dispatcher, Handled
 from bot.notifier import Delivery, Notifier
 from handlers.events import MAX_FILE_BYTES, Attachment, Contact, Event, Location
@@ -174,13 +175,19 @@ async def chat(
             first += len(reply.flat_buttons())
         stdout.flush()
 
-    notifier = Notifier(dispatcher.db, ConsoleSender(stdout, dispatcher.files), user=user)
+    sender = ConsoleSender(stdout, dispatcher.files)
+    notifier = Notifier(dispatcher.db, sender, user=user)
     later = asyncio.create_task(notifier.run_forever())
+    rate = dispatcher.settings.broadcast_rate
+    notices = asyncio.create_task(
+        Broadcaster(dispatcher.db, sender, rate=rate, user=user).run_forever()
+    )
     try:
         await _converse(dispatcher, user, stdin, stdout, lang_hint, show)
     finally:
         later.cancel()
-        await asyncio.gather(later, return_exceptions=True)
+        notices.cancel()
+        await asyncio.gather(later, notices, return_exceptions=True)
 
 
 async def _converse(

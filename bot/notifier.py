@@ -27,11 +27,14 @@ SETTLE_TRIES = 35  # pauses of 0.05 s doubling to 2 s: about a minute of retryin
 
 
 class SendError(Exception):
-    """A platform refused a message; `code` is its error code (WeChat's errcode...)."""
+    """A platform refused a message; `code` is its error code (WeChat's errcode...).
+    `retry_after`: seconds the platform asked to wait before any further message (a
+    Telegram 429 raised by `send_notice`), else None."""
 
-    def __init__(self, code: int | str) -> None:
+    def __init__(self, code: int | str, retry_after: float | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.retry_after = retry_after
 
 
 def describe(exc: BaseException) -> str:
@@ -43,11 +46,21 @@ def describe(exc: BaseException) -> str:
 
 class Delivery(enum.Enum):
     SENT = "sent"
+    #: she blocked the bot, unfollowed, or is unknown to the platform: not retried
     UNREACHABLE = "unreachable"
+    #: WeChat: no message from her in the last 48 hours, so none may be sent to her
+    #: until she writes again (recorded `unreachable` in the outbox; she is not marked
+    #: unreachable, a message from her reopens the window)
+    OUTSIDE_WINDOW = "outside_window"
     FAILED = "failed"
 
 
 class Sender(Protocol):
+    """Delivers messages sent later on its platforms. A sender may also offer
+    `send_notice(user, replies) -> Delivery` for broadcasts (`bot.broadcaster`): the
+    same, except that flood control is never waited out nor deferred, but raised as
+    `SendError(429, retry_after=seconds)`, so the broadcaster stops every send."""
+
     platforms: tuple[str, ...]
 
     async def send(self, user: str, replies: list[Reply]) -> Delivery: ...
@@ -127,9 +140,11 @@ class Notifier:
         as long as another process keeps the database busy (`SETTLE_TRIES`, about a
         minute), or the lease would run out and the message be sent a second time."""
 
+        status = "unreachable" if outcome is Delivery.OUTSIDE_WINDOW else outcome.value
+
         async def settle(session: AsyncSession) -> None:
             repos = Repos(session)
-            await repos.outbox.settle(message_id, token, outcome.value, error, retry_in)
+            await repos.outbox.settle(message_id, token, status, error, retry_in)
             if outcome is Delivery.UNREACHABLE:
                 await repos.users.set_reachable(user, False)
 

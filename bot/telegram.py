@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.broadcaster import Broadcaster
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import TELEGRAM_CAPTION, TELEGRAM_TEXT, split_text, utf16_units
 from bot.logs import log_failure
-from bot.notifier import SETTLE_TRIES, Delivery, Notifier
+from bot.notifier import SETTLE_TRIES, Delivery, Notifier, SendError
 from handlers.events import MAX_FILE_BYTES, Attachment, Contact, Event, Location
 from handlers.replies import Reply
 from locales import translator
@@ -570,6 +571,21 @@ class Telegram:
                 message_ref = None  # only the first page replaces the pressed message
         return Delivery.SENT
 
+    async def send_notice(self, user: str, replies: list[Reply]) -> Delivery:
+        """Deliver a broadcast's message (`bot.broadcaster`): each call made once, with
+        flood control raised as `SendError(429, retry_after=seconds)`, never waited out
+        here nor deferred to the outbox: the broadcaster stops every send until then
+        and sends this one again. A person who blocked the bot is `UNREACHABLE`."""
+        chat_id = int(user.split(":", 1)[1])
+        try:
+            for method, params in api_calls(chat_id, replies, None, self._picture):
+                await self._call(method, params)
+        except Blocked:
+            return Delivery.UNREACHABLE
+        except RetryAfter as flood:
+            raise SendError(429, retry_after=float(flood.seconds)) from None
+        return Delivery.SENT
+
     def _picture(self, name: str) -> bytes | None:
         """A stored picture's (or document's) bytes; None (logged, without the name)
         when it is gone."""
@@ -634,14 +650,17 @@ class Telegram:
 
     @asynccontextmanager
     async def running(self, webhook_url: str | None, secret: str) -> AsyncIterator[None]:
-        """Set up the bot, and deliver the outbox while it runs."""
+        """Set up the bot, and deliver the outbox and broadcasts while it runs."""
         await self.setup(webhook_url, secret)
         notifier = asyncio.create_task(Notifier(self.db, self).run_forever())
+        rate = self.dispatcher.settings.broadcast_rate
+        broadcaster = asyncio.create_task(Broadcaster(self.db, self, rate=rate).run_forever())
         try:
             yield
         finally:
             notifier.cancel()
-            await asyncio.gather(notifier, return_exceptions=True)
+            broadcaster.cancel()
+            await asyncio.gather(notifier, broadcaster, return_exceptions=True)
 
     async def _best_effort(self, method: str, params: dict[str, Any]) -> None:
         """One try, never waited out: flood control on a courtesy call (public reports

@@ -57,6 +57,7 @@ from defusedxml.common import DefusedXmlException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, warm_up
+from bot.broadcaster import Broadcaster
 from bot.dispatcher import Dispatcher, Handled
 from bot.limits import WECHAT_TEXT, split_text, utf8_bytes
 from bot.logs import log_failure
@@ -74,7 +75,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 REPLY_WITHIN = 4.5  # WeChat waits 5 s for a passive reply
 FRESH_FOR = 300  # seconds a signed request's timestamp may be from now, either way
-UNREACHABLE = {43004, 45015, 40003}  # not following / outside 48 h / unknown openid
+UNREACHABLE = {43004, 40003}  # not following / unknown openid
+OUTSIDE_WINDOW = 45015  # no message from her in 48 hours: none may be sent until she writes
 TOKEN_EXPIRED = {40001, 40014, 42001}
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # a code's picture, by its ticket
 # one call to api.weixin.qq.com, at most: far inside the outbox's 5-minute lease, which
@@ -688,6 +690,8 @@ class WeChat:
             return Delivery.SENT
         if code in UNREACHABLE:
             return Delivery.UNREACHABLE
+        if code == OUTSIDE_WINDOW:
+            return Delivery.OUTSIDE_WINDOW
         raise SendError(code)  # e.g. 48001: the account may not use the customer-service API
 
     async def close(self) -> None:
@@ -723,11 +727,15 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
             wechat.mode,
         )
     notifier = asyncio.create_task(Notifier(app.db, wechat).run_forever())
+    broadcaster = asyncio.create_task(
+        Broadcaster(app.db, wechat, rate=app.settings.broadcast_rate).run_forever()
+    )
     ready.set()
     try:
         await asyncio.Event().wait()
     finally:
         notifier.cancel()
-        await asyncio.gather(notifier, return_exceptions=True)
+        broadcaster.cancel()
+        await asyncio.gather(notifier, broadcaster, return_exceptions=True)
         await runner.cleanup()
         await wechat.close()

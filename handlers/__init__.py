@@ -19,6 +19,7 @@ from handlers import (
     links,
     menus,
     my_signups,
+    notices,
     numbers,
     onboarding,
     phone,
@@ -60,5 +61,6 @@ FLOWS = Flows(
         staff_reports.router,
         staff_roles.router,
         numbers.router,
+        notices.router,
     ]
 )

@@ -90,6 +90,7 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
         "• /verify CODE – check a worker's credential\n"
         "• /staff CODE – join as staff of a training base (a code from the programme "
         "office)\n"
+        "• /notices – turn programme notices off or on\n"
         "• /privacy – what we keep about you\n"
         "• /delete_me – delete your data\n"
         "• /help – this list"

@@ -72,6 +72,9 @@ class User(Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     consent_version: Mapped[int | None] = mapped_column(Integer, default=None)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: she turned programme notices (broadcasts) off with /notices; messages about her own
+    #: sign-ups, interviews and hires still reach her (they go through the outbox)
+    notices_off: Mapped[bool] = mapped_column(Boolean, default=False)
     #: the training base she is staff of (an admin's one-time invite, `StaffInvite`);
     #: None: not base staff. Read with her row on every event: revoking takes effect
     #: on her next tap
@@ -878,3 +881,95 @@ class StaffInvite(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     #: the platform key of who redeemed it
     used_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+# --- broadcasts: programme notices to many people (issue 12) ---------------------------
+class Broadcast(Base):
+    """A notice staff send to many people: its text (`texts`: one per language, `zh`,
+    `yue`, `en`, or `all` for every language), an optional button that opens a course
+    or a fair (`button`: {"kind": "course" | "fair", "id": n}), who receives it
+    (`audience`: `storage.broadcasts.audience_keys`) and when (`send_at`, naive UTC;
+    None: at once).
+
+    `status`: `draft` → `queued` (confirmed; `version` makes two confirmations one) →
+    `sending` (its deliveries written: `BroadcastDelivery`) → `done`; or `cancelled`.
+    The counts are kept equal to its deliveries' rows by `BroadcastRepo`, in the
+    transaction that writes or settles each: `total` rows to send (every row but the
+    opted-out), `sent`, `failed`, `unreachable` (blocked the bot, gone),
+    `not_reachable_wechat` (a WeChat follower outside the 48-hour window) and
+    `skipped_opted_out` (she turned notices off). `claim` and `lease_until` hold it
+    while one broadcaster writes its deliveries.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the staff member who wrote it (a platform key)
+    created_by: Mapped[str] = mapped_column(String(80))
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    button: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, nullable=True
+    )
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    send_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    not_reachable_wechat: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_opted_out: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class BroadcastDelivery(Base):
+    """One person's copy of a broadcast, and how sending it went.
+
+    `status`: `pending` (due at `next_at`), `sending` (held by the broadcaster whose
+    `claim` token it carries until `lease_until`; a crash frees it then), `sent`,
+    `failed` (after a few tries), `unreachable` (she blocked the bot), `outside_window`
+    (WeChat: no message from her in 48 hours), `skipped` (she turned notices off) or
+    `cancelled` (staff cancelled the broadcast before it reached her). `error` is the
+    platform's code, never text.
+    """
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_key"),
+        # what is due, and whose lease ran out: from the index alone
+        Index("ix_broadcast_deliveries_due", "status", "platform", "next_at"),
+        Index("ix_broadcast_deliveries_lease", "status", "lease_until"),
+        # one broadcast's counts and what is left of it
+        Index("ix_broadcast_deliveries_progress", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    #: a platform key (`tg:123`); her other deliveries, for one message a second per chat
+    user_key: Mapped[str] = mapped_column(String(80), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    error: Mapped[str] = mapped_column(String(40), default="")
+
+
+class SendGate(Base):
+    """The pace of broadcast messages on one platform (`name`: `tg`, `wx`), shared by
+    every instance: `next_at` is the first moment (seconds since the epoch) not yet
+    given to a message. A broadcaster takes the next slots with one conditional UPDATE
+    (`storage.broadcasts.take_slots`), so instances together stay within the rate; a
+    flood-control answer moves it past the wait."""
+
+    __tablename__ = "send_gates"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)

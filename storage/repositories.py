@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage.broadcasts import BroadcastRepo
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
 from storage.files import FileRepo, FileStore
@@ -132,6 +133,7 @@ class UserRepo:
         )
         await self.session.run_sync(_write_queued)  # her messages of this transaction too
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
+        await BroadcastRepo(self.session).forget(user.key)  # her deliveries, out of the counts
         rated = await ReviewRepo(self.session).rated_by(user)  # her reviews go with her
         await self.session.delete(user)
         await self.session.flush()
@@ -484,5 +486,6 @@ class Repos:
         self.requests = RequestRepo(session)
         self.hiring = HiringRepo(session)
         self.staff = StaffRepo(session)
+        self.broadcasts = BroadcastRepo(session)
         self.reviews = ReviewRepo(session)
         self.reports = ReportRepo(session)
