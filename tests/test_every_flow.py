@@ -17,7 +17,16 @@ from handlers.replies import MAX_DATA, MAX_TEXT, Reply
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user, make_settings
 
-COMMANDS = ["/help", "/cancel", "/menu", "/language", "/privacy", "/delete_me", "/start"]
+COMMANDS = [
+    "/help",
+    "/cancel",
+    "/menu",
+    "/language",
+    "/privacy",
+    "/notices",
+    "/delete_me",
+    "/start",
+]
 
 
 def check_limits(replies: list[Reply]) -> None:
@@ -60,6 +69,9 @@ ELSEWHERE = {
     "HR_ADDRESS": "test_interviews.py::"
     "test_after_a_video_call_the_address_is_asked_before_the_trial",
     "HR_FINISH": "test_household_journey.py::test_from_a_request_to_both_reviews",
+    # a command's own screen, played with its broadcast
+    "NOTICES": "test_broadcasts.py::"
+    "test_notices_off_skips_her_and_her_own_messages_still_reach_her",
     # base staff are made by an invite, and revoked by an admin: two people
     "STAFF_MENU": "test_staff_roles.py::test_an_invited_person_becomes_staff_of_her_base_only",
     "STAFF_REVOKE": "test_staff_roles.py::"
