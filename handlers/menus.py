@@ -151,12 +151,12 @@ async def admin_menu(ctx: Ctx) -> Replies:
 
 @router.prompt(STAFF_MENU)
 async def staff_menu(ctx: Ctx) -> Replies:
-    """A training base's staff: her base's attendance and numbers (the role is read on
-    every event: revoked, she is refused from her next tap)."""
+    """A training base's staff: her base's vetting queue, attendance and numbers (the
+    role is read on every event: revoked, she is refused from her next tap)."""
     base = await ctx.repos.staff.base(ctx.user.staff_base_id)
     name = ctx._.text(base.name, base.name_en) if base is not None else "—"
     title = ctx._("Staff menu: {base}.", base=name)
-    return _menu(ctx, title, ["attendance", "numbers"], switch_role=False)
+    return _menu(ctx, title, ["vetting", "attendance", "numbers"], switch_role=False)
 
 
 MENU_KEYS = {
@@ -171,7 +171,7 @@ MENU_KEYS = {
         "numbers",
         "roles",
     },
-    STAFF_MENU: {"attendance", "numbers"},
+    STAFF_MENU: {"vetting", "attendance", "numbers"},
 }
 
 

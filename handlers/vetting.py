@@ -1,7 +1,8 @@
 """Vetting workers: the staff's queue, one profile per screen, each check recorded on
 its own, decisions with their reasons, and the audit log per worker.
 
-    ADMIN_MENU ─"✅ Vet workers"─▶ VETTING: the longest-waiting profile (or one looked up)
+    ADMIN_MENU, STAFF_MENU ─"✅ Vet workers"─▶ VETTING: the longest-waiting profile (or
+    one looked up)
         ├─ ✅ / ❌ a check ─▶ (health passed: VET_HEALTH_DATE ▶) VET_NOTE ─▶ recorded, VETTING
         ├─ Approve, Reinstate ─────────────────────────────────▶ decided, VETTING (next)
         ├─ Ask for changes, Reject, Suspend ─▶ VET_REASON ─────▶ decided, VETTING (next)
@@ -18,9 +19,12 @@ since (another staff member decided, or she edited it) is refused by the reposit
 (`storage.workers.Stale`), and the staff member is told what happened and shown the
 profile as it is now: never two decisions.
 
-Every prompt and action asks `is_staff` (the state is also declared `admin`, which the
-core checks on every event): a refusal says so, is logged without personal data and
-changes nothing. After each decision she is told in her own language (the outbox).
+Who: programme admins vet everyone; a training base's staff vet the women of her base
+(`may_vet`: signed up for or trained on one of its courses): her queue, her look-ups
+and every check and decision are of those only. Every prompt and action asks
+`is_staff` (the state is also declared `staff`, which the core checks on every event):
+a refusal says so, is logged without personal data and changes nothing. After each
+decision she is told in her own language (the outbox).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from handlers.context import Ctx, outside
 from handlers.health import plan_health_reminders
 from handlers.replies import MAX_TEXT, Button
 from handlers.router import Invalid, Replies, Router
-from handlers.staff import is_staff
+from handlers.staff import is_staff, staff_base
 from handlers.worker_card import load_card, profile_lines, staff_lines
 from storage.models import Certificate, WorkerProfile
 from storage.vocab import CERTIFICATES, CHECKS
@@ -57,12 +61,12 @@ log = logging.getLogger(__name__)
 
 router = Router(__name__)
 
-VETTING = router.state("VETTING", admin=True)
-VET_HEALTH_DATE = router.state("VET_HEALTH_DATE", admin=True)
-VET_NOTE = router.state("VET_NOTE", admin=True)
-VET_REASON = router.state("VET_REASON", admin=True)
-VET_HISTORY = router.state("VET_HISTORY", admin=True)
-VET_LOOKUP = router.state("VET_LOOKUP", admin=True, numeric=True)
+VETTING = router.state("VETTING", staff=True)
+VET_HEALTH_DATE = router.state("VET_HEALTH_DATE", staff=True)
+VET_NOTE = router.state("VET_NOTE", staff=True)
+VET_REASON = router.state("VET_REASON", staff=True)
+VET_HISTORY = router.state("VET_HISTORY", staff=True)
+VET_LOOKUP = router.state("VET_LOOKUP", staff=True, numeric=True)
 
 typed.no_search(VETTING, VET_HISTORY)
 
@@ -79,9 +83,10 @@ H = TypeVar("H", bound=Callable[..., Awaitable[Replies]])
 
 # --- who may vet ----------------------------------------------------------------------
 def allowed(ctx: Ctx) -> bool:
-    """Whether she may act on the screen she is on: an admin-only screen (vetting,
-    reports, roles) for an admin; a staff screen (attendance, numbers) for an admin or
-    a base's staff (`handlers.staff.is_staff`)."""
+    """Whether she may act on the screen she is on: an admin-only screen (reports,
+    roles) for an admin; a staff screen (vetting, attendance, numbers) for an admin or
+    a base's staff (`handlers.staff.is_staff`; which profiles and courses are hers is
+    asked by each screen: `may_vet`)."""
     spec = ctx.flows.states.get(ctx.user.state)
     if spec is not None and spec.staff and not spec.admin:
         return is_staff(ctx)
@@ -237,16 +242,28 @@ def show_next(ctx: Ctx, profile_id: int | None = None) -> None:
 async def remembered_profile(ctx: Ctx) -> WorkerProfile | None:
     """The profile on her screen, as it is now; None when none is shown or it is gone."""
     ident = _shown(ctx).get("id")
-    if not isinstance(ident, int):
+    if not isinstance(ident, int) or not await may_vet(ctx, ident):
         return None
     return await ctx.repos.workers.get(ident)
+
+
+async def may_vet(ctx: Ctx, profile_id: int) -> bool:
+    """Whether she may see and decide this profile: an admin any; a training base's
+    staff only her base's (`WorkerRepo.of_base`: signed up for or trained on one of its
+    courses), asked again on every screen and action."""
+    base = staff_base(ctx)
+    return base is None or await ctx.repos.workers.of_base(profile_id, base)
 
 
 async def current_profile(ctx: Ctx) -> WorkerProfile:
     """The profile on her screen, as it is now; `Invalid` when it is gone."""
     profile = await remembered_profile(ctx)
     if profile is None:
+        ident = _shown(ctx).get("id")
         _drop(ctx, "vet")
+        if isinstance(ident, int) and not await may_vet(ctx, ident):
+            log.warning("refused another base's profile: user %s", ctx.user.id)
+            raise Invalid(ctx._("That profile is not one of your training base's."))
         raise Invalid(ctx._("That profile is no longer there: she may have deleted her data."))
     return profile
 
@@ -265,7 +282,7 @@ def capped(ctx: Ctx, lines: list[str]) -> str:
 async def show_profile(ctx: Ctx) -> Replies:
     profile = await remembered_profile(ctx)
     if profile is None:
-        queued = await ctx.repos.workers.queue()
+        queued = await ctx.repos.workers.queue(base_id=staff_base(ctx))
         if not queued:
             return _empty_queue(ctx)
         profile = queued[0]
@@ -301,7 +318,7 @@ async def _draw(ctx: Ctx, profile: WorkerProfile) -> Replies:
         }
     )
     card = await load_card(ctx, profile)
-    waiting = await workers.waiting()
+    waiting = await workers.waiting(staff_base(ctx))
     lines = [
         _.ngettext("{n} profile waits for vetting.", "{n} profiles wait for vetting.", waiting)
         if waiting
@@ -431,10 +448,11 @@ async def next_profile(ctx: Ctx, _arg: str) -> Replies:
     """Skip to the profile queued after this one (after the last: the first again)."""
     workers = ctx.repos.workers
     shown = _shown(ctx).get("id")
-    later = await workers.queue(after=shown) if isinstance(shown, int) else []
+    base = staff_base(ctx)
+    later = await workers.queue(after=shown, base_id=base) if isinstance(shown, int) else []
     news: Replies = []
     if not later:
-        later = await workers.queue()
+        later = await workers.queue(base_id=base)
         if later and later[0].id != shown:
             news = [ctx.reply(ctx._("That was the last profile in the queue. Back to the first:"))]
         elif later:

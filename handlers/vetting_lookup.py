@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.router import Invalid, Replies
-from handlers.vetting import VET_LOOKUP, VETTING, router, show_next, staff_only
+from handlers.vetting import VET_LOOKUP, VETTING, may_vet, router, show_next, staff_only
 from storage.workers import read_code
 
 
@@ -41,7 +41,7 @@ async def lookup_typed(ctx: Ctx, text: str) -> Replies:
         number = text.strip().lstrip("#＃№").strip()
         if number.isdecimal() and len(number) < 10:
             profile = await workers.get(int(number))
-    if profile is None:
+    if profile is None or not await may_vet(ctx, profile.id):  # another base's: not found
         raise Invalid(ctx._("I can't find a worker with that code or profile number."))
     show_next(ctx, profile.id)
     return await ctx.goto(VETTING)

@@ -40,6 +40,7 @@ from storage.models import (
     Course,
     LookupFailure,
     Profile,
+    Signup,
     Training,
     User,
     VettingCheck,
@@ -713,10 +714,14 @@ class WorkerRepo:
         """Staff looked at the profile: what changed is counted from now."""
         profile.reviewed = snapshot(profile)
 
-    async def queue(self, limit: int = 1, after: int | None = None) -> list[WorkerProfile]:
+    async def queue(
+        self, limit: int = 1, after: int | None = None, *, base_id: int | None = None
+    ) -> list[WorkerProfile]:
         """Profiles waiting for staff, the longest waiting first (`after`: skip to those
-        queued after this profile)."""
+        queued after this profile; `base_id`: only that training base's, `of_base`)."""
         query = select(WorkerProfile).where(WorkerProfile.queued_at.is_not(None))
+        if base_id is not None:
+            query = query.where(_of_base(base_id))
         if after is not None:
             mark = select(WorkerProfile.queued_at).where(WorkerProfile.id == after)
             query = query.where(
@@ -727,13 +732,21 @@ class WorkerRepo:
             await self.session.scalars(query.options(selectinload(WorkerProfile.certificates)))
         )
 
-    async def waiting(self) -> int:
-        """How many profiles wait for staff."""
-        return (
-            await self.session.scalar(
-                select(func.count(WorkerProfile.id)).where(WorkerProfile.queued_at.is_not(None))
-            )
-        ) or 0
+    async def waiting(self, base_id: int | None = None) -> int:
+        """How many profiles wait for staff (`base_id`: that training base's only)."""
+        query = select(func.count(WorkerProfile.id)).where(WorkerProfile.queued_at.is_not(None))
+        if base_id is not None:
+            query = query.where(_of_base(base_id))
+        return (await self.session.scalar(query)) or 0
+
+    async def of_base(self, profile_id: int, base_id: int) -> bool:
+        """Whether the profile is the training base's to vet: she signed up for, or was
+        trained on, one of its courses (a base's staff vet the women they train; the
+        programme office vets everyone)."""
+        found = await self.session.scalar(
+            select(WorkerProfile.id).where(WorkerProfile.id == profile_id, _of_base(base_id))
+        )
+        return found is not None
 
     async def same_id(self, profile: WorkerProfile) -> list[int]:
         """Other profiles with the same ID number (by its keyed hash)."""
@@ -895,3 +908,21 @@ class WorkerRepo:
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def _of_base(base_id: int) -> Any:
+    """A condition on `WorkerProfile`: her user signed up for (any status) or was
+    trained on a course of training base `base_id`."""
+    signed = (
+        select(Signup.id)
+        .join(Course, Course.id == Signup.course_id)
+        .where(Signup.user_id == WorkerProfile.user_id, Course.base_id == base_id)
+        .exists()
+    )
+    trained = (
+        select(Training.id)
+        .join(Course, Course.id == Training.course_id)
+        .where(Training.user_id == WorkerProfile.user_id, Course.base_id == base_id)
+        .exists()
+    )
+    return or_(signed, trained)
