@@ -58,6 +58,7 @@ from storage.repositories import Repos
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user, make_settings
+from tests.postgres import fresh_postgres
 from tests.telegram_player import TelegramPlayer, running_bot
 from tests.wechat_player import WeChatPlayer, running_wechat
 
@@ -302,6 +303,40 @@ async def test_two_broadcasters_on_one_file_stay_within_the_rate_together(db_pat
     finally:
         await first.close()
         await second.close()
+
+
+async def test_two_instances_on_postgresql_send_each_notice_once_within_the_rate(tmp_path):
+    """Several instances serve one PostgreSQL database (README): two broadcasters,
+    each with its own bot token, share one send gate and one queue of deliveries."""
+    async with fresh_postgres("haoxin_broadcast") as url:
+        first = await create_app(make_settings(None, database_url=url))
+        second = await create_app(make_settings(None, database_url=url))
+        try:
+            keys = [f"tg:{n}" for n in range(1, 13)]
+            await people(first.db, keys)
+            await people(first.db, ["tg:50"], reachable=False)
+            await people(first.db, ["tg:51"], notices_off=True)
+            async with (
+                bot_api(limit=1000) as fake,
+                telegram(first, fake, "1:FIRST") as one,
+                telegram(second, fake, "2:SECOND") as two,
+            ):
+                broadcast_id = await queue_notice(first.db)
+                a = Broadcaster(first.db, one, rate=RATE, every=0.05)
+                b = Broadcaster(second.db, two, rate=RATE, every=0.05)
+                await a.step()
+                await a.step()
+                await b.step()
+                async with running(a, b):
+                    await until(done(first.db, broadcast_id))
+            assert fake.per_chat_counts() == {n: 1 for n in range(1, 13)}
+            assert fake.floods == 0
+            assert busiest_second([t for t, _c, _x in fake.sent]) <= RATE + 1
+            statuses = await counts_equal_rows(first.db, broadcast_id)
+            assert statuses == {"sent": 12, "unreachable": 1, "skipped": 1}
+        finally:
+            await first.close()
+            await second.close()
 
 
 # --- a crash and a restart ------------------------------------------------------------------
