@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage.models import (
+    AuditEntry,
     HelpRequest,
     Hire,
     Interview,
@@ -413,7 +414,7 @@ class ReportRepo:
     ) -> bool:
         """Mark it handled by `staff_key`: one conditional UPDATE from `open`. False when
         it was handled already (another staff member came first); `report` is refreshed
-        either way."""
+        either way. Audited (`report:handled` on `report:<id>`)."""
         now = now or utcnow()
         result = await self.session.execute(
             update(ProblemReport)
@@ -422,4 +423,16 @@ class ReportRepo:
             .execution_options(synchronize_session=False)
         )
         await self.session.refresh(report)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.add(
+            AuditEntry(
+                subject=f"report:{report.id}",
+                actor=staff_key,
+                action="report:handled",
+                before={"status": "open"},
+                after={"status": "handled"},
+                at=now,
+            )
+        )
+        return True

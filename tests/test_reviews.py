@@ -29,7 +29,7 @@ from handlers.household_request import reason_text
 from handlers.router import Flows, Invalid, Replies, Router
 from locales import translator
 from storage.matching import MatchQuery, shortlist
-from storage.models import Hire, Outbox, ProblemReport, Review, User, WorkerProfile
+from storage.models import AuditEntry, Hire, Outbox, ProblemReport, Review, User, WorkerProfile
 from storage.repositories import Repos
 from storage.reviews import REFERENCE_ALPHABET, AlreadyReviewed, BadReview
 from tests.chat import Chat
@@ -561,6 +561,9 @@ async def test_a_problem_report_gets_a_reference_reaches_every_admin_and_is_hand
     [report] = await rows(app, ProblemReport)
     assert (report.status, report.handled_by) == ("handled", ADMIN)
     assert report.handled_at is not None
+    [audited] = [a for a in await rows(app, AuditEntry) if a.action == "report:handled"]
+    assert (audited.actor, audited.subject) == (ADMIN, f"report:{report.id}")
+    assert (audited.before, audited.after) == ({"status": "open"}, {"status": "handled"})
     told = [t for t in await outbox_texts(app, "tg:18") if reference in t]
     assert len(told) == 1 and "dealt with" in told[0]
 
