@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         "the columns course, phone, attended (yes/no), completed_on (e.g. 2026-12-09); "
         "see storage/demo_trainings.csv. After courses, fairs or workers: a .csv (UTF-8 "
         "or GBK) or .xlsx file of at most 5 MB and 5,000 rows, a header row first, rows "
-        "matched by their code column (see storage/bulk_import.py for the columns)",
+        "matched by their code column (see storage/import_checks.py for the columns)",
     )
 
     exp = sub.add_parser(
@@ -357,7 +357,7 @@ async def import_table(
     place on a course or fair whose date, room or status changed is told, in the same
     transaction. Returns (what was done, how many were told). Raises `ValidationFailed`
     (nothing written). Workers come in for staff to vet, with the privacy notice's
-    version as their consent's (`storage.bulk_import.import_workers`)."""
+    version as their consent's (`storage.worker_import.import_workers`)."""
     from handlers.changes import announce
     from handlers.onboarding import PRIVACY_VERSION, SEEKER
     from storage.bulk_import import import_rows
