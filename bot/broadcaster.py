@@ -50,6 +50,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notifier import SETTLE_TRIES, Delivery, Sender, SendError, describe
+from handlers.broadcast_progress import report_done
+from handlers.context import Options
 from handlers.notices import notice_replies
 from handlers.replies import Reply
 from storage.broadcasts import BroadcastRepo, audience_keys
@@ -185,8 +187,9 @@ class Broadcaster:
         limit = slots_needed(self.rate, min(BATCH_SECONDS, self.ahead))
         token, claimed = await repo.claim(self.platforms, limit, lease, user=self.user)
         if not claimed:
-            for done in await repo.finish():
+            for done in (finished := await repo.finish()):
                 log.info("broadcast %d is done", done)
+            await report_done(Repos(session), Options(), finished)  # the creator's report
             return "idle", None
         ready = []
         for row in claimed:

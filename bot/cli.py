@@ -358,19 +358,12 @@ async def import_table(
     transaction. Returns (what was done, how many were told). Raises `ValidationFailed`
     (nothing written). Workers come in for staff to vet, with the privacy notice's
     version as their consent's (`storage.worker_import.import_workers`)."""
-    from handlers.changes import announce
-    from handlers.onboarding import PRIVACY_VERSION, SEEKER
-    from storage.bulk_import import import_rows
+    from handlers.staff_files import import_spreadsheet
     from storage.repositories import Repos
 
-    options: dict[str, object] = {"progress": progress}
-    if kind == "workers":
-        options.update(consent_version=PRIVACY_VERSION, role=SEEKER, store=settings.file_store())
-
     async def write(session: AsyncSession) -> tuple[ImportResult, int]:
-        result = await import_rows(session, kind, table, **options)
         repos = Repos(session, settings.file_store())
-        return result, await announce(repos, settings.options(), result.changes)
+        return await import_spreadsheet(repos, settings.options(), kind, table, progress=progress)
 
     return await db.transaction(write, tries=IMPORT_TRIES)
 

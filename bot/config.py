@@ -111,4 +111,5 @@ class Settings(BaseSettings):
             self.telegram_bot,
             admins=tuple(sorted(self.admin_ids)),
             office_phone=self.office_phone,
+            broadcast_rate=self.broadcast_rate,
         )

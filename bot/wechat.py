@@ -67,7 +67,7 @@ from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
 from handlers.events import MAX_FILE_BYTES, Attachment, Event, Location
 from handlers.replies import Reply
 from locales import DEFAULT, Translator, translator
-from storage.files import DOCX_TYPE, FileStore
+from storage.files import DOCUMENT_EXTENSIONS, FileStore
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -140,25 +140,40 @@ def _link_mac(store: FileStore, name: str, expires: int) -> str:
 
 
 def document_link(public_url: str, store: FileStore, name: str, now: float | None = None) -> str:
-    """A link to the stored document `name` (`<32 hex>.docx`), working `DOCUMENT_DAYS`
-    days from `now` (seconds since the epoch): `<public_url>/files/<stem>.<expiry>.<mac>`."""
+    """A link to the stored document `name` (`<32 hex>.docx`, `.xlsx` or `.csv`),
+    working `DOCUMENT_DAYS` days from `now` (seconds since the epoch):
+    `<public_url>/files/<stem>.<expiry>.<mac>` for a Word document (the form links have
+    always had, so those sent before keep working), `<stem>.<extension>.<expiry>.<mac>`
+    for the others. Raises KeyError for a name that is not a stored document's."""
+    stem, _dot, extension = name.rpartition(".")
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise KeyError("not a stored document's name")
+    store.path(name)  # KeyError for anything but a stored file's name
     expires = int(time.time() if now is None else now) + DOCUMENT_DAYS * 86400
-    stem = name.removesuffix(".docx")
-    return f"{public_url.rstrip('/')}/files/{stem}.{expires}.{_link_mac(store, name, expires)}"
+    named = stem if extension == "docx" else f"{stem}.{extension}"
+    return f"{public_url.rstrip('/')}/files/{named}.{expires}.{_link_mac(store, name, expires)}"
 
 
 def document_of(store: FileStore, token: str, now: float | None = None) -> str:
-    """The stored document's name a link's token names. Raises LookupError when the
-    token is malformed, forged or altered, `LinkExpired` when its time is over."""
+    """The stored document's name a link's token names (`document_link`). Raises
+    LookupError when the token is malformed, forged or altered (another file, another
+    extension, a later expiry), or names anything but a document; `LinkExpired` when
+    its time is over."""
     parts = token.split(".")
-    if len(parts) != 3:
+    if len(parts) == 3:  # a Word document's link
+        stem, expiry, mac = parts
+        extension = "docx"
+    elif len(parts) == 4:
+        stem, extension, expiry, mac = parts
+    else:
         raise LookupError("not a link")
-    stem, expiry, mac = parts
+    if extension not in DOCUMENT_EXTENSIONS:  # a photo, a card: never through a link
+        raise LookupError("not a link")
     if not (expiry.isascii() and expiry.isdigit() and len(expiry) <= 12):
         raise LookupError("not a link")
     if len(mac) != 32 or not set(mac) <= set("0123456789abcdef"):
         raise LookupError("not a link")
-    name = f"{stem}.docx"
+    name = f"{stem}.{extension}"
     store.path(name)  # KeyError (a LookupError) for anything but a stored file's name
     if not hmac.compare_digest(_link_mac(store, name, int(expiry)), mac):
         raise LookupError("not a link")
@@ -569,7 +584,7 @@ class WeChat:
         if self.public_url:
             try:
                 link = document_link(self.public_url, store, name)
-            except OSError as exc:  # the file store's secret cannot be read or made
+            except (KeyError, OSError) as exc:  # not a document; the secret is unreadable
                 log.warning("WeChat: no link to a document (%s)", type(exc).__name__)
         if link:
             return _(
@@ -593,9 +608,9 @@ class WeChat:
         return await self.db.transaction(read)
 
     async def document(self, request: web.Request) -> web.Response:
-        """GET /files/<token>: the document a link names (`document_of`): 404 for a
-        token that is malformed, forged or altered, or a file that is gone; 410 once
-        the link's time is over."""
+        """GET /files/<token>: the document a link names (`document_of`), with its type
+        and extension (`haoxin-document.xlsx`): 404 for a token that is malformed,
+        forged or altered, or a file that is gone; 410 once the link's time is over."""
         store = self.dispatcher.files
         try:
             name = document_of(store, request.match_info.get("token", ""))
@@ -604,9 +619,10 @@ class WeChat:
             return web.Response(status=410, text="this link has expired")
         except (LookupError, OSError):
             return web.Response(status=404, text="not found")
+        extension = name.rpartition(".")[2]  # one of DOCUMENT_EXTENSIONS: plain ASCII
         headers = {
-            "Content-Type": DOCX_TYPE,
-            "Content-Disposition": 'attachment; filename="haoxin-document.docx"',
+            "Content-Type": FileStore.content_type(name),
+            "Content-Disposition": f'attachment; filename="haoxin-document.{extension}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         }

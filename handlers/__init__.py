@@ -6,6 +6,7 @@ no SQL (repositories arrive on the context).
 
 from handlers import (
     attendance,
+    broadcast_compose,
     commands,
     courses,
     credential,
@@ -27,6 +28,8 @@ from handlers import (
     problems,
     reviews,
     signup,
+    staff_exports,
+    staff_files,
     staff_reports,
     staff_roles,
     vetting,
@@ -61,6 +64,9 @@ FLOWS = Flows(
         staff_reports.router,
         staff_roles.router,
         numbers.router,
+        staff_files.router,
+        staff_exports.router,
         notices.router,
+        broadcast_compose.router,
     ]
 )

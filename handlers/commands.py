@@ -21,6 +21,7 @@ from handlers.onboarding import (
     open_home,
 )
 from handlers.router import Invalid, Replies, Router
+from handlers.staff import is_staff
 from locales import LANGUAGES, language_name, translator
 
 router = Router(__name__)
@@ -95,6 +96,9 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
         "• /delete_me – delete your data\n"
         "• /help – this list"
     )
+    if is_staff(ctx):  # staff's own commands, listed to staff only (each asks again)
+        staff = _("• /broadcast – write a programme notice, or follow one sent")
+        text += "\n" + _("For staff:") + "\n" + staff
     return [ctx.reply(text), *await ctx.ask()]
 
 

@@ -44,6 +44,8 @@ class Options:
     telegram_bot: str = ""
     admins: tuple[str, ...] = ()
     office_phone: str = ""
+    #: programme notices a second on each platform (`HAOXIN_BROADCAST_RATE`)
+    broadcast_rate: float = 25.0
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(ZoneInfo(self.timezone))

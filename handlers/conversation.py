@@ -177,9 +177,10 @@ async def _route(ctx: Ctx) -> Replies:
     text = clean_text(ev.text or "")
     if not text:
         raise Invalid(_("I received an empty message. Please type an answer or tap a button."))
-    if len(text) > MAX_INPUT:
+    limit = state.max_input or MAX_INPUT
+    if len(text) > limit:
         raise Invalid(
-            _("That message is too long. Please keep it under {limit} characters.", limit=MAX_INPUT)
+            _("That message is too long. Please keep it under {limit} characters.", limit=limit)
         )
     chosen = _typed_buttons(ctx, state, text)
     if len(chosen) == 1:

@@ -67,12 +67,14 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "numbers": _("📊 Programme numbers"),
         "roles": _("👥 Staff of the bases"),
         "reports": _("⚠ Reports and ratings"),
+        "files": _("📂 Import and export"),
     }
 
 
 def _live() -> dict[str, str]:
     """Menu entries whose flow exists, and the state each opens."""
     from handlers.attendance import ATTENDANCE
+    from handlers.broadcast_compose import BC_LIST
     from handlers.courses import COURSES
     from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
@@ -80,6 +82,7 @@ def _live() -> dict[str, str]:
     from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
     from handlers.numbers import NUMBERS
+    from handlers.staff_files import FILES
     from handlers.staff_reports import STAFF_REPORTS
     from handlers.staff_roles import STAFF_ROLES
     from handlers.vetting import VETTING
@@ -93,6 +96,7 @@ def _live() -> dict[str, str]:
         "verify": VERIFY,
         "vetting": VETTING,
         "attendance": ATTENDANCE,
+        "broadcast": BC_LIST,
         "find": RQ_FIND,
         "requests": RQ_LIST,
         "hires": JOBS,
@@ -100,6 +104,7 @@ def _live() -> dict[str, str]:
         "numbers": NUMBERS,
         "jobs": JOBS,
         "reports": STAFF_REPORTS,
+        "files": FILES,
     }
 
 
@@ -145,7 +150,16 @@ async def household_menu(ctx: Ctx) -> Replies:
 @router.prompt(ADMIN_MENU)
 async def admin_menu(ctx: Ctx) -> Replies:
     title = ctx._("Programme staff menu.")
-    keys = ["vetting", "reports", "attendance", "catalogue", "broadcast", "numbers", "roles"]
+    keys = [
+        "vetting",
+        "reports",
+        "attendance",
+        "catalogue",
+        "broadcast",
+        "numbers",
+        "files",
+        "roles",
+    ]
     return _menu(ctx, title, keys, switch_role=False)
 
 
@@ -156,7 +170,8 @@ async def staff_menu(ctx: Ctx) -> Replies:
     base = await ctx.repos.staff.base(ctx.user.staff_base_id)
     name = ctx._.text(base.name, base.name_en) if base is not None else "—"
     title = ctx._("Staff menu: {base}.", base=name)
-    return _menu(ctx, title, ["vetting", "attendance", "numbers"], switch_role=False)
+    keys = ["vetting", "attendance", "catalogue", "broadcast", "numbers", "files"]
+    return _menu(ctx, title, keys, switch_role=False)
 
 
 MENU_KEYS = {
@@ -169,9 +184,10 @@ MENU_KEYS = {
         "catalogue",
         "broadcast",
         "numbers",
+        "files",
         "roles",
     },
-    STAFF_MENU: {"vetting", "attendance", "numbers"},
+    STAFF_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers", "files"},
 }
 
 

@@ -40,6 +40,8 @@ class State:
     staff: bool = False
     numeric: bool = False
     personal: bool = False
+    #: the longest typed text this state takes, in characters (0: `MAX_INPUT`)
+    max_input: int = 0
     prompt: Prompt | None = None
     on_text: Handler | None = None
     on_contact: Handler | None = None
@@ -67,15 +69,23 @@ class Router:
         staff: bool = False,
         numeric: bool = False,
         personal: bool = False,
+        max_input: int = 0,
     ) -> str:
         """Declare a state. `admin`: only programme admins may be in it. `staff`: admins
         and training-base staff (`handlers.vetting.is_staff`; what a base's staff see is
         limited to their base by the screen itself). `numeric`: typed digits are
         an answer (an age), not the number of a button. `personal`: it asks for personal
         data, so the privacy notice is asked first if she has not agreed to it yet
-        (`Ctx.goto`); everything public (lists, cards, menus) is open before that."""
+        (`Ctx.goto`); everything public (lists, cards, menus) is open before that.
+        `max_input`: the longest text it takes, in characters, where that is more than
+        the core's `MAX_INPUT` (a programme notice)."""
         self.states[name] = State(
-            name, admin=admin, staff=staff, numeric=numeric, personal=personal
+            name,
+            admin=admin,
+            staff=staff,
+            numeric=numeric,
+            personal=personal,
+            max_input=max_input,
         )
         return name
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deliveries import LEFT, PLATFORMS, DeliveryRepo, id_of
 from storage.models import (
+    AuditEntry,
     Broadcast,
     BroadcastDelivery,
     FairRegistration,
@@ -342,12 +343,29 @@ class BroadcastRepo(DeliveryRepo):
             seconds_left=left / rate if rate > 0 and row.status == "sending" else 0.0,
         )
 
-    async def recent(self, limit: int = 10) -> list[Broadcast]:
-        """The latest broadcasts, newest first."""
-        rows = await self.session.scalars(
-            select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
-        )
+    async def recent(self, limit: int = 10, *, created_by: str | None = None) -> list[Broadcast]:
+        """The latest broadcasts, newest first, as they are now (`created_by`: only
+        those this staff member wrote)."""
+        query = select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+        if created_by is not None:
+            query = query.where(Broadcast.created_by == created_by)
+        rows = await self.session.scalars(query.execution_options(populate_existing=True))
         return list(rows)
+
+    def audit(
+        self, broadcast: Broadcast | int, actor: str, action: str, before: dict, after: dict
+    ) -> None:
+        """One audit entry on `broadcast:<id>`: who (`actor`, a platform key), what
+        (`action`: `broadcast:confirm`...), the values before and after."""
+        self.session.add(
+            AuditEntry(
+                subject=f"broadcast:{id_of(broadcast)}",
+                actor=actor,
+                action=action,
+                before=before,
+                after=after,
+            )
+        )
 
     async def _move(
         self, broadcast: Broadcast | int, version: int, before: Sequence[str], **values: Any

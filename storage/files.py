@@ -11,9 +11,10 @@ kept on disk, outside the database, each under a random name.
   shows the right way up.
 - Names are 32 random hex digits and an extension (`3f…9a.jpg`); `FileStore.path` takes
   only names of that form, so a name can never point elsewhere on disk.
-- Documents Haoxin writes (a contract summary, `.docx`; the programme's numbers,
-  `.xlsx`) are kept as they are, checked to be a Word document or a workbook; a
-  person's copy replaces her earlier one for the same purpose.
+- Documents Haoxin writes (a contract summary, `.docx`; the programme's numbers and
+  the staff's exports, `.xlsx`; an export as CSV, `.csv`) are kept as they are, checked
+  to be a Word document, a workbook or UTF-8 text with its byte-order mark; a person's
+  copy replaces her earlier one for the same purpose.
 - Files are written to a temporary file and renamed into place (a reader never sees
   half a file), readable by Haoxin's own user only (0600, in a 0700 folder).
 - The database holds who each file belongs to (`StoredFile`); `FileRepo` keeps the two
@@ -61,10 +62,22 @@ MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 2048  # pixels: a stored photo's longer side at most
 JPEG_QUALITY = 85
 
-_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|docx|xlsx)")
+_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|docx|xlsx|csv)")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_TYPES = {"jpg": "image/jpeg", "png": "image/png", "docx": DOCX_TYPE, "xlsx": XLSX_TYPE}
+CSV_TYPE = "text/csv; charset=utf-8"
+_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "docx": DOCX_TYPE,
+    "xlsx": XLSX_TYPE,
+    "csv": CSV_TYPE,
+}
+#: the extensions of documents Haoxin writes (`save_document`): the only files a link
+#: may name (`bot.wechat.document_link`); photos and cards never
+DOCUMENT_EXTENSIONS = ("docx", "xlsx", "csv")
+#: how a CSV Haoxin writes begins: UTF-8's byte-order mark (`storage.exports.to_csv`)
+_UTF8_BOM = b"\xef\xbb\xbf"
 #: what a document package must hold to be one, by the extension it is kept under
 _DOCUMENT_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 #: the picture formats taken from people, by sniffed kind → Pillow's decoder for it
@@ -88,8 +101,8 @@ class FileRejected(ValueError):
       content (`pdf`, `zip`, `doc`, `text`, `heic`, `tiff`, `video`...), `""` unknown;
     - `damaged`: it looks like a picture (JPEG, PNG...) but cannot be decoded;
     - `too_many_pixels`: more than `MAX_PIXELS` (a decompression bomb);
-    - `not_document`: not a Word document (`.docx`) nor a workbook (`.xlsx`) where
-      Haoxin keeps one it wrote.
+    - `not_document`: not a Word document (`.docx`), a workbook (`.xlsx`) nor a CSV
+      (UTF-8 text with its byte-order mark) where Haoxin keeps one it wrote.
     """
 
     def __init__(self, reason: str, found: str = "") -> None:
@@ -246,15 +259,20 @@ class FileStore:
 
     def save_document(self, data: bytes) -> tuple[str, int]:
         """Keep a document Haoxin wrote, as it is: a Word document (a contract summary,
-        `.docx`) or a workbook (the programme's numbers, `.xlsx`), told apart by its
-        content and kept under that extension.
+        `.docx`), a workbook (the programme's numbers, an export, `.xlsx`) or a CSV (an
+        export, `.csv`: UTF-8 text that starts with the byte-order mark, as
+        `storage.exports.to_csv` writes it), told apart by its content and kept under
+        that extension.
 
         Returns (name, bytes on disk). Raises `FileRejected`: `not_document` (with
-        `found`, what it looks like) when `data` is neither (a zip holding
-        `word/document.xml`, or `xl/workbook.xml`), `too_big` over `MAX_DOCUMENT_BYTES`.
+        `found`, what it looks like) when `data` is none of them (a zip holding
+        `word/document.xml`, or `xl/workbook.xml`; text with the mark and no NUL),
+        `too_big` over `MAX_DOCUMENT_BYTES`.
         """
         if len(data) > MAX_DOCUMENT_BYTES:
             raise FileRejected("too_big")
+        if _is_csv(data):
+            return self._write(data, "csv")
         if (kind := sniff(data)) != "zip":
             raise FileRejected("not_document", kind)
         try:
@@ -300,9 +318,8 @@ class FileStore:
     # --- reading and deleting -----------------------------------------------------------
     def path(self, name: str) -> Path:
         """Where the file `name` is (whether or not it still exists). Raises KeyError for
-        anything but a name this store makes (32 hex digits, `.jpg`, `.png`, `.docx` or
-        `.xlsx`): no other
-        folder, no other file can be reached through it."""
+        anything but a name this store makes (32 hex digits, `.jpg`, `.png`, `.docx`,
+        `.xlsx` or `.csv`): no other folder, no other file can be reached through it."""
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise KeyError("not a stored file's name")
         return self.root / name
@@ -314,8 +331,8 @@ class FileStore:
 
     @staticmethod
     def content_type(name: str) -> str:
-        """`image/jpeg`, `image/png`, `DOCX_TYPE` or `XLSX_TYPE`, by the extension this
-        store gave the name."""
+        """`image/jpeg`, `image/png`, `DOCX_TYPE`, `XLSX_TYPE` or `CSV_TYPE`, by the
+        extension this store gave the name."""
         return _TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
     def delete(self, names: Iterable[str]) -> None:
@@ -329,6 +346,18 @@ class FileStore:
                 continue
             except OSError as exc:
                 log.warning("a stored file could not be deleted: %s", type(exc).__name__)
+
+
+def _is_csv(data: bytes) -> bool:
+    """Whether `data` is a CSV as Haoxin writes one: the byte-order mark, then UTF-8
+    text without NUL bytes."""
+    if not data.startswith(_UTF8_BOM) or b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _sync_folder(folder: Path) -> None:
@@ -421,7 +450,7 @@ class FileRepo:
         return name
 
     async def keep_document(self, user: User, purpose: str, data: bytes) -> str:
-        """Keep a document Haoxin wrote for `user` (a `.docx` or an `.xlsx`:
+        """Keep a document Haoxin wrote for `user` (a `.docx`, `.xlsx` or `.csv`:
         `FileStore.save_document`; `contract:12`, one purpose per document she is
         given). Returns the file's name: her copy for `purpose` when it holds the same
         bytes already; else a new file, and her earlier copies for `purpose` are deleted

@@ -72,10 +72,13 @@ ELSEWHERE = {
     # a command's own screen, played with its broadcast
     "NOTICES": "test_broadcasts.py::"
     "test_notices_off_skips_her_and_her_own_messages_still_reach_her",
+    # a notice set for a typed time, and a draft discarded: played by their tests
+    "BC_WHEN": "test_broadcast_compose.py::test_a_notice_set_for_tomorrow_is_not_sent_before_then",
+    "BC_DISCARD": "test_broadcast_compose.py::"
+    "test_workers_by_kind_and_vetting_a_fair_and_a_discarded_draft",
     # base staff are made by an invite, and revoked by an admin: two people
     "STAFF_MENU": "test_staff_roles.py::test_an_invited_person_becomes_staff_of_her_base_only",
-    "STAFF_REVOKE": "test_staff_roles.py::"
-    "test_a_revoked_staff_member_is_refused_on_her_next_tap",
+    "STAFF_REVOKE": "test_staff_roles.py::test_a_revoked_staff_member_is_refused_on_her_next_tap",
     "HR_CONFIRM": "test_interviews.py::"
     "test_a_confirmed_hire_sends_both_the_contract_and_counts_the_placement",
     **dict.fromkeys(
