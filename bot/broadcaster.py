@@ -111,11 +111,13 @@ class Broadcaster:
         ahead: float = AHEAD,
         max_attempts: int = MAX_ATTEMPTS,
         user: str | None = None,
+        options: Options | None = None,
     ) -> None:
         """`rate`: messages a second on this platform, across instances (`gate`);
         `lease`: seconds a claim holds; `every`: seconds between looks when there is
         nothing to send; `ahead`: seconds of send times reserved at most (at most half
-        the lease); `user`: send only this person's (the terminal chat is one person)."""
+        the lease); `user`: send only this person's (the terminal chat is one person);
+        `options`: the flows' options (the time zone of the writer's final report)."""
         if rate <= 0:
             raise ValueError("the broadcast rate must be above 0")
         self.db = db
@@ -130,6 +132,7 @@ class Broadcaster:
         self.ahead = min(ahead, lease / 2)
         self.max_attempts = max_attempts
         self.user = user
+        self.options = options or Options(broadcast_rate=rate)
         notice: Callable[[str, list[Reply]], Awaitable[Delivery]] | None
         notice = getattr(sender, "send_notice", None)
         self._send = notice or sender.send
@@ -189,7 +192,7 @@ class Broadcaster:
         if not claimed:
             for done in (finished := await repo.finish()):
                 log.info("broadcast %d is done", done)
-            await report_done(Repos(session), Options(), finished)  # the creator's report
+            await report_done(Repos(session), self.options, finished)  # the creator's report
             return "idle", None
         ready = []
         for row in claimed:

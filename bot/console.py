@@ -180,7 +180,9 @@ async def chat(
     later = asyncio.create_task(notifier.run_forever())
     rate = dispatcher.settings.broadcast_rate
     notices = asyncio.create_task(
-        Broadcaster(dispatcher.db, sender, rate=rate, user=user).run_forever()
+        Broadcaster(
+            dispatcher.db, sender, rate=rate, user=user, options=dispatcher.settings.options()
+        ).run_forever()
     )
     try:
         await _converse(dispatcher, user, stdin, stdout, lang_hint, show)

@@ -654,7 +654,9 @@ class Telegram:
         await self.setup(webhook_url, secret)
         notifier = asyncio.create_task(Notifier(self.db, self).run_forever())
         rate = self.dispatcher.settings.broadcast_rate
-        broadcaster = asyncio.create_task(Broadcaster(self.db, self, rate=rate).run_forever())
+        options = self.dispatcher.settings.options()
+        sending = Broadcaster(self.db, self, rate=rate, options=options)
+        broadcaster = asyncio.create_task(sending.run_forever())
         try:
             yield
         finally:

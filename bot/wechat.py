@@ -744,7 +744,9 @@ async def run(app: App, listen: str, ready: asyncio.Event) -> None:
         )
     notifier = asyncio.create_task(Notifier(app.db, wechat).run_forever())
     broadcaster = asyncio.create_task(
-        Broadcaster(app.db, wechat, rate=app.settings.broadcast_rate).run_forever()
+        Broadcaster(
+            app.db, wechat, rate=app.settings.broadcast_rate, options=app.settings.options()
+        ).run_forever()
     )
     ready.set()
     try:
