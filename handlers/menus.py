@@ -75,6 +75,7 @@ def _live() -> dict[str, str]:
     """Menu entries whose flow exists, and the state each opens."""
     from handlers.attendance import ATTENDANCE
     from handlers.broadcast_compose import BC_LIST
+    from handlers.catalogue import CATALOGUE
     from handlers.courses import COURSES
     from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
@@ -96,6 +97,7 @@ def _live() -> dict[str, str]:
         "verify": VERIFY,
         "vetting": VETTING,
         "attendance": ATTENDANCE,
+        "catalogue": CATALOGUE,
         "broadcast": BC_LIST,
         "find": RQ_FIND,
         "requests": RQ_LIST,

@@ -79,6 +79,9 @@ RESULTS = {"p": "passed", "f": "failed"}
 TEXT_ROOM = MAX_TEXT - 300
 
 H = TypeVar("H", bound=Callable[..., Awaitable[Replies]])
+#: what staff screens keep in a form (vetting, attendance, the course editor, notices,
+#: imports and exports): dropped when someone is refused a staff screen
+STAFF_FORM_KEYS = ("vet", "att_", "cat_", "bc", "fx_", "ex_")
 
 
 # --- who may vet ----------------------------------------------------------------------
@@ -99,7 +102,7 @@ async def refuse(ctx: Ctx) -> Replies:
     from handlers.menus import home_state
 
     log.warning("refused a staff action: user %s in state %s", ctx.user.id, ctx.user.state)
-    ctx.user.form = {k: v for k, v in ctx.form.items() if not k.startswith(("vet", "att_"))}
+    ctx.user.form = {k: v for k, v in ctx.form.items() if not k.startswith(STAFF_FORM_KEYS)}
     text = ctx._("That part is for programme staff only.")
     return [ctx.reply(text), *await ctx.goto(home_state(ctx))]
 
