@@ -67,6 +67,9 @@ AHEAD = 1.0  # seconds of send times a broadcaster reserves before it sends them
 BATCH_SECONDS = 0.5  # seconds of messages claimed at once (at the rate)
 ENQUEUE_CHUNK = 1000  # deliveries written per transaction
 MAX_ATTEMPTS = 3  # tries of a message that fails for another reason than the person
+#: seconds a broadcast's status is trusted before it is read again (a cancel stops
+#: the messages booked ahead within this)
+STATUS_EVERY = 0.2
 GRACE = 5.0  # seconds sends in flight may finish in when the broadcaster stops
 #: messages late for their time (the process was held up) catch up at most this much
 #: closer together than 1/rate: 10% faster, within Telegram's 30 a second at 25
@@ -136,9 +139,13 @@ class Broadcaster:
         notice: Callable[[str, list[Reply]], Awaitable[Delivery]] | None
         notice = getattr(sender, "send_notice", None)
         self._send = notice or sender.send
+        #: how many platform messages a notice takes (WeChat splits at 2,048 bytes):
+        #: each counts against the rate; one a reply where the sender does not say
+        self._messages_in: Callable[[list[Reply]], int] = getattr(sender, "messages_in", len)
         self._paused_until = 0.0  # seconds since the epoch
         self._pace = asyncio.Lock()  # messages leave one after the other, in their order
         self._last_send = 0.0
+        self._status: dict[int, tuple[str, float]] = {}  # broadcast: (status, when read)
         self._waiting: dict[int, tuple[_Job, asyncio.Task[None]]] = {}
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -203,22 +210,18 @@ class Broadcaster:
                 await repo.settle(row.id, row.broadcast_id, token, status, error)
                 continue
             ready.append((row, notice_replies(user, row.broadcast)))
-        first = await take_slots(session, self.gate, len(ready), self.rate, now, self.ahead)
+        # each platform message takes a slot: a notice WeChat sends in two parts, two
+        weights = [max(1, self._messages_in(replies)) for _row, replies in ready]
+        first = await take_slots(session, self.gate, sum(weights), self.rate, now, self.ahead)
         first = now if first is None else first
         deadline = time.monotonic() + self.lease - min(5.0, self.lease / 4)
-        return "send", [
-            _Job(
-                row.id,
-                row.broadcast_id,
-                row.user_key,
-                row.attempts,
-                replies,
-                token,
-                first + n / self.rate,
-                deadline,
-            )
-            for n, (row, replies) in enumerate(ready)
-        ]
+        jobs, slot = [], 0
+        for (row, replies), weight in zip(ready, weights, strict=True):
+            at = first + slot / self.rate
+            ids = (row.id, row.broadcast_id, row.user_key, row.attempts)
+            jobs.append(_Job(*ids, replies, token, at, deadline))
+            slot += weight
+        return "send", jobs
 
     async def _write(self, broadcast_id: int, token: str, audience: dict[str, Any]) -> None:
         """Write a due broadcast's deliveries, `ENQUEUE_CHUNK` a transaction, each
@@ -264,6 +267,8 @@ class Broadcaster:
         try:
             if self._paused_until > time.time() or time.monotonic() > job.deadline:
                 await self._release([job], max(self._paused_until, time.time()))
+            elif await self._cancelled(job.broadcast_id):
+                await self._drop(job)
             else:
                 await self._send_one(job)
         except Exception as exc:
@@ -299,6 +304,24 @@ class Broadcaster:
 
         # it has happened: recorded even while another process keeps the database busy
         await self.db.transaction(settle, tries=SETTLE_TRIES)
+
+    async def _cancelled(self, broadcast_id: int) -> bool:
+        """Whether staff cancelled the broadcast since its messages were claimed: asked
+        of the database at most every `STATUS_EVERY` seconds a broadcast, so that
+        "Stopped" stops what is booked ahead too."""
+        now = time.monotonic()
+        status, seen = self._status.get(broadcast_id, ("", 0.0))
+        if now - seen > STATUS_EVERY:
+            async with self.db.sessions() as session:
+                status = await BroadcastRepo(session).status_of(broadcast_id) or "cancelled"
+            self._status[broadcast_id] = (status, now)
+        return status == "cancelled"
+
+    async def _drop(self, job: _Job) -> None:
+        async def drop(session: AsyncSession) -> None:
+            await BroadcastRepo(session).drop([job.id], job.token)
+
+        await self.db.transaction(drop, tries=SETTLE_TRIES)
 
     async def _pause(self, job: _Job, until: float) -> None:
         """Flood control: no more sends until `until`; this message and every one not

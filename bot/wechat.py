@@ -647,6 +647,11 @@ class WeChat:
         self._access = (data["access_token"], time.monotonic() + max(60.0, lifetime - 300))
         return self._access[0]
 
+    def messages_in(self, replies: list[Reply]) -> int:
+        """How many customer-service messages `replies` take (text parts of 2,048
+        bytes, then pictures): the broadcaster counts each against its rate."""
+        return len(pieces(replies)) + len(pictures(replies))
+
     async def send(self, user: str, replies: list[Reply]) -> Delivery:
         """Deliver replies through the customer-service API: the text split to WeChat's
         limit, then each picture (`Reply.photo`) as an image message. A picture whose

@@ -47,7 +47,14 @@ from handlers.router import Handler, Invalid, Replies, Router
 from handlers.staff import staff_base
 from handlers.vetting import staff_only
 from locales import language_name
-from storage.broadcasts import LANGUAGES, MAX_TEXT, BroadcastInvalid, audience_counts, text_for
+from storage.broadcasts import (
+    LANGUAGES,
+    MAX_TEXT,
+    BroadcastInvalid,
+    audience_counts,
+    notice_length,
+    text_for,
+)
 from storage.models import Broadcast, utcnow
 
 log = logging.getLogger(__name__)
@@ -291,12 +298,12 @@ def with_text(texts: dict[str, str], lang: str, text: str | None) -> dict[str, s
 @staff_only
 async def text_typed(ctx: Ctx, text: str) -> Replies:
     _ = ctx._
-    if len(text) > MAX_TEXT:
+    if notice_length(text) > MAX_TEXT:  # counted as Telegram counts: an emoji is two
         raise Invalid(
             _(
                 "That text is {n} characters long; a notice can be at most {limit}. Please "
                 "shorten it and send it again. Nothing you wrote before has changed.",
-                n=_.number(len(text)),
+                n=_.number(notice_length(text)),
                 limit=_.number(MAX_TEXT),
             )
         )

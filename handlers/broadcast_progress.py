@@ -363,7 +363,11 @@ async def cancel(ctx: Ctx, _arg: str) -> Replies:
         raise Invalid(_("It had already finished or been cancelled: nothing was changed."))
     audit(ctx, row, "broadcast:cancel", before, {"status": "cancelled"})
     log.info("staff user %s cancelled notice %s", ctx.user.id, row.id)
-    return [ctx.reply("⛔ " + _("Stopped: no more of it will be sent.")), *await ctx.ask()]
+    stopped = _(
+        "Stopped: nothing more of it is sent (the few messages already on their way may "
+        "still arrive)."
+    )
+    return [ctx.reply("⛔ " + stopped), *await ctx.ask()]
 
 
 # --- the creator's final report ------------------------------------------------------------------

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +41,10 @@ from storage.models import (
     utcnow,
 )
 
-#: the longest notice text, in characters (Telegram allows 4,096 UTF-16 code units in
-#: one message; the few words on how to turn notices off are added to it)
+#: the longest notice text, in UTF-16 code units (`notice_length`: a Chinese character
+#: is one, most emoji two), so that a notice is always one Telegram message (4,096
+#: units, Bot API sendMessage) with the few words on opening its course and turning
+#: notices off: a split notice could be cut by flood control between its parts
 MAX_TEXT = 4000
 #: the languages a notice can have its own text in; `all` is one text for every language
 LANGUAGES = ("zh", "yue", "en")
@@ -61,6 +64,25 @@ class BroadcastInvalid(ValueError):
         self.lang = lang
 
 
+def notice_length(text: str) -> int:
+    """A notice's length as `MAX_TEXT` counts it: UTF-16 code units (Telegram's unit)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+#: characters that show nothing though Unicode does not call them spaces (Braille
+#: blank, Hangul fillers): a text of these and spaces is empty
+_BLANK = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether `text` holds nothing a reader would see: only spaces, invisible format
+    characters (zero-width, BOM) and blank characters (`_BLANK`)."""
+    return all(
+        ch.isspace() or ch in _BLANK or unicodedata.category(ch) in ("Cf", "Cc", "Zs")
+        for ch in text
+    )
+
+
 def check_texts(texts: dict[str, str]) -> dict[str, str]:
     """The texts as they will be kept: each stripped; {"all": text} or any of `zh`,
     `yue`, `en`. Raises `BroadcastInvalid` for no text, an empty one, one over
@@ -72,9 +94,9 @@ def check_texts(texts: dict[str, str]) -> dict[str, str]:
         if lang != "all" and lang not in LANGUAGES:
             raise BroadcastInvalid("language", str(lang))
         text = (text or "").strip()
-        if not text:
+        if not text or shows_nothing(text):
             raise BroadcastInvalid("empty_text", lang)
-        if len(text) > MAX_TEXT:
+        if notice_length(text) > MAX_TEXT:
             raise BroadcastInvalid("too_long", lang)
         out[lang] = text
     return out

@@ -373,6 +373,27 @@ class DeliveryRepo:
         )
         return result.rowcount or 0
 
+    async def drop(self, deliveries: Iterable[int], token: str) -> int:
+        """Claimed deliveries of a broadcast cancelled meanwhile, never sent: marked
+        `cancelled` like its pending ones (nothing is counted). Returns how many."""
+        ids = list(deliveries)
+        if not ids:
+            return 0
+        d = BroadcastDelivery
+        result = await self.session.execute(
+            update(d)
+            .where(d.id.in_(ids), d.claim == token, d.status == "sending")
+            .values(status="cancelled", claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    async def status_of(self, broadcast: Broadcast | int) -> str | None:
+        """The broadcast's status as stored now (None: no such broadcast)."""
+        return await self.session.scalar(
+            select(Broadcast.status).where(Broadcast.id == id_of(broadcast))
+        )
+
     async def forget(self, user_key: str) -> int:
         """Delete a person's deliveries (she erased her data), taking them out of their
         broadcasts' counts. Returns how many."""

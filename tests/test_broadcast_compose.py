@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,7 +33,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import App, create_app
-from bot.broadcaster import Broadcaster
+from bot.broadcaster import STATUS_EVERY, Broadcaster
 from bot.dispatcher import Dispatcher
 from bot.notifier import Delivery
 from handlers import FLOWS, broadcast_compose
@@ -414,7 +415,7 @@ async def test_sending_is_cancelled_half_way(app):
         await admin.tap("Cancel sending")
         assert "Stop sending notice #1?" in admin.text
         await admin.tap("Yes, stop sending")
-        assert "Stopped: no more of it will be sent" in admin.text
+        assert "Stopped: nothing more of it is sent" in admin.text
         assert "Status: ⛔ cancelled" in admin.text
 
         async def settled() -> bool:
@@ -676,3 +677,67 @@ async def test_every_notice_screen_draws_in_every_language(app, lang):
             screen = admin.replies[-1]
             assert screen.text and len(screen.text) < 4096, (state, form)
             assert all(len(b.data.encode()) <= 64 for b in screen.flat_buttons())
+
+
+class Timed:
+    """A sender that notes when each notice went (monotonic seconds) and to whom."""
+
+    platforms = ("tg", "wx", "console")
+
+    def __init__(self) -> None:
+        self.got: list[tuple[float, str]] = []
+
+    async def send(self, user: str, replies: list) -> Delivery:
+        self.got.append((time.monotonic(), user))
+        return Delivery.SENT
+
+
+async def test_stopped_means_what_was_booked_ahead_is_not_sent(app):
+    """At the default rate a second of messages is booked ahead; "Stopped" stops them
+    too (within the broadcaster's status look, `STATUS_EVERY`), and they are counted
+    cancelled, not sent."""
+    await people(app, [f"tg:{n}" for n in range(1, 301)], "en")
+    admin = await admin_on(app)
+    await write_notice(admin, "Fair moved to Sunday")
+    await admin.tap("Job seekers")
+    await admin.tap("Continue to the preview")
+    await admin.tap("Send now")
+    sender = Timed()
+    async with sending(app, sender, rate=25.0):
+
+        async def some() -> bool:
+            return len(sender.got) >= 40
+
+        await until(some)
+        await admin.tap("Refresh")
+        await admin.tap("Cancel sending")
+        await admin.tap("Yes, stop sending")
+        assert "Stopped" in admin.text
+        stopped_at = time.monotonic()
+        await asyncio.sleep(1.5)
+    after = [u for t, u in sender.got if t > stopped_at]
+    assert len(after) <= 25 * STATUS_EVERY + 2, len(after)
+    row = await row_of(app)
+    assert row.sent == len(sender.got) and row.status == "cancelled"
+    async with app.db.sessions() as session:
+        left = await session.scalar(
+            select(func.count()).where(
+                BroadcastDelivery.broadcast_id == row.id,
+                BroadcastDelivery.status.in_(("pending", "sending")),
+            )
+        )
+    assert left == 0
+
+
+async def test_a_notice_too_long_for_one_telegram_message_or_showing_nothing_is_refused(app):
+    """Counted as Telegram counts (UTF-16): 3,000 emoji are 6,000 units, over the limit
+    though under 4,000 characters; a text of blank Braille cells shows nothing."""
+    admin = await admin_on(app)
+    await admin.tap("New notice")
+    await admin.tap("One text for every language")
+    await admin.say("😀" * 3000)
+    assert "6,000" in admin.text and f"{MAX_TEXT:,}" in admin.text
+    await admin.say("\u2800" * 20)
+    assert "Kept in the draft" not in admin.text
+    async with app.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
