@@ -27,6 +27,9 @@
   requests) run every `CHORES_EVERY` seconds beside the pruning, in a transaction of
   their own; one that fails is logged (without anyone's data) and tried at the next
   turn, and people's events never wait for it beyond its own short transaction.
+- A spreadsheet sent as a file (a staff import) is read before its event joins a
+  transaction, one at a time (`read_spreadsheet`): reading a 5 MB workbook takes
+  seconds, which no one else's conversation waits for.
 - If one event's handling fails, the rest of its batch runs again together and that
   event alone, so one bad event cannot take others down (nor slow them: a person
   typing something a handler trips on costs one extra transaction, not one per
@@ -37,6 +40,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import secrets
@@ -62,6 +66,7 @@ from locales import detect_language, translator
 from storage.db import Database
 from storage.models import User, utcnow
 from storage.repositories import Repos
+from storage.tabular import MAX_BYTES, TableError, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +117,13 @@ class Dispatcher:
         self._per_event = 0.0  # seconds, a moving average of the handling time per event
         self.options = settings.options()
         self.files = settings.file_store()  # where stored files are (`storage.files`)
+        self._reading = asyncio.Semaphore(1)  # spreadsheets sent as files, one at a time
 
     # --- the transports' side -----------------------------------------------------------
     async def handle(self, event: Event, deliver: Deliver | None = None) -> Handled:
         """Handle one event; `deliver` sends the replies before the user's next event runs."""
         async with self._user_turn(event.user):
+            event = await read_spreadsheet(event, self._reading)
             future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
             self._ensure_writer()
             self._queue.put_nowait(_Job(event, future))
@@ -397,3 +404,28 @@ def _fresh_nonce(previous: int) -> int:
 def _apology(job: _Job) -> Reply:
     _ = translator(job.lang or detect_language(job.event.lang_hint))
     return Reply(_("Sorry, something went wrong on our side. Please try again in a moment."))
+
+
+async def read_spreadsheet(event: Event, one_at_a_time: asyncio.Semaphore) -> Event:
+    """The event, with its attachment's `table` read if it is a spreadsheet document
+    (named .csv or .xlsx, or a zip archive, within `storage.tabular.MAX_BYTES`): a
+    `Table`, or the `TableError` reading it raised. Anything else is returned as it is
+    (the handler reads it, or refuses it). Read in a thread, holding `one_at_a_time`
+    (each takes up to a few seconds of CPU)."""
+    att = event.attachment
+    if att is None or att.kind != "document" or not att.data or att.table is not None:
+        return event
+    if len(att.data) > MAX_BYTES:
+        return event
+    name = att.name or "file"
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in ("csv", "xlsx"):
+        if not att.data.startswith(b"PK\x03\x04"):
+            return event
+        name += ".xlsx"
+    async with one_at_a_time:
+        try:
+            table: Any = await asyncio.to_thread(read_bytes, att.data, name)
+        except TableError as err:
+            table = err
+    return dataclasses.replace(event, attachment=dataclasses.replace(att, table=table))

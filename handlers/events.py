@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # A deep-link payload (`/start PAYLOAD`): Telegram's alphabet, at most 64 characters.
 PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -37,6 +38,11 @@ class Attachment:
     says how large, as the platform reported or as far as it was read), or the platform
     could not give it (`failed`). `name`: the file name she gave, never trusted (what a
     file is, is read from its content: `storage.files`).
+
+    `table`: a spreadsheet document, already read by the dispatcher before any
+    transaction (`bot.dispatcher.read_spreadsheet`: a `storage.tabular.Table`, or the
+    `TableError` reading it raised), so that reading a big file never holds anyone
+    else's conversation up; None for anything else.
     """
 
     kind: str
@@ -44,6 +50,7 @@ class Attachment:
     size: int
     name: str = ""
     failed: bool = False
+    table: Any = None
 
     @property
     def too_big(self) -> bool:

@@ -311,11 +311,15 @@ async def got_file(ctx: Ctx, attachment: Attachment) -> Replies:
     if not attachment.data:
         raise Invalid(_("That file is empty. Please send the spreadsheet with its rows."))
     shown = _shown_name(attachment.name)
-    readable = _readable_name(ctx, shown, attachment.data)
-    try:
-        table = await asyncio.to_thread(read_bytes, attachment.data, readable)
-    except TableError as err:
-        raise Invalid(table_error(ctx, err, shown)) from None
+    table = attachment.table  # read before the event's transaction (`bot.dispatcher`)
+    if table is None:  # not named as one: what its content is, read here
+        readable = _readable_name(ctx, shown, attachment.data)
+        try:
+            table = await asyncio.to_thread(read_bytes, attachment.data, readable)
+        except TableError as err:
+            raise Invalid(table_error(ctx, err, shown)) from None
+    if isinstance(table, TableError):
+        raise Invalid(table_error(ctx, table, shown))
     table.source = shown
     if not table.rows and not table.headers:
         raise Invalid(_("{file} holds no rows: nothing was imported.", file=shown))

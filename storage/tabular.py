@@ -16,7 +16,9 @@ A spreadsheet is untrusted input, and reading one must never exhaust the machine
 - openpyxl reads it read-only (a stream, cells as values: a formula gives the value Excel
   saved with it), XML through defusedxml, at most `MAX_COLUMNS` columns;
 - more than `MAX_ROWS` (5,000) rows with anything in them is refused as soon as the
-  5,001st is met.
+  5,001st is met, and so is a sheet whose first `MAX_SCANNED` rows (blank ones too: a
+  small workbook can unpack to a million empty rows) do not end it, so that reading a
+  file never takes more than a moment.
 
 The first row with anything in it is the header. Rows are numbered as the spreadsheet
 shows them (the header is usually row 1, the first data row 2), blank rows counted but
@@ -205,6 +207,11 @@ def decode(content: bytes, name: str) -> str:
             ) from None
 
 
+#: rows read at most, blank ones too (`MAX_ROWS` with anything in them, and room for
+#: the blank rows people leave between groups)
+MAX_SCANNED = 4 * MAX_ROWS
+
+
 def _csv_rows(text: str, name: str) -> list[tuple[int, list[Any]]]:
     """Every record with its number (Excel's row: a cell's line breaks stay in one row)."""
     first = next((line for line in text.splitlines() if line.strip()), "")
@@ -220,6 +227,8 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, list[Any]]]:
     try:
         for cells in reader:
             number += 1
+            if number > MAX_SCANNED:
+                raise _too_many(name)
             if any(c.strip() for c in cells):
                 out.append((number, [c or None for c in cells[: MAX_COLUMNS + 1]]))
                 if len(out) > MAX_ROWS + 1:
@@ -301,6 +310,8 @@ def _xlsx_rows(content: bytes, name: str) -> list[tuple[int, list[Any]]]:
         for number, cells in enumerate(
             sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), start=1
         ):
+            if number > MAX_SCANNED:
+                raise _too_many(name)
             if any(_filled(c) for c in cells):
                 out.append((number, list(cells)))
                 if len(out) > MAX_ROWS + 1:

@@ -13,6 +13,7 @@ to it as `Flows` would."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -544,3 +545,33 @@ async def test_the_terminal_imports_a_file_and_exports_a_list(app, tmp_path, lan
     assert (await courses_of(app))["ys-01"].room == "301"
     assert [e.after["format"] for e in await exports(app)] == ["csv"]
     assert (await load_user(app, ADMIN)).lang == lang
+
+
+async def test_reading_a_big_spreadsheet_holds_no_one_else_up(app, monkeypatch):
+    """A spreadsheet sent as a file is read before its event joins a transaction: while
+    it is being read (held here until someone else has been answered), another
+    person's conversation goes on."""
+    import threading
+
+    import bot.dispatcher
+
+    reading, answered = threading.Event(), threading.Event()
+    read = bot.dispatcher.read_bytes
+
+    def slow_read(data: bytes, name: str) -> object:
+        reading.set()
+        answered.wait(10)  # until the other person was answered (or 10 s: then failed)
+        return read(data, name)
+
+    monkeypatch.setattr(bot.dispatcher, "read_bytes", slow_read)
+    me = await admin_at_import(app)
+    other = Chat(app.dispatcher, "tg:777", "en")
+    await other.say("/start")
+    rows = [CHINESE, ["ys-01", "好心月嫂初级班", "月嫂", "mm", day(9), day(20), 20, "301"]]
+    upload = asyncio.create_task(me.send_file(csv_bytes(rows, "gbk"), "document", "课程.csv"))
+    assert await asyncio.to_thread(reading.wait, 10), "the file was not read before its event"
+    await asyncio.wait_for(other.say("/start"), 5)  # answered while the file is read
+    answered.set()
+    await upload
+    assert "1 row of courses imported: 1 new" in me.text
+    assert await count(app, Course) == 1
