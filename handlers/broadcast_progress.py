@@ -210,6 +210,11 @@ async def when_typed(ctx: Ctx, text: str) -> Replies:
                 "“2026-12-01 09:00”."
             )
         )
+    day, _time = found
+    if day < ctx.today() - dt.timedelta(days=1):  # year 1 has no UTC before it
+        raise Invalid(_("That time has already passed. Please type a time to come."))
+    if day > ctx.today() + dt.timedelta(days=MAX_AHEAD_DAYS + 1):
+        raise Invalid(_("A notice can be set at most {days} days ahead.", days=MAX_AHEAD_DAYS))
     at = ctx.options.utc(*found)
     if at <= utcnow():
         raise Invalid(_("That time has already passed. Please type a time to come."))

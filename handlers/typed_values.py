@@ -215,13 +215,16 @@ _TIME = re.compile(
     r"(?:(?:[:：.]|点钟?|點鐘?|时|時)\s*(?P<m>\d{1,2}|半|一刻|[一二三四五]?十[一二三四五六七八九]?)?\s*分?)?\s*"
     r"(?P<ampm>am|pm|a\.m\.|p\.m\.)?"
 )
+#: words for the night: with 12 o'clock they mean midnight, which starts the next day
+_NIGHT = {"晚上", "夜晚", "夜晚黑", "夜"}
 _AFTERNOON = {"下午", "晏昼", "晏晝", "下昼", "下晝", "傍晚", "晚上", "夜晚", "夜晚黑", "夜"}
 
 
 def read_time(text: str) -> dt.time | None:
     """A time of day as typed: `15:30`, `3:30pm`, `3pm`, `15点`, `下午3点半`, `三点`,
     `10.30`, `晚上7点`; None when it is no time. An hour of 1 to 6 with no morning or
-    afternoon word is read as the afternoon (people meet at 3, not at 3 at night)."""
+    afternoon word is read as the afternoon (people meet at 3, not at 3 at night).
+    `晚上12点` (midnight, which belongs to the next day) is None: asked again."""
     t = unicodedata.normalize("NFKC", text).strip().casefold()
     m = _TIME.fullmatch(t)
     if m is None or not m.group("h"):
@@ -239,6 +242,8 @@ def read_time(text: str) -> dt.time | None:
     if hour is None or minute is None or hour > 23 or minute > 59:
         return None
     part, ampm = m.group("part"), (m.group("ampm") or "").replace(".", "")
+    if part in _NIGHT and hour == 12:  # 晚上12点: midnight, the next day's 0:00: unclear
+        return None
     if (part in _AFTERNOON or ampm == "pm") and hour < 12:
         hour += 12
     elif ampm == "am" and hour == 12:

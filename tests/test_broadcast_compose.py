@@ -741,3 +741,19 @@ async def test_a_notice_too_long_for_one_telegram_message_or_showing_nothing_is_
     assert "Kept in the draft" not in admin.text
     async with app.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
+async def test_a_time_at_midnight_or_in_year_one_is_asked_again(app):
+    """晚上12点 is midnight (the next day's start): never read as noon; a date of year
+    1 is in the past, not a crash."""
+    await people(app, ["tg:1"], "en")
+    admin = await admin_on(app)
+    await write_notice(admin, "Fair moved to Sunday")
+    await admin.tap("Job seekers")
+    await admin.tap("Continue to the preview")
+    await admin.tap("Send at a set time")
+    await admin.say("明天晚上12点")
+    assert "could not read a date and a time" in admin.text
+    await admin.say("0001-01-01 00:00")
+    assert "already passed" in admin.text
+    assert (await row_of(app)).status == "draft"

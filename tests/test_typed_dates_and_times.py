@@ -46,6 +46,9 @@ def test_dates(typed, day):
         ("9点", dt.time(9, 0)),
         ("25:00", None),
         ("15:60", None),
+        ("晚上12点", None),  # midnight, the next day's start: asked again, never noon
+        ("下午12点", dt.time(12, 0)),
+        ("12am", dt.time(0, 0)),
         ("soon", None),
     ],
 )
