@@ -162,7 +162,7 @@ async def import_courses(
         if course is None:
             session.add(Course(**values))
             result.created += 1
-        elif apply_values(course, only_columns(values, present), "courses", result.changes):
+        elif apply_values(course, only_columns(values, present), "courses", result):
             result.updated += 1
         else:
             result.unchanged += 1
@@ -200,7 +200,7 @@ async def import_fairs(
         if fair is None:
             session.add(JobFair(**values))
             result.created += 1
-        elif apply_values(fair, only_columns(values, present), "job_fairs", result.changes):
+        elif apply_values(fair, only_columns(values, present), "job_fairs", result):
             result.updated += 1
         else:
             result.unchanged += 1

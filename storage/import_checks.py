@@ -26,6 +26,7 @@ changes, the audit entry) are here too.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -265,6 +266,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     changes: list[tuple[str, int, set[str]]] = field(default_factory=list)
+    #: each stored row the import changed: (subject `course:<id>` / `fair:<id>`, the
+    #: changed fields' values before, after), for the audit log (`audit_import`)
+    edits: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the person who ran it."""
@@ -617,7 +621,22 @@ def actor_of(table: Table, staff: str) -> str:
 
 
 def audit_import(session: AsyncSession, kind: str, actor: str, result: ImportResult) -> None:
-    """One audit entry for the whole import: subject `import:<kind>`, what it did."""
+    """One audit entry for the whole import (subject `import:<kind>`, what it did), and
+    one for each row it changed: `import:update` on `course:<id>` / `fair:<id>`, the
+    changed fields before and after."""
+    source = Path(result.source).name[:80]
+    for subject, before, after in result.edits:
+        session.add(
+            AuditEntry(
+                subject=subject,
+                actor=actor,
+                action="import:update",
+                before=before,
+                after=after,
+                reason=source,
+                at=utcnow(),
+            )
+        )
     session.add(
         AuditEntry(
             subject=f"import:{kind}",
@@ -654,17 +673,28 @@ async def by_code(session: AsyncSession, model: type, codes: Iterable[str]) -> d
     return found
 
 
-def apply_values(
-    obj: Any, values: dict[str, Any], table: str, changes: list[tuple[str, int, set[str]]]
-) -> bool:
-    """Set `values` on a stored row; note watched fields that moved. Whether any did."""
-    changed = {name for name, value in values.items() if getattr(obj, name) != value}
+def apply_values(obj: Any, values: dict[str, Any], table: str, result: ImportResult) -> bool:
+    """Set `values` on a stored row; note watched fields that moved (`result.changes`)
+    and every changed field's value before and after (`result.edits`). Whether any
+    field changed."""
+    changed = sorted(name for name, value in values.items() if getattr(obj, name) != value)
+    before = {name: _json(getattr(obj, name)) for name in changed}
     for name in changed:
         setattr(obj, name, values[name])
-    watched = changed & WATCHED.get(table, set())
+    watched = set(changed) & WATCHED.get(table, set())
     if watched:
-        changes.append((table, obj.id, watched))
+        result.changes.append((table, obj.id, watched))
+    if changed:
+        subject = f"{'course' if table == 'courses' else 'fair'}:{obj.id}"
+        result.edits.append((subject, before, {n: _json(values[n]) for n in changed}))
     return bool(changed)
+
+
+def _json(value: Any) -> Any:
+    """A value as the audit log keeps it (JSON): dates and times as ISO text."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return value
 
 
 def only_columns(values: dict[str, Any], names: set[str]) -> dict[str, Any]:

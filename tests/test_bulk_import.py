@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from bot.cli import _Progress, import_table, main
 from storage.bulk_import import ValidationFailed
-from storage.models import Course, JobFair, Outbox, User, WorkerProfile
+from storage.models import AuditEntry, Course, JobFair, Outbox, User, WorkerProfile
 from storage.tabular import MAX_BYTES, TableError, parse_date, parse_datetime, read_path
 from tests.catalogue import BASES, course, load
 from tests.test_changes import sign_up
@@ -164,6 +164,12 @@ async def test_importing_again_updates_and_keeps_what_the_file_does_not_say(app,
         assert await s.scalar(select(func.count(Course.id))) == 2
         c1 = await s.scalar(select(Course).where(Course.code == "c1"))
     assert (c1.title, c1.room) == ("月嫂初级班（周末）", "302")
+    # the audit log: the changed row's fields before and after, by whom, from which file
+    async with app.db.sessions() as s:
+        [edit] = await s.scalars(select(AuditEntry).where(AuditEntry.action == "import:update"))
+    assert edit.subject == f"course:{c1.id}" and edit.reason == "again.csv"
+    assert (edit.before, edit.after) == ({"title": "月嫂初级班"}, {"title": "月嫂初级班（周末）"})
+    assert edit.actor == "import:again.csv"
 
 
 async def test_a_gbk_csv_with_chinese_headers_and_chinese_dates_imports(app, tmp_path):
