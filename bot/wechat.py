@@ -67,7 +67,7 @@ from bot.wechat_crypto import CryptoError, WeChatCrypto, signature, signature_ok
 from handlers.events import MAX_FILE_BYTES, Attachment, Event, Location
 from handlers.replies import Reply
 from locales import DEFAULT, Translator, translator
-from storage.files import DOCUMENT_EXTENSIONS, FileStore
+from storage.files import DOCUMENT_EXTENSIONS, FileRepo, FileStore, for_staff_only
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
@@ -614,6 +614,8 @@ class WeChat:
         store = self.dispatcher.files
         try:
             name = document_of(store, request.match_info.get("token", ""))
+            if not await self._still_theirs(name):
+                raise LookupError(name)
             data = await asyncio.to_thread(store.read, name)
         except LinkExpired:
             return web.Response(status=410, text="this link has expired")
@@ -627,6 +629,19 @@ class WeChat:
             "X-Content-Type-Options": "nosniff",
         }
         return web.Response(body=data, headers=headers)
+
+    async def _still_theirs(self, name: str) -> bool:
+        """Whether the document may still be served: a staff-only file (a list of
+        people, the numbers: `storage.files.for_staff_only`) only while its holder is
+        still staff (an admin, or a base's staff: revoked, her links stop at once)."""
+        async with self.dispatcher.db.sessions() as session:
+            held = await FileRepo(session, self.dispatcher.files).holder(name)
+        if held is None:
+            return False
+        user, purpose = held
+        if not for_staff_only(purpose):
+            return True
+        return user.staff_base_id is not None or self.dispatcher.settings.is_admin(user.key)
 
     # --- sending later: the customer-service message API --------------------------------
     async def _access_token(self, refresh: bool = False) -> str:

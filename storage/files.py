@@ -422,8 +422,27 @@ def _clean_jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+#: what a file is kept for, when it is for staff only (a list of people, the
+#: programme's numbers): a link to it works only while its holder is still staff
+STAFF_PURPOSES = ("export:", "numbers", "import-problems", "template:")
+
+
+def for_staff_only(purpose: str) -> bool:
+    """Whether a file kept for `purpose` is for staff only (`STAFF_PURPOSES`)."""
+    return purpose.startswith(STAFF_PURPOSES)
+
+
 class FileRepo:
     """Stored files and whose they are (`StoredFile`), in the session's transaction."""
+
+    async def holder(self, name: str) -> tuple[User, str] | None:
+        """Whose the stored file `name` is and what for: (her user row, `purpose`);
+        None for a file no one holds."""
+        row = await self.session.get(StoredFile, name)
+        if row is None:
+            return None
+        user = await self.session.get(User, row.user_id)
+        return (user, row.purpose) if user is not None else None
 
     def __init__(self, session: AsyncSession, store: FileStore) -> None:
         self.session = session

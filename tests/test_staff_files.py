@@ -34,7 +34,8 @@ from handlers.contract import contract_docx
 from handlers.router import Flows
 from locales import translator
 from storage.files import CSV_TYPE, DOCX_TYPE, XLSX_TYPE, FileRejected, FileStore
-from storage.models import AuditEntry, Course, JobFair, Outbox, User, WorkerProfile
+from storage.models import AuditEntry, Course, JobFair, Outbox, StoredFile, User, WorkerProfile
+from storage.repositories import Repos
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user
@@ -420,6 +421,13 @@ async def _get(url: str) -> tuple[int, bytes, Any]:
         return r.status, await r.read(), r.headers
 
 
+async def held(app: Any, name: str, purpose: str, key: str = f"wx:{OPENID}") -> None:
+    """The stored file `name` recorded as `key`'s (as `FileRepo.keep_document` does)."""
+    async with app.db.sessions() as session, session.begin():
+        user = await session.scalar(select(User).where(User.key == key))
+        session.add(StoredFile(name=name, user_id=user.id, purpose=purpose))
+
+
 async def test_a_wechat_link_to_an_xlsx_downloads_over_real_http(db_path):
     staff = {"admin_ids": frozenset({f"wx:{OPENID}"}), "public_url": PUBLIC}
     async with running_wechat(db_path, mode="safe", **staff) as (url, app, _api):
@@ -453,12 +461,16 @@ async def test_a_wechat_link_to_an_xlsx_downloads_over_real_http(db_path):
             assert status == 404, bad
         # a CSV too, and a picture never gets a link at all
         name, _size = store.save_document(b"\xef\xbb\xbfcourse,name\r\na,\xe6\x9d\x8e\r\n")
+        status, _body, _h = await _get(document_link(local, store, name))
+        assert status == 404  # a file no one holds is served to no one
+        await held(app, name, "export:s:all:csv")
         status, body, headers = await _get(document_link(local, store, name))
         assert (status, headers["Content-Type"], body[:3]) == (200, CSV_TYPE, b"\xef\xbb\xbf")
         assert headers["Content-Disposition"].endswith('.csv"')
         # a Word document's link keeps the form links always had (those sent still work)
         docx = contract_docx("# 合同", "合同")
         name_docx, _size = store.save_document(docx)
+        await held(app, name_docx, "contract:1")
         link_docx = document_link(local, store, name_docx)
         assert len(link_docx.rsplit("/", 1)[1].split(".")) == 3
         status, body, headers = await _get(link_docx)
@@ -470,6 +482,17 @@ async def test_a_wechat_link_to_an_xlsx_downloads_over_real_http(db_path):
         old = time.time() - (DOCUMENT_DAYS + 1) * 86400
         status, _body, _h = await _get(document_link(local, store, name, now=old))
         assert status == 410
+        # a base's staff member's export: served while she is staff, not once revoked
+        async with app.db.sessions() as session, session.begin():
+            base_id = await session.scalar(select(Course.base_id))
+            staff_user = Repos(session).users.new("wx:oBASE", "zh")
+            staff_user.staff_base_id = base_id
+        hers, _size = store.save_document(b"\xef\xbb\xbfcourse,name\r\nb,\xe6\x9d\x8e\r\n")
+        await held(app, hers, "export:s:all:csv", "wx:oBASE")
+        assert (await _get(document_link(local, store, hers)))[0] == 200
+        async with app.db.sessions() as session, session.begin():
+            await Repos(session).staff.revoke(staff_user.id, f"wx:{OPENID}")
+        assert (await _get(document_link(local, store, hers)))[0] == 404
 
 
 def test_the_store_keeps_a_csv_only_as_haoxin_writes_one(tmp_path):
