@@ -72,7 +72,7 @@ async def restart(ctx: Ctx, _arg: str) -> Replies:
 
 @router.command("menu")
 async def menu(ctx: Ctx, _arg: str) -> Replies:
-    if not onboarded(ctx):
+    if not onboarded(ctx) and not is_staff(ctx):  # staff by invite: her menu is the staff's
         return [ctx.reply(ctx._("First, let's finish getting started.")), *await ctx.ask()]
     ctx.forget_form()
     return await ctx.goto(home_state(ctx))

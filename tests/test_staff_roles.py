@@ -124,3 +124,18 @@ async def test_a_job_seeker_cannot_reach_the_roles_by_a_forged_button(app):
     async with app.db.sessions() as session:
         assert list(await session.scalars(select(StaffInvite))) == []
         assert await session.scalar(select(User.staff_base_id).where(User.key == "tg:301")) is None
+
+
+async def test_menu_takes_a_new_staff_member_to_her_staff_menu(app):
+    """She became staff by invite before choosing what she is here for: /menu is her
+    staff menu, not the start of onboarding."""
+    await load(app, [course("mm1", "茂名月嫂班", "月嫂/母婴护理", starts=-2, base="mm")])
+    code = await invite_for(app, "茂名好心家政培训学校")
+    me = Chat(app.dispatcher, "tg:304", "en")
+    await me.say("/start")
+    await me.say("/privacy")
+    await me.tap("I agree")
+    await me.say(f"/staff {code}")
+    await me.tap("Vet workers")
+    await me.say("/menu")
+    assert "Staff menu: 茂名好心家政培训学校" in me.text
