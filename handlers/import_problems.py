@@ -133,6 +133,7 @@ def problem_reason(ctx: Ctx, p: Problem, spec: dict[str, Column], bases: list[st
         "invalid_phone": _("not a mainland mobile number (11 digits, like 13800138000)"),
         "invalid_id_number": _("not a valid ID card number"),
         "duplicate": _("the same code as row {other}; each code may be used once"),
+        "example_row": _("the template's example row: write your own rows in its place"),
         "missing": _("missing; it is required"),
         "too_long": _("too long: at most {max_length} characters"),
         "too_many": _("too many: at most {max_length}"),

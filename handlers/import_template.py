@@ -1,6 +1,7 @@
 """The template staff fill in to import courses, job fairs or workers
 (`handlers.staff_files`): an .xlsx whose first sheet has the columns and an example row
-that imports as it is, and whose second says, in her language, what each column takes.
+(refused if sent back unchanged: its code says it is the example), and whose second
+says, in her language, what each column takes.
 
 The columns are storage's (`storage.import_checks.Column`: `COURSES`, `FAIRS`,
 `WORKERS`), headed by their English names, which the importer always reads; the example
@@ -14,17 +15,19 @@ import datetime as dt
 from typing import Any
 
 from handlers.context import Ctx
-from storage.import_checks import Column
+from storage.import_checks import EXAMPLE_CODE, Column
 from storage.spreadsheets import workbook
 from storage.vocab import COUNTIES
 
 
 def example_row(kind: str, base: str, today: dt.date) -> dict[str, Any]:
-    """An example row that imports as it is (the data's own language: Chinese)."""
+    """An example row, every cell as the importer reads it (the data's own language:
+    Chinese), but its code (`EXAMPLE_CODE`) refused: sent back unchanged, the template
+    changes nothing."""
     day = dt.timedelta(days=1)
     if kind == "courses":
         return {
-            "code": f"ys-{today.year}-01",
+            "code": f"{EXAMPLE_CODE}course-{today.year}",
             "title": "好心月嫂初级班",
             "track": "月嫂/母婴护理",
             "base": base,
@@ -43,7 +46,7 @@ def example_row(kind: str, base: str, today: dt.date) -> dict[str, Any]:
     if kind == "fairs":
         starts = dt.datetime.combine(today + 21 * day, dt.time(9, 30))
         return {
-            "code": f"zp-{today.year}-01",
+            "code": f"{EXAMPLE_CODE}fair-{today.year}",
             "title": "好心家政招聘会",
             "starts_at": starts,
             "ends_at": "12:00",
@@ -55,7 +58,7 @@ def example_row(kind: str, base: str, today: dt.date) -> dict[str, Any]:
             "status": "开放",
         }
     return {
-        "code": "w-001",
+        "code": f"{EXAMPLE_CODE}worker-1",
         "name": "李秀梅",
         "phone": "13800138000",
         "county": "电白",

@@ -231,6 +231,14 @@ async def ask_file(ctx: Ctx) -> Replies:
             )
         )
     lines.append(_("“📄 Template” gives a spreadsheet with the columns and an example row."))
+    if ctx.user.key.startswith("wx:"):  # an Official Account receives no files
+        lines.append(
+            "⚠ "
+            + _(
+                "WeChat cannot send files to an Official Account: send the file to Haoxin "
+                "on Telegram, or ask the programme office to import it (haoxin import)."
+            )
+        )
     rows = [[ctx.button(_("📄 Template"), "template")], [ctx.button(_("◀ Back"), "files")]]
     return [ctx.reply("\n".join(lines), *rows)]
 

@@ -55,6 +55,9 @@ from storage.workers import (
 )
 
 MAX_PROBLEMS = 500
+#: how the template's example rows' codes begin (`handlers.import_template`): such a row
+#: is refused, so that a template sent back unchanged changes nothing
+EXAMPLE_CODE = "example-"
 #: what a progress callback gets: rows done, rows in all
 Progress = Callable[[int, int], None]
 
@@ -568,7 +571,17 @@ def check_rows(
                 bad.add(name)
                 out.problems.append(Problem(row.number, name, exc.code, exc.text, exc.params))
         code = values.get("code")
-        if isinstance(code, str) and code in seen:
+        if isinstance(code, str) and code.casefold().startswith(EXAMPLE_CODE):
+            bad.add("code")
+            out.problems.append(
+                Problem(
+                    row.number,
+                    "code",
+                    "example_row",
+                    "the template's example row: write your own rows in its place",
+                )
+            )
+        elif isinstance(code, str) and code in seen:
             bad.add("code")
             out.problems.append(
                 Problem(

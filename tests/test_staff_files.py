@@ -286,9 +286,17 @@ async def test_the_template_imports_as_it_is(app, kind):
     header, example = list(book.worksheets[0].iter_rows(values_only=True))
     assert header[0] == "code" and example[0]
     assert book.worksheets[1].cell(1, 4).value == "What to write"
+    # sent back unchanged, the example row is refused: nothing is written
     await me.send_file(data, "document", name)
-    assert "1 row of" in me.text and "imported: 1 new" in me.text
+    assert "the template's example row" in me.text
     model = {"courses": Course, "fairs": JobFair, "workers": WorkerProfile}[kind]
+    assert await count(app, model) == 0
+    # with its own code, every other cell of the example imports as it is
+    book.worksheets[0].cell(2, 1).value = f"mine-{kind}"
+    mine = io.BytesIO()
+    book.save(mine)
+    await me.send_file(mine.getvalue(), "document", name)  # still on the import screen
+    assert "1 row of" in me.text and "imported: 1 new" in me.text, me.text
     assert await count(app, model) == 1
 
 
@@ -436,6 +444,16 @@ async def test_a_wechat_link_to_an_xlsx_downloads_over_real_http(db_path):
         me = WeChatPlayer(url, OPENID, mode="aes")
         await me.say("/start")
         await me.tap(_("📂 Import and export"))
+        # an Official Account receives no files: the import screen says where to send it
+        await me.tap(_("📥 Import courses"))
+        assert (
+            _(
+                "WeChat cannot send files to an Official Account: send the file to Haoxin "
+                "on Telegram, or ask the programme office to import it (haoxin import)."
+            )
+            in me.text
+        )
+        await me.tap(_("◀ Back"))
         await me.tap(_("📤 Export a list"))
         await me.tap(_("📝 Sign-up list"))
         await me.tap(_("All courses"))
