@@ -283,9 +283,12 @@ def fair_card(ctx: Ctx, fair: JobFair, registered: bool = False) -> str:
     if fair.organiser:
         who = _.text(fair.organiser, fair.organiser_en)
         lines.append("🏛 " + _("Organised by {who}", who=who))
-    lines.append(_("Firms and jobs:"))
+    if fair.employers:  # a fair set up in chat, or imported with firms' names only
+        lines.append(_("Firms and jobs:"))
     for employer in fair.employers:
         firm = _.text(employer.get("name", ""), employer.get("name_en", ""))
+        if not employer.get("jobs"):  # a firm named without its jobs
+            lines.append("• " + firm)
         for job in employer.get("jobs", []):
             live = _("live-in") if job.get("live_in") else _("lives out")
             parts = (
@@ -296,7 +299,9 @@ def fair_card(ctx: Ctx, fair: JobFair, registered: bool = False) -> str:
             )
             offer = " · ".join(p for p in parts if p)
             lines.append("• " + _("{firm}: {jobs}", firm=firm, jobs=offer))
-    if registered:
+    if fair.status == "cancelled":
+        pass  # nothing to register for
+    elif registered:
         lines.append("✅ " + _("You are registered."))
     elif fair.registration_required:
         lines.append(_("Registration needed: please register below."))

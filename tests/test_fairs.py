@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.replies import Reply
-from storage.models import FairRegistration, Outbox
+from storage.models import FairRegistration, JobFair, Outbox
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user
@@ -260,3 +260,23 @@ def test_telegram_sends_the_qr_code_as_a_photo():
     )
     assert [m for m, _p in calls] == ["sendMessage", "sendPhoto"]
     assert calls[1][1]["photo"].startswith(b"\x89PNG")
+
+
+async def test_firms_named_without_jobs_are_listed_and_a_cancelled_fair_asks_no_one_to_register(
+    app, chat
+):
+    """A fair imported with its firms' names only (or set up in chat) lists the firms;
+    a cancelled fair says so and asks no one to register."""
+    only_names = fair("f1", "春季招聘会", 5, "茂南", [], registration_required=True)
+    only_names["employers"] = [{"name": "茂名好心家政", "jobs": []}]
+    none = fair("f2", "秋季招聘会", 6, "茂南", [], status="cancelled", registration_required=True)
+    await load(app, [], [only_names, none])
+    async with app.db.sessions() as session:
+        ids = dict((await session.execute(select(JobFair.code, JobFair.id))).all())
+    me = chat("tg:705", "en")
+    await me.say(f"/start fair_{ids['f1']}")
+    assert "Firms and jobs:\n• 茂名好心家政" in me.text
+    assert "Registration needed" in me.text
+    await me.say(f"/start fair_{ids['f2']}")
+    assert "has been cancelled" in me.text
+    assert "Registration needed" not in me.text and "Firms and jobs" not in me.text
