@@ -408,22 +408,29 @@ async def _import_table(app: App, kind: str, path: Path) -> int:
 
 
 async def _export(app: App, args: argparse.Namespace) -> int:
-    """`haoxin export WHAT --staff KEY`: admins only; the file is written and the export
+    """`haoxin export WHAT --staff KEY`: an admin, or a training base's staff (her base's
+    courses' lists only: `storage.exports.build`); the file is written and the export
     logged in one transaction (a file that cannot be written logs nothing; standard
     output is written once it is logged)."""
     import os
 
     from storage.exports import ExportRefused, build, log_export, render
+    from storage.repositories import Repos
 
     staff = args.staff.strip()
     key = staff if ":" in staff else f"console:{staff}"
+    base_id: int | None = None  # an admin: every base
     if not app.settings.is_admin(key):
-        print(
-            f"haoxin export: {key} is not an admin (HAOXIN_ADMIN_IDS): exports hold "
-            "personal data; nothing was written",
-            file=sys.stderr,
-        )
-        return 1
+        async with app.db.sessions() as session:
+            user = await Repos(session).users.get(key)
+        base_id = user.staff_base_id if user is not None else None
+        if base_id is None:
+            print(
+                f"haoxin export: {key} is neither an admin (HAOXIN_ADMIN_IDS) nor staff of a "
+                "training base: exports hold personal data; nothing was written",
+                file=sys.stderr,
+            )
+            return 1
     out = args.out
     fmt = args.format or (
         out.rsplit(".", 1)[-1].lower()
@@ -437,6 +444,7 @@ async def _export(app: App, args: argparse.Namespace) -> int:
             args.what,
             course=args.course,
             fair=args.fair,
+            base_id=base_id,
             timezone=app.settings.timezone,
         )
         content = render(export, fmt)
@@ -452,6 +460,13 @@ async def _export(app: App, args: argparse.Namespace) -> int:
     try:
         target, content, rows = await app.db.transaction(write, tries=IMPORT_TRIES)
     except ExportRefused as err:
+        if err.reason == "not_your_base":
+            print(
+                f"haoxin export: {err.subject!r} is not of {key}'s training base; nothing was "
+                "written",
+                file=sys.stderr,
+            )
+            return 1
         what = {"unknown_course": "no course", "unknown_fair": "no fair"}.get(err.reason, "no")
         print(f"haoxin export: {what} {err.subject!r}; nothing was written", file=sys.stderr)
         return 1

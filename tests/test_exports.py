@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from bot.app import import_trainings, seed_demo
 from storage.exports import ExportRefused, build, render, to_csv, to_xlsx
 from storage.models import AuditEntry, JobFair, TrainingBase, WorkerProfile
+from storage.repositories import Repos
 from storage.workers import show_code
 from tests.catalogue import course, load
 from tests.chat import Chat
@@ -278,13 +279,32 @@ async def test_a_non_admin_is_refused_and_nothing_is_written(app, lists, db_path
     )
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode() == (
-        "haoxin export: tg:1 is not an admin (HAOXIN_ADMIN_IDS): exports hold personal "
-        "data; nothing was written\n"
+        "haoxin export: tg:1 is neither an admin (HAOXIN_ADMIN_IDS) nor staff of a training "
+        "base: exports hold personal data; nothing was written\n"
     )
     assert not (tmp_path / "x.xlsx").exists()
     assert await audit(app) == []
     usage = haoxin(db_path, tmp_path, "export", "signups")  # who is exporting?
     assert usage.returncode == 2 and b"--staff" in usage.stderr
+
+
+async def test_a_bases_staff_exports_her_bases_course_at_the_terminal_only(
+    app, lists, db_path, tmp_path
+):
+    async with app.db.sessions() as s, s.begin():
+        base = await s.scalar(select(TrainingBase.id).where(TrainingBase.code == "mm"))
+        Repos(s).users.new("console:mei", "zh").staff_base_id = base
+    mine = haoxin(db_path, tmp_path, "export", "signups", "--course", "a", "--staff", "mei")
+    assert mine.returncode == 0, mine.stderr
+    assert [e.actor for e in await audit(app)] == ["console:mei"]
+    other = haoxin(
+        db_path, tmp_path, "export", "signups", "--course", "b", "--staff", "mei", "--out", "b.csv"
+    )
+    assert other.returncode == 1 and b"not of console:mei's training base" in other.stderr
+    assert not (tmp_path / "b.csv").exists()
+    fairs = haoxin(db_path, tmp_path, "export", "fairs", "--staff", "mei", "--out", "f.csv")
+    assert fairs.returncode == 1 and not (tmp_path / "f.csv").exists()
+    assert len(await audit(app)) == 1
 
 
 async def test_an_admin_export_is_written_and_logged(app, lists, db_path, tmp_path):
