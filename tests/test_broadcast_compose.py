@@ -13,9 +13,6 @@
 - A notice set for tomorrow 9 o'clock (typed in Chinese) is not sent before its time.
 - A job seeker typing /broadcast or forging the screen's buttons is refused.
 - A training base's staff can only send to people signed up for her base's courses.
-
-The screens need `handlers.broadcast_compose.router` among the flows: until it is in
-`handlers.FLOWS`, these tests add it (`FLOWS_HERE`).
 """
 
 from __future__ import annotations
@@ -26,20 +23,17 @@ import datetime as dt
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import App, create_app
+from bot.app import App
 from bot.broadcaster import STATUS_EVERY, Broadcaster
-from bot.dispatcher import Dispatcher
 from bot.notifier import Delivery
-from handlers import FLOWS, broadcast_compose
+from handlers import FLOWS
 from handlers.context import Options
 from handlers.replies import Reply
-from handlers.router import Flows, State
 from locales import translator
 from storage.broadcasts import MAX_TEXT, audience_counts
 from storage.models import (
@@ -59,35 +53,12 @@ from storage.models import (
 from storage.repositories import Repos
 from tests.catalogue import course, load
 from tests.chat import Chat
-from tests.conftest import ADMIN, make_settings
+from tests.conftest import ADMIN
 
 OTHER_ADMIN = "tg:900"  # the second admin of `make_settings`
 OPTIONS = Options()
 #: whether the conversation core lets a state take longer texts than its own limit
 #: (`State.max_input`, asked for in the report of this work)
-CORE_TAKES_LONG_TEXT = "max_input" in getattr(State, "__dataclass_fields__", {})
-
-
-def _flows() -> Flows:
-    """Haoxin's flows with the notice screens (until the lead registers the router)."""
-    if "BC_LIST" in FLOWS.states:
-        return FLOWS
-    extra = Flows([broadcast_compose.router])
-    merged = Flows.__new__(Flows)
-    for attr in ("states", "commands", "actions", "deep_links"):
-        setattr(merged, attr, {**getattr(FLOWS, attr), **getattr(extra, attr)})
-    return merged
-
-
-FLOWS_HERE = _flows()
-
-
-@pytest.fixture
-async def app(db_path: Path) -> AsyncIterator[App]:
-    app = await create_app(make_settings(db_path))
-    app.dispatcher = Dispatcher(app.db, app.settings, flows=FLOWS_HERE)
-    yield app
-    await app.close()
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -316,22 +287,16 @@ async def test_empty_and_over_long_texts_are_refused_and_earlier_ones_kept(app):
     assert _("I received an empty message. Please type an answer or tap a button.") in admin.text
     long_text = "好" * 5000
     await admin.say(long_text)
-    if CORE_TAKES_LONG_TEXT:  # the screen's own answer: the limit and her length
-        assert "5,000" in admin.text and f"{MAX_TEXT:,}" in admin.text
-    else:  # the conversation core's limit answers first
-        assert (
-            _("That message is too long. Please keep it under {limit} characters.", limit=2000)
-            in admin.text
-        )
+    # the screen's own answer (it takes longer text than the core): the limit, her length
+    assert "5,000" in admin.text and f"{MAX_TEXT:,}" in admin.text
     assert (await row_of(app)).texts == {"zh": "下星期一開課"}  # nothing lost, nothing half-kept
     async with app.db.sessions() as s:
         me = await s.scalar(select(User).where(User.key == OTHER_ADMIN))
     assert (me.state, me.form["bc_lang"]) == ("BC_TEXT", "yue")  # still asked for Cantonese
     await admin.say("下星期一開課，記得帶身份證")
     assert (await row_of(app)).texts == {"zh": "下星期一開課", "yue": "下星期一開課，記得帶身份證"}
-    if CORE_TAKES_LONG_TEXT:  # a long notice within the limit is taken
-        await admin.say("好" * 3000)
-        assert len((await row_of(app)).texts["en"]) == 3000
+    await admin.say("好" * 3000)  # a long notice within the limit is taken
+    assert len((await row_of(app)).texts["en"]) == 3000
 
 
 # --- two admins, one draft ------------------------------------------------------------------
@@ -667,7 +632,7 @@ async def test_every_notice_screen_draws_in_every_language(app, lang):
         {"bc": draft.id, "bc_show": draft.id, "bc_at": "2999-01-01T00:00:00", "bc_edit": True},
         {"bc": "x", "bc_show": 99, "bc_aud": "x", "bc_page": 99},
     ]
-    for state in [s for s in FLOWS_HERE.states if s.startswith("BC_")]:
+    for state in [s for s in FLOWS.states if s.startswith("BC_")]:
         for form in forms:
             async with app.db.sessions() as s, s.begin():
                 await s.execute(

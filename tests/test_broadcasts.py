@@ -35,12 +35,10 @@ from bench.broadcast import FakeBotApi, raw_bot_api
 from bot.app import App, create_app
 from bot.broadcaster import Broadcaster
 from bot.console import ConsoleSender
-from bot.dispatcher import Dispatcher
 from bot.notifier import Notifier
 from bot.telegram import Telegram
-from handlers import FLOWS, notices
+from handlers import notices
 from handlers.replies import Reply
-from handlers.router import Flows
 from storage.broadcasts import BroadcastInvalid, BroadcastRepo, audience_counts, audience_keys
 from storage.db import Database
 from storage.models import (
@@ -64,26 +62,6 @@ from tests.wechat_player import WeChatPlayer, running_wechat
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 5.0  # messages a second, in the tests that count the pace
-
-
-def _flows() -> Flows:
-    """Haoxin's flows with /notices (the lead registers `handlers.notices.router`)."""
-    extra = Flows([notices.router])
-    merged = Flows.__new__(Flows)
-    for attr in ("states", "commands", "actions", "deep_links"):
-        setattr(merged, attr, {**getattr(FLOWS, attr), **getattr(extra, attr)})
-    return merged
-
-
-FLOWS_HERE = _flows()
-
-
-@pytest.fixture
-async def app(db_path: Path) -> AsyncIterator[App]:
-    app = await create_app(make_settings(db_path))
-    app.dispatcher = Dispatcher(app.db, app.settings, flows=FLOWS_HERE)
-    yield app
-    await app.close()
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -13,51 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from bot.app import create_app
-from handlers.router import Flows
 from storage.models import AuditEntry, Course, FairRegistration, JobFair, Outbox, Signup
 from tests.catalogue import course, load, set_course
 from tests.chat import Chat
-from tests.conftest import ADMIN, load_user, make_settings
+from tests.conftest import ADMIN, load_user
 from tests.test_changes import sign_up
 from tests.test_fairs import fair
 from tests.test_staff_roles import invite_for, person
 
 TODAY = dt.date.today()
-
-
-def _flows() -> Flows:
-    """The flows with the catalogue's. Until `handlers/__init__.py` collects
-    `catalogue`, `catalogue_course` and `catalogue_fair` (see the report), their routers
-    are added here, to a copy: `handlers.FLOWS` itself is left as it is."""
-    from handlers import FLOWS, catalogue, catalogue_course, catalogue_fair
-
-    if "CATALOGUE" in FLOWS.states:
-        return FLOWS
-    flows = Flows.__new__(Flows)
-    flows.states = dict(FLOWS.states)
-    flows.commands = dict(FLOWS.commands)
-    flows.actions = dict(FLOWS.actions)
-    flows.deep_links = dict(FLOWS.deep_links)
-    routers = (catalogue.router, catalogue_course.router, catalogue_fair.router)
-    for router in routers:
-        flows.states.update(router.states)
-    for router in routers:
-        for state, action, fn in router.foreign:
-            flows.states[state].buttons[action] = fn
-    return flows
-
-
-@pytest.fixture
-async def app(db_path):
-    app = await create_app(make_settings(db_path))
-    app.dispatcher.flows = _flows()
-    yield app
-    await app.close()
 
 
 def act(me: Chat, action: str, arg: object = None) -> str:

@@ -3,13 +3,10 @@ GBK CSV of courses and then the same file again (updated, never twice); a file w
 wrong rows gets every row number and reason in her language and changes nothing; a
 base's staff cannot import or export another base's course, even by a forged button;
 a workbook that is no workbook, a 50 MB file, an empty file and a photo are refused; the
-template imports as it is; exports opened with openpyxl hold the right rows and no
-formula, and are in the audit log; on WeChat an .xlsx comes as a link that downloads
-over real HTTP. The terminal plays the same in English, Chinese and Cantonese.
-
-These tests need `handlers.staff_files.router` and `handlers.staff_exports.router` in
-`handlers.FLOWS` (handlers/__init__.py); until it lists them, `_registered` adds them
-to it as `Flows` would."""
+template sent back unchanged changes nothing; exports opened with openpyxl hold the
+right rows and no formula, and are in the audit log; on WeChat an .xlsx comes as a link
+that downloads over real HTTP. The terminal plays the same in English, Chinese and
+Cantonese."""
 
 from __future__ import annotations
 
@@ -31,7 +28,6 @@ from sqlalchemy import func, select
 from bot.console import chat as terminal
 from bot.wechat import DOCUMENT_DAYS, document_link
 from handlers.contract import contract_docx
-from handlers.router import Flows
 from locales import translator
 from storage.files import CSV_TYPE, DOCX_TYPE, XLSX_TYPE, FileRejected, FileStore
 from storage.models import AuditEntry, Course, JobFair, Outbox, StoredFile, User, WorkerProfile
@@ -47,21 +43,6 @@ from tests.wechat_player import WeChatPlayer, running_wechat
 HEADER = ["code", "title", "track", "base", "starts_on", "ends_on", "seats"]
 CHINESE = ["编号", "课程名称", "工种", "培训基地", "开课日期", "结束日期", "名额", "教室"]
 MM = "茂名好心家政培训学校"
-
-
-@pytest.fixture(autouse=True)
-def _registered() -> None:
-    """The import and export flows in `handlers.FLOWS`, as handlers/__init__.py will
-    collect them (nothing to do once it does)."""
-    from handlers import FLOWS, staff_exports, staff_files
-
-    if staff_files.FILES in FLOWS.states:
-        return
-    mine = Flows([staff_files.router, staff_exports.router])
-    for attr in ("states", "commands", "actions", "deep_links"):
-        ours, theirs = getattr(FLOWS, attr), getattr(mine, attr)
-        assert not ours.keys() & theirs.keys()
-        ours.update(theirs)
 
 
 def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
