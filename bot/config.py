@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     #: the programme office's phone number, printed on contracts as the emergency
     #: contact and shown when people need a person (empty: not shown)
     office_phone: str = ""
+    #: when someone is on duty at the help desk (issue 13), local time: days and hours,
+    #: `mon-fri 08:30-17:30; sat 09:00-12:00` (`handlers.office.parse_hours`); outside
+    #: them a question for a person is told when to expect an answer and the emergency line
+    office_hours: str = "mon-fri 08:30-17:30"
+    #: the line to call in an emergency, shown when no one is on duty (mainland police: 110)
+    emergency_phone: str = "110"
     #: a public https base URL this instance's web server is reached at (the WeChat
     #: webhook's host), for links to documents on platforms that cannot send files
     public_url: str = ""
@@ -112,4 +118,6 @@ class Settings(BaseSettings):
             admins=tuple(sorted(self.admin_ids)),
             office_phone=self.office_phone,
             broadcast_rate=self.broadcast_rate,
+            office_hours=self.office_hours,
+            emergency_phone=self.emergency_phone,
         )

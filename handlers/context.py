@@ -46,6 +46,10 @@ class Options:
     office_phone: str = ""
     #: programme notices a second on each platform (`HAOXIN_BROADCAST_RATE`)
     broadcast_rate: float = 25.0
+    #: the help desk's hours, local (`HAOXIN_OFFICE_HOURS`, `handlers.office.parse_hours`)
+    office_hours: str = "mon-fri 08:30-17:30"
+    #: the emergency line shown when no one is on duty (`HAOXIN_EMERGENCY_PHONE`)
+    emergency_phone: str = "110"
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(ZoneInfo(self.timezone))

@@ -83,6 +83,17 @@ class User(Base):
     )
     #: presses of button data not issued to her on her current screen (stale or forged)
     refused_presses: Mapped[int] = mapped_column(Integer, default=0)
+    #: the last few texts she typed (`handlers.questions.RECENT` of them, each cut to
+    #: `RECENT_CHARS`; never what she typed where personal data is asked): the context a
+    #: help-desk ticket carries (issue 13). Erased with her row
+    recent: Mapped[list[Any]] = mapped_column(default=list)
+    #: questions she asked the catalogue or the help desk since `asked_since` (a window
+    #: of `handlers.questions.FLOOD_WINDOW`): a flood from one person is limited
+    asked_since: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    asked_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: the question she typed last (after she agreed to the privacy notice): what "👤 Ask
+    #: a person" carries. Kept here, not in `form`, so her form stays exactly as it was
+    asked: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -973,3 +984,77 @@ class SendGate(Base):
 
     name: Mapped[str] = mapped_column(String(16), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# --- questions: the catalogue of answers and the help desk (issue 13) -------------------
+class FaqEntry(Base):
+    """A question of the catalogue added or changed by staff: imported (`haoxin import`,
+    or a file in chat) or made from a help-desk ticket with one action (issue 13).
+
+    The catalogue ships as `storage/faq.yaml`; an entry here with the same `key` takes
+    the place of the shipped one, and `active=False` hides it. `questions` holds, per
+    language (`zh`, `yue`, `en`), the ways people ask it, the first being its title;
+    `answers` the answer in each language. `updated_at` tells every instance's matcher
+    what changed since it last looked."""
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    topic: Mapped[str] = mapped_column(String(24), default="")
+    questions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: `import` or `desk` (made from a ticket)
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Ticket(Base):
+    """A question for a person at the programme (issue 13): her question, its context
+    (`context`: role, the step she was on, her last few messages, language, platform),
+    and the conversation that follows (`TicketMessage`).
+
+    `status`: `open` (waiting for someone to take it) → `taken` (by `holder`, a staff
+    key, with one conditional UPDATE: two staff, on two instances too, cannot both take
+    it) → `closed`. `base_id`: the training base it is about (base staff see those);
+    None: the programme office's. `urgent`: a safety report, told to every admin at once.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_queue", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_bases.id", ondelete="SET NULL"), default=None
+    )
+    question: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    holder: Mapped[str] = mapped_column(String(80), default="")
+    #: the catalogue entry made from it (`FaqEntry.key`), if any
+    faq_key: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    closed_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TicketMessage(Base):
+    """One message of a ticket's conversation: `author` `asker` (her) or `staff`
+    (`staff_key`, who wrote it)."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(16), default="asker")
+    staff_key: Mapped[str] = mapped_column(String(80), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
