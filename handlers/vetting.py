@@ -81,7 +81,7 @@ TEXT_ROOM = MAX_TEXT - 300
 H = TypeVar("H", bound=Callable[..., Awaitable[Replies]])
 #: what staff screens keep in a form (vetting, attendance, the course editor, notices,
 #: imports and exports): dropped when someone is refused a staff screen
-STAFF_FORM_KEYS = ("vet", "att_", "cat_", "bc", "fx_", "ex_")
+STAFF_FORM_KEYS = ("vet", "att_", "cat_", "bc", "fx_", "ex_", "desk_")
 
 
 # --- who may vet ----------------------------------------------------------------------

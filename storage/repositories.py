@@ -23,16 +23,20 @@ from sqlalchemy.orm.util import identity_key
 from storage.broadcasts import BroadcastRepo
 from storage.courses import CourseRepo, SignupRepo
 from storage.fairs import FairRepo
+from storage.faq import FaqRepo
 from storage.files import FileRepo, FileStore
+from storage.help_desk import DeskRepo
 from storage.hiring import HiringRepo
 from storage.models import (
     Course,
     JobFair,
     Outbox,
+    ProblemReport,
     ProcessedEvent,
     Profile,
     SignedRequest,
     StoredFile,
+    Ticket,
     TrainingBase,
     User,
     utcnow,
@@ -41,6 +45,7 @@ from storage.requests import RequestRepo
 from storage.reviews import ReportRepo, ReviewRepo
 from storage.search import SearchRepo
 from storage.staff import StaffRepo
+from storage.tickets import TicketRepo
 from storage.workers import WorkerRepo
 
 # The statements every batch or every sign-up sends, built once (building one costs
@@ -109,6 +114,24 @@ class UserRepo:
         user.reachable = reachable
         return True
 
+    async def _unsent_about(self, user: User) -> None:
+        """Drop the messages not yet sent to staff that quote her words: notices of her
+        help-desk tickets (`ticket:<id>…`) and of her problem reports (`report:<id>`)."""
+        if user.id is None:
+            return
+        tickets = await self.session.scalars(select(Ticket.id).where(Ticket.asker_id == user.id))
+        reports = await self.session.scalars(
+            select(ProblemReport.id).where(ProblemReport.reporter_id == user.id)
+        )
+        topics = [f"ticket:{n}" for n in tickets] + [f"report:{n}" for n in reports]
+        for topic in topics:
+            await self.session.execute(
+                delete(Outbox).where(
+                    Outbox.sent_at.is_(None),
+                    or_(Outbox.topic == topic, Outbox.topic.like(f"{topic}:%")),
+                )
+            )
+
     async def erase(self, user: User) -> None:
         """Delete everything Haoxin holds about this person (PIPL art. 47; WeChat unfollow).
 
@@ -133,6 +156,7 @@ class UserRepo:
         )
         await self.session.run_sync(_write_queued)  # her messages of this transaction too
         await self.session.execute(delete(Outbox).where(Outbox.user_key == user.key))
+        await self._unsent_about(user)
         await BroadcastRepo(self.session).forget(user.key)  # her deliveries, out of the counts
         rated = await ReviewRepo(self.session).rated_by(user)  # her reviews go with her
         await self.session.delete(user)
@@ -489,3 +513,6 @@ class Repos:
         self.broadcasts = BroadcastRepo(session)
         self.reviews = ReviewRepo(session)
         self.reports = ReportRepo(session)
+        self.faq = FaqRepo(session)
+        self.tickets = TicketRepo(session)
+        self.desk = DeskRepo(session)
