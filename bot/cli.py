@@ -6,6 +6,7 @@ haoxin db upgrade                                       apply migrations
 haoxin import FILE                                      import bases, courses, fairs
 haoxin import trainings FILE                            mark who attended or completed
 haoxin import courses|fairs|workers FILE                import a spreadsheet (CSV, XLSX)
+haoxin import faq FILE                                  add to the questions and answers
 haoxin export signups|waiting|attendance|fairs|workers --staff KEY [--course ID|--fair ID]
               [--format xlsx|csv] [--out FILE]          a list as a spreadsheet
 haoxin run telegram|wechat [--framework aiogram|ptb] [--webhook-url URL] [--listen HOST:PORT]
@@ -39,6 +40,14 @@ nothing: one line a problem on stderr, `haoxin import: FILE: row 3, column C: WH
 first 50, then `… and N more`), and exit status 1. Workers are imported for staff to
 vet, never as verified.
 
+`haoxin import faq FILE` (`storage.faq`: a .yaml file shaped as storage/faq.yaml, or a
+.csv / .xlsx with the columns key, topic, question_zh, question_yue, question_en,
+answer_zh, answer_yue, answer_en; several questions in a cell one per line) adds
+entries to the catalogue of questions and answers, or replaces those of the same key
+(a shipped one too), all or nothing, and prints `FILE: faq: N entries: N new, N
+replaced`. Every instance answers from them at its next question. A wrong file imports
+nothing: one line a problem on stderr and exit status 1.
+
 `haoxin export WHAT --staff KEY` writes a list as a spreadsheet: a course's sign-ups,
 waiting list or attendance (`--course CODE`; without it, every course), a fair's
 registrations (`--fair CODE`; without it, every fair), the verified workers. They are
@@ -71,6 +80,8 @@ from storage.training_import import TrainingRowsError
 TRAININGS = "trainings"
 #: `haoxin import KIND FILE`: spreadsheets of these (`storage.bulk_import`)
 TABLES = ("courses", "fairs", "workers")
+#: `haoxin import faq FILE`: entries of the catalogue of questions (`storage.faq`)
+FAQ = "faq"
 #: the most problems printed, one a line (then how many more)
 SHOWN_PROBLEMS = 50
 
@@ -178,7 +189,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE | KIND",
         help="a .yaml, .yml or .json file (see storage/demo.yaml); or what the next FILE "
-        f"holds: `{TRAININGS}` (attendance), or {', '.join(TABLES)} (a spreadsheet)",
+        f"holds: `{TRAININGS}` (attendance), `{FAQ}` (questions and answers), or "
+        f"{', '.join(TABLES)} (a spreadsheet)",
     )
     imp.add_argument(
         "trainings_file",
@@ -235,6 +247,8 @@ async def _main(args: argparse.Namespace) -> int:
             print("database is up to date")
         elif args.command == "import" and str(args.file) in TABLES and args.trainings_file:
             return await _import_table(app, str(args.file), args.trainings_file)
+        elif args.command == "import" and str(args.file) == FAQ and args.trainings_file:
+            return await _import_faq(app, args.trainings_file)
         elif args.command == "import" and args.trainings_file is not None:
             return await _import_trainings(app, args.trainings_file)
         elif args.command == "export":
@@ -297,6 +311,35 @@ async def _import(app: App, path: Path) -> int:
             f"{path}: {skipped} demo worker profiles left out: they are loaded only by "
             "`haoxin chat --demo`"
         )
+    return 0
+
+
+async def _import_faq(app: App, path: Path) -> int:
+    """`haoxin import faq FILE`: the summary, or every problem (nothing imported)."""
+    from storage.faq import FaqError, FaqRepo, Imported, read_catalogue
+
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+        catalogue = read_catalogue(content, path.name)
+    except FaqError as err:
+        for problem in err.problems[:SHOWN_PROBLEMS]:
+            print(f"haoxin import: {path}: {problem}", file=sys.stderr)
+        print(f"haoxin import: {path}: nothing was imported", file=sys.stderr)
+        return 1
+    except (DataFileError, OSError) as err:
+        print(f"haoxin import: {path}: {err}", file=sys.stderr)
+        return 1
+    if not catalogue.entries:
+        print(f"{path}: nothing to import (the file holds no rows)")
+        return 0
+
+    async def write(session: AsyncSession) -> Imported:
+        return await FaqRepo(session).import_catalogue(catalogue, "cli")
+
+    done = await app.db.transaction(write, tries=IMPORT_TRIES)
+    print(
+        f"{path}: faq: {len(catalogue.entries)} entries: {done.added} new, {done.replaced} replaced"
+    )
     return 0
 
 
@@ -489,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     a traceback: a library's error can quote the bot token or a person's data."""
     parser = _parser()
     args = parser.parse_args(argv)
-    kinds = (TRAININGS, *TABLES)
+    kinds = (TRAININGS, FAQ, *TABLES)
     if args.command == "import" and args.trainings_file is not None:
         if str(args.file) not in kinds:
             parser.error(

@@ -5,6 +5,7 @@ no SQL (repositories arrive on the context).
 """
 
 from handlers import (
+    ask,
     attendance,
     broadcast_compose,
     catalogue,
@@ -14,6 +15,7 @@ from handlers import (
     courses,
     credential,
     fairs,
+    help_desk,
     hire_view,
     hires,
     hiring,
@@ -29,6 +31,7 @@ from handlers import (
     phone,
     privacy,
     problems,
+    questions,
     reviews,
     signup,
     staff_exports,
@@ -74,5 +77,8 @@ FLOWS = Flows(
         staff_exports.router,
         notices.router,
         broadcast_compose.router,
+        questions.router,
+        ask.router,
+        help_desk.router,
     ]
 )

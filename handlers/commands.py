@@ -96,6 +96,7 @@ async def help_(ctx: Ctx, _arg: str) -> Replies:
         "• /delete_me – delete your data\n"
         "• /help – this list"
     )
+    text += "\n" + _("• /ask QUESTION – ask a question in your own words (/ask alone: all topics)")
     if is_staff(ctx):  # staff's own commands, listed to staff only (each asks again)
         staff = _("• /broadcast – write a programme notice, or follow one sent")
         text += "\n" + _("For staff:") + "\n" + staff

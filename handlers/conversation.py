@@ -8,8 +8,10 @@
            ├─ a main-menu entry ... typed out whole: that entry (`menus.entry_named`)
            ├─ contact / location .. the state's handler, if it takes one
            ├─ photo / file ........ the state's file handler, if it takes one
-           └─ text ................ the state's text handler, or else a search of courses
-                                    and fairs that keeps her place (`handlers.typed`)
+           └─ text ................ the state's text handler (a question asked there is
+                                    answered first: `questions.maybe_question`), or else
+                                    an answer or a search that keeps her place
+                                    (`handlers.questions.answer_typed`)
 
 Bad input never raises out of here: a handler's `Invalid` becomes its message followed
 by the current question, and the state and form stay as they were.
@@ -35,7 +37,7 @@ import logging
 import re
 import unicodedata
 
-from handlers import typed
+from handlers import questions, typed
 from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
@@ -182,6 +184,7 @@ async def _route(ctx: Ctx) -> Replies:
         raise Invalid(
             _("That message is too long. Please keep it under {limit} characters.", limit=limit)
         )
+    questions.remember_typed(ctx, state, text)  # a ticket's context (issue 13)
     chosen = _typed_buttons(ctx, state, text)
     if len(chosen) == 1:
         return await press(ctx, state, chosen[0][1])
@@ -201,7 +204,10 @@ async def _route(ctx: Ctx) -> Replies:
                     "asked only once, in its own part, and is never kept whole."
                 )
             )
-        return await typed.search(ctx, text)
+        return await questions.answer_typed(ctx, text)  # a question, or a search
+    answered = await questions.maybe_question(ctx, state, text)
+    if answered is not None:  # a question asked on a step that takes text
+        return answered
     return await state.on_text(ctx, text)
 
 

@@ -68,6 +68,8 @@ def _entries(ctx: Ctx) -> dict[str, str]:
         "roles": _("👥 Staff of the bases"),
         "reports": _("⚠ Reports and ratings"),
         "files": _("📂 Import and export"),
+        "questions": _("❓ Questions and help"),
+        "desk": _("💬 Help desk"),
     }
 
 
@@ -79,10 +81,12 @@ def _live() -> dict[str, str]:
     from handlers.courses import COURSES
     from handlers.credential import VERIFY
     from handlers.fairs import FAIRS
+    from handlers.help_desk import DESK
     from handlers.hires import JOBS
     from handlers.household_request import RQ_FIND, RQ_LIST
     from handlers.my_signups import MY_SIGNUPS
     from handlers.numbers import NUMBERS
+    from handlers.questions import QUESTIONS
     from handlers.staff_files import FILES
     from handlers.staff_reports import STAFF_REPORTS
     from handlers.staff_roles import STAFF_ROLES
@@ -107,6 +111,8 @@ def _live() -> dict[str, str]:
         "jobs": JOBS,
         "reports": STAFF_REPORTS,
         "files": FILES,
+        "questions": QUESTIONS,
+        "desk": DESK,
     }
 
 
@@ -117,6 +123,8 @@ def _menu(ctx: Ctx, title: str, keys: list[str], *, switch_role: bool = True) ->
     ]
     if switch_role:
         rows.append([ctx.button(ctx._("🔄 Change what I'm here for"), "switch_role")])
+        # after the entries whose numbers people know: typing "5" still does what it did
+        rows.append([ctx.button(entries["questions"], "go", "questions")])
     return [ctx.reply(title, *rows, *_common_rows(ctx))]
 
 
@@ -161,6 +169,7 @@ async def admin_menu(ctx: Ctx) -> Replies:
         "numbers",
         "files",
         "roles",
+        "desk",
     ]
     return _menu(ctx, title, keys, switch_role=False)
 
@@ -172,13 +181,13 @@ async def staff_menu(ctx: Ctx) -> Replies:
     base = await ctx.repos.staff.base(ctx.user.staff_base_id)
     name = ctx._.text(base.name, base.name_en) if base is not None else "—"
     title = ctx._("Staff menu: {base}.", base=name)
-    keys = ["vetting", "attendance", "catalogue", "broadcast", "numbers", "files"]
+    keys = ["vetting", "attendance", "catalogue", "broadcast", "numbers", "files", "desk"]
     return _menu(ctx, title, keys, switch_role=False)
 
 
 MENU_KEYS = {
-    SEEKER_MENU: {"courses", "fairs", "signups", "profile", "jobs"},
-    HOUSEHOLD_MENU: {"find", "requests", "hires", "verify"},
+    SEEKER_MENU: {"courses", "fairs", "signups", "profile", "jobs", "questions"},
+    HOUSEHOLD_MENU: {"find", "requests", "hires", "verify", "questions"},
     ADMIN_MENU: {
         "vetting",
         "reports",
@@ -188,8 +197,9 @@ MENU_KEYS = {
         "numbers",
         "files",
         "roles",
+        "desk",
     },
-    STAFF_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers", "files"},
+    STAFF_MENU: {"vetting", "attendance", "catalogue", "broadcast", "numbers", "files", "desk"},
 }
 
 

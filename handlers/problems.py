@@ -28,6 +28,7 @@ from typing import Any
 from handlers import typed
 from handlers.context import Ctx, Options, outside
 from handlers.onboarding import HOUSEHOLD
+from handlers.questions import free_text
 from handlers.replies import Reply
 from handlers.router import Invalid, Replies, Router
 from locales import Translator, translator
@@ -42,6 +43,7 @@ PR_TEXT = router.state("PR_TEXT", personal=True)
 PR_CONFIRM = router.state("PR_CONFIRM", personal=True)
 
 typed.no_search(PR_CONFIRM)
+free_text(PR_TEXT)  # what happened, in her words: never taken for a question
 
 #: the shortest report, characters (`打人` is a report)
 MIN_REPORT = 2

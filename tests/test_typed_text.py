@@ -141,11 +141,15 @@ async def test_nothing_found_too_long_or_a_number_keeps_her_screen(app, chat):
     await load(app, COURSES, FAIRS)
     me = await seeker(chat, "tg:907")
     menu = list(me.labels)
-    await me.say("zzzzqqq")
-    assert "found no course or job fair for “zzzzqqq”" in me.text and me.labels == menu
-    assert "tap one of the buttons" in me.text
-    await me.say("月嫂" * 21)
-    assert "at most 40 characters" in me.text and me.labels == menu
+    await me.say("zzzzqqq")  # nothing found, no question matched: a person is offered
+    assert "I don't have a ready answer for “zzzzqqq”" in me.text
+    assert [x for x in me.labels if not x.startswith("◀")] == ["👤 Ask a person"]
+    await me.tap(BACK)
+    assert me.labels == menu
+    await me.say("月嫂" * 21)  # too long to search: read as a question, her place kept
+    assert FOUND not in me.text and (await load_user(app, "tg:907")).state == "SEEKER_MENU"
+    await me.tap(BACK)
+    assert me.labels == menu
     await me.say("🙂👍🏽")
     assert "tap one of the buttons" in me.text and me.labels == menu
     await me.say("99")  # no button 99: not a search for "99"
@@ -435,8 +439,8 @@ async def test_a_household_searches_from_her_menu_too(app, chat):
 @pytest.mark.parametrize("words", ["'; DROP TABLE users; --", "\x1b[31mred\x1b[0m", "¯\\_(ツ)_/¯"])
 async def test_odd_text_at_a_menu_is_answered_and_keeps_her_place(app, chat, words):
     me = await seeker(chat, "tg:929")
-    await me.say(words)
-    assert "tap one of the buttons" in me.text and "went wrong" not in me.text
+    await me.say(words)  # no question and nothing found: a person is offered, calmly
+    assert "went wrong" not in me.text and "👤 Ask a person" in me.labels
     within_limits(me)
     assert (await load_user(app, "tg:929")).state == "SEEKER_MENU"
 
