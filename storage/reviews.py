@@ -108,9 +108,10 @@ class Context:
     status: str = ""
 
 
-def new_reference() -> str:
-    """A fresh reference, `R-` and `REFERENCE_LENGTH` random characters."""
-    return "R-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+def new_reference(prefix: str = "R-") -> str:
+    """A fresh reference, `prefix` (`R-`: a problem report; `Q-`: a help-desk ticket)
+    and `REFERENCE_LENGTH` random characters of `REFERENCE_ALPHABET`."""
+    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def side_of(hire: Hire, user: User) -> str | None:

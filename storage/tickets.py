@@ -17,15 +17,14 @@ she is told). Her tickets go with her row (`tickets.asker_id` and
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import reviews
 from storage.models import Course, Signup, Ticket, TicketMessage, User, utcnow
-from storage.reviews import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 #: the longest question or message she may send, characters
 MAX_QUESTION = 1000
@@ -37,8 +36,8 @@ _REFERENCE_TRIES = 8
 
 
 def new_reference() -> str:
-    """A fresh ticket reference, `Q-` and `REFERENCE_LENGTH` random characters."""
-    return "Q-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    """A fresh ticket reference, `Q-` and random characters (`storage.reviews`)."""
+    return reviews.new_reference("Q-")
 
 
 def _checked(text: str) -> str:
