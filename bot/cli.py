@@ -329,7 +329,7 @@ async def _import_faq(app: App, path: Path) -> int:
     except (DataFileError, OSError) as err:
         print(f"haoxin import: {path}: {err}", file=sys.stderr)
         return 1
-    if not catalogue.entries:
+    if not catalogue.entries and not catalogue.hidden:
         print(f"{path}: nothing to import (the file holds no rows)")
         return 0
 
@@ -338,7 +338,8 @@ async def _import_faq(app: App, path: Path) -> int:
 
     done = await app.db.transaction(write, tries=IMPORT_TRIES)
     print(
-        f"{path}: faq: {len(catalogue.entries)} entries: {done.added} new, {done.replaced} replaced"
+        f"{path}: faq: {len(catalogue.entries)} entries: {done.added} new, "
+        f"{done.replaced} replaced, {done.hidden} hidden"
     )
     return 0
 

@@ -16,7 +16,7 @@ One ticket going on at a time: a new question while one is open or taken joins i
 a message. Flood limits (`handlers.ask_words`): `TICKETS_PER_DAY` new tickets a day and
 `MESSAGES_PER_HOUR` messages an hour; beyond, she is told why and what she typed stays
 in her form (`ask_draft`, or the reply's draft), shown again with "✔ Keep what I wrote"
-when she comes back. A question that mentions danger (`problems.urgent`) makes the
+when she comes back. A question that mentions danger (`handlers.danger.urgent`) makes the
 ticket urgent: every admin is told at once, and she is given the emergency line.
 
 What she types on ASK_TEXT, TK_VIEW and TK_REPLY is always for the person, even when
@@ -52,8 +52,8 @@ from handlers.ask_words import (
 )
 from handlers.context import Ctx
 from handlers.conversation import later_entry, navigation
+from handlers.danger import urgent
 from handlers.office import expect_words
-from handlers.problems import urgent
 from handlers.questions import free_text
 from handlers.replies import Reply
 from handlers.router import Invalid, Replies, Router
@@ -229,7 +229,8 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
             ctx.user,
             text,
             context_of(ctx, back),
-            base_id=await repo.latest_base(ctx.user),
+            # a safety report is the programme office's, not a base's
+            base_id=None if danger else await repo.latest_base(ctx.user),
             urgent=danger,
         )
         words = [

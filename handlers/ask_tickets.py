@@ -24,7 +24,7 @@ from handlers.ask_words import (
     thread_screens,
 )
 from handlers.context import Ctx
-from handlers.problems import urgent
+from handlers.danger import urgent
 from handlers.router import Invalid, Replies
 from storage.models import Ticket
 from storage.tickets import CLOSED, MAX_QUESTION

@@ -27,6 +27,12 @@ TICKET_WINDOW = dt.timedelta(days=1)
 #: messages (questions and replies) one person may send the office in `MESSAGE_WINDOW`
 MESSAGES_PER_HOUR = 10
 MESSAGE_WINDOW = dt.timedelta(hours=1)
+#: a message that mentions danger goes beyond `MESSAGES_PER_HOUR`, up to this many an
+#: hour (a flood is still bounded)
+DANGER_PER_HOUR = 30
+#: every admin is alerted of an urgent ticket at most once in this time (each danger
+#: message is still added to the ticket and shown to staff)
+ALERT_GAP = dt.timedelta(minutes=10)
 #: a screen of the conversation stays under this many characters (a message holds 4,096)
 SCREEN_CHARS = 4000
 #: how much of her words a staff notice quotes, and of staff's words her notice shows
@@ -216,7 +222,8 @@ async def flood_words(ctx: Ctx, *, new_ticket: bool, danger: bool = False) -> st
     _ = ctx._
     repo, now = ctx.repos.tickets, utcnow()
     words = ""
-    if await repo.messages_since(ctx.user, now - MESSAGE_WINDOW) >= MESSAGES_PER_HOUR:
+    sent = await repo.messages_since(ctx.user, now - MESSAGE_WINDOW)
+    if sent >= (DANGER_PER_HOUR if danger else MESSAGES_PER_HOUR):
         words = _(
             "You can send at most {n} messages an hour to the programme office, and you "
             "have reached that. Please wait a little, then send it again.",
@@ -256,13 +263,22 @@ async def tell_holder(ctx: Ctx, ticket: Ticket, words: Callable[[Translator], st
     if not ticket.holder:
         return
     holder = await ctx.repos.users.get(ticket.holder)
+    still_staff = ticket.holder in ctx.options.admins or (
+        holder is not None and holder.staff_base_id is not None
+    )
+    if not still_staff:  # her words never go to someone who is no longer staff
+        return
     _ = outside(ctx.repos, holder, ctx.options)._ if holder is not None else translator("zh")
     ctx.notify(ticket.holder, [Reply(words(_))], topic=f"ticket:{ticket.id}:asker")
 
 
 async def tell_admins(ctx: Ctx, ticket: Ticket, text: str) -> None:
     """An urgent question or message (`text`): every admin at once, in each one's
-    language (`problems.tell_staff`)."""
+    language (`problems.tell_staff`); at most once in `ALERT_GAP` for one ticket (the
+    rest are on the ticket's screen)."""
+    topic = f"ticket:{ticket.id}:urgent"
+    if await ctx.repos.outbox.queued_since(topic, utcnow() - ALERT_GAP):
+        return
     await tell_staff(
         ctx, lambda t: urgent_notice(t, ticket, text), topic=f"ticket:{ticket.id}:urgent"
     )

@@ -175,8 +175,9 @@ def platform_words(_: Translator, platform: str) -> str:
 
 async def may_catalogue(ctx: Ctx, ticket: Ticket) -> bool:
     """Whether the catalogue action is hers here: the ticket was never made into an
-    entry, has a staff reply, and she is an admin or holds (held) it."""
-    if ticket.faq_key or not (ctx.is_admin or ticket.holder == ctx.user.key):
+    entry, has a staff reply, and she is a programme admin (what the catalogue says,
+    everyone reads: a base's staff answer their base's questions only)."""
+    if ticket.faq_key or not ctx.is_admin:
         return False
     return await ctx.repos.desk.last_staff_reply(ticket.id) is not None
 
@@ -307,4 +308,4 @@ async def back_to_desk(ctx: Ctx, *notes: str) -> Replies:
 router.goes("desk_back", DESK, DESK_TICKET)
 
 # the ticket's screen, the reply and the catalogue action register on `router` as they load
-from handlers import help_desk_reply, help_desk_ticket  # noqa: E402, F401
+from handlers import help_desk_faq, help_desk_reply, help_desk_ticket  # noqa: E402, F401

@@ -1,5 +1,4 @@
-"""The help desk's reply and catalogue action (issue 13), on `handlers.help_desk`'s
-router.
+"""The help desk's reply (issue 13), on `handlers.help_desk`'s router.
 
     DESK_TICKET ─✍ Reply (hers)─▶ DESK_REPLY: typed ─▶ a staff message on the ticket,
         sent to her through the outbox (`handlers.ask.office_reply_notice`, in her
@@ -7,8 +6,6 @@ router.
           ├─ ✔ Send what I wrote (a reply kept from before) ─▶ the same
           └─ ✖ Cancel ─▶ DESK_TICKET
     DESK_TICKET: text typed there is kept as her reply, to send from DESK_REPLY
-    DESK_TICKET ─📌 Add to the catalogue─▶ her question and the last staff reply become
-        a catalogue entry (`FaqRepo.save`), once: `Ticket.faq_key`
 
 A reply the ticket no longer takes (closed, released or held by another meanwhile, on
 any instance: `DeskRepo.reply` is conditional) is not sent: she is told why, and what
@@ -16,8 +13,6 @@ she wrote stays in her form (`desk_draft`) and on the ticket's screen.
 """
 
 from __future__ import annotations
-
-import re
 
 from handlers.context import Ctx
 from handlers.help_desk import (
@@ -29,7 +24,6 @@ from handlers.help_desk import (
     draft_of,
     drop_draft,
     keep_draft,
-    may_catalogue,
     outside_of,
     platform_words,
     router,
@@ -37,7 +31,6 @@ from handlers.help_desk import (
 )
 from handlers.router import Invalid, Replies
 from locales import language_name
-from storage.faq import MAX_QUESTION
 from storage.help_desk import ASKER, CLOSED, OPEN, TAKEN
 from storage.models import Ticket
 
@@ -170,72 +163,3 @@ async def _send(ctx: Ctx, text: str) -> Replies:
 async def cancel_reply(ctx: Ctx, _arg: str) -> Replies:
     drop_draft(ctx)
     return [ctx.reply(ctx._("Nothing was sent.")), *await ctx.goto(DESK_TICKET)]
-
-
-# --- the catalogue ------------------------------------------------------------------------
-_SENTENCE_END = re.compile(r"(?<=[。？！?!.])\s*|\n+")
-
-
-def catalogue_question(question: str) -> str:
-    """Her question as a catalogue question: whole when it fits `MAX_QUESTION`, else its
-    first sentences that do (or its start, cut)."""
-    question = question.strip()
-    if len(question) <= MAX_QUESTION:
-        return question
-    kept = ""
-    for sentence in _SENTENCE_END.split(question):
-        if not sentence.strip():
-            continue
-        if len(kept) + len(sentence) + 1 > MAX_QUESTION:
-            break
-        kept = f"{kept} {sentence}".strip() if kept else sentence.strip()
-    return kept or question[: MAX_QUESTION - 1].rstrip() + "…"
-
-
-@router.button(DESK_TICKET, "desk_faq")
-@desk_only
-async def add_to_catalogue(ctx: Ctx, _arg: str) -> Replies:
-    """Her question and the last staff reply become a catalogue entry (topic `desk`,
-    in her language), once per ticket: `DeskRepo.claim_catalogue` decides between two
-    staff."""
-    _ = ctx._
-    desk = ctx.repos.desk
-    ticket = await current(ctx)
-    if ticket.faq_key:
-        raise Invalid(_("It is in the catalogue already."))
-    if not await may_catalogue(ctx, ticket):
-        raise Invalid(
-            _(
-                "It can be added once staff have replied, by an admin or the staff member "
-                "who took it."
-            )
-        )
-    answer = await desk.last_staff_reply(ticket.id)
-    if answer is None or not await desk.claim_catalogue(ticket.id):
-        raise Invalid(_("It is in the catalogue already."))
-    lang = ticket_lang(ticket)
-    question = catalogue_question(ticket.question)
-    try:
-        entry = await ctx.repos.faq.save(
-            key=None,
-            topic="desk",
-            questions={lang: [question]},
-            answers={lang: answer.text},
-            source="desk",
-            created_by=ctx.user.key,
-        )
-    except ValueError:
-        await desk.unclaim_catalogue(ticket.id)
-        raise Invalid(
-            _(
-                "The catalogue cannot take this question and answer (too long, or with "
-                "curly brackets in the answer). Nothing was added."
-            )
-        ) from None
-    await desk.catalogued(ticket.id, ctx.user.key, entry.key)
-    done = "📌 " + _(
-        "Added to the catalogue as {key}: “{question}”. People who ask it get your answer.",
-        key=entry.key,
-        question=question,
-    )
-    return [ctx.reply(done), *await ctx.ask()]

@@ -38,7 +38,7 @@ from handlers.help_desk import (
     router,
     ticket_lang,
 )
-from handlers.replies import Button
+from handlers.replies import Button, Reply
 from handlers.router import Invalid, Replies
 from handlers.staff import staff_base
 from locales import language_name
@@ -73,6 +73,8 @@ async def show_ticket(ctx: Ctx) -> Replies:
             [ctx.button(_("↩ Release"), "desk_release"), ctx.button(_("✔ Close"), "desk_close")]
         )
     elif ticket.status != CLOSED and ctx.is_admin:
+        if ticket.status == TAKEN:  # someone else holds it: away, or no longer staff
+            rows.append([ctx.button(_("🙋 Take it over"), "desk_take_over")])
         rows.append([ctx.button(_("✔ Close"), "desk_close")])
     if await may_catalogue(ctx, ticket):
         rows.append([ctx.button(_("📌 Add to the catalogue"), "desk_faq")])
@@ -148,6 +150,30 @@ def _fit(ctx: Ctx, head: list[str], thread: list[str], more: int) -> list[str]:
 
 
 # --- taking, releasing, closing -------------------------------------------------------
+@router.button(DESK_TICKET, "desk_take_over")
+@desk_only
+async def take_over(ctx: Ctx, _arg: str) -> Replies:
+    """An admin takes a ticket another holds; the one who held it is told."""
+    _ = ctx._
+    ticket = await current(ctx)
+    if not ctx.is_admin or ticket.status != TAKEN or ticket.holder == ctx.user.key:
+        raise Invalid(_("I don't recognise that button."))
+    holder = ticket.holder
+    if not await ctx.repos.desk.take_over(ticket.id, ctx.user.key, holder):
+        return await back_to_desk(
+            ctx, _("{reference} changed meanwhile: here it is now.", reference=ticket.reference)
+        )
+    taken = await ctx.repos.users.get(holder)
+    if taken is not None:
+        told = outside_of(ctx, taken)._(
+            "💬 {reference} was taken over by a programme admin: you no longer answer it.",
+            reference=ticket.reference,
+        )
+        ctx.notify(holder, [Reply(told)], topic=f"ticket:{ticket.id}:holder")
+    done = _("🙋 {reference} is yours now.", reference=ticket.reference)
+    return [ctx.reply(done), *await ctx.ask()]
+
+
 @router.button(DESK_TICKET, "desk_take")
 @desk_only
 async def take(ctx: Ctx, _arg: str) -> Replies:

@@ -21,12 +21,12 @@ words (`job_words`, `about_words`) and notices to every admin (`tell_staff`).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import Any
 
 from handlers import typed
 from handlers.context import Ctx, Options, outside
+from handlers.danger import urgent
 from handlers.onboarding import HOUSEHOLD
 from handlers.questions import free_text
 from handlers.replies import Reply
@@ -51,44 +51,6 @@ MIN_REPORT = 2
 NOTICE_EXCERPT = 200
 #: the police in mainland China (Hong Kong and Macau: 999)
 POLICE = "110"
-
-#: words that make a report urgent for staff: danger, violence, abuse, threats, police
-_DANGER_CHINESE = (
-    "打人",
-    "打我",
-    "被打",
-    "危险",
-    "危險",
-    "虐待",
-    "报警",
-    "報警",
-    "家暴",
-    "暴力",
-    "性骚扰",
-    "性騷擾",
-    "非礼",
-    "非禮",
-    "强奸",
-    "強姦",
-    "威胁",
-    "威脅",
-    "恐吓",
-    "恐嚇",
-    "受伤",
-    "受傷",
-    "救命",
-)
-_DANGER_ENGLISH = re.compile(
-    r"\b(?:hit|hits|hitting|beat|beats|beaten|danger|dangerous|abuse[sd]?|abusing|"
-    r"police|assault(?:ed)?|threat(?:s|en|ened)?|harass(?:ed|ment)?|hurt|injur(?:y|ed)|"
-    r"rape[sd]?|violen(?:t|ce))\b|(?<![0-9])(?:110|999)(?![0-9])",
-    re.IGNORECASE,
-)
-
-
-def urgent(text: str) -> bool:
-    """Whether a report mentions danger, violence, abuse or the police."""
-    return any(word in text for word in _DANGER_CHINESE) or bool(_DANGER_ENGLISH.search(text))
 
 
 # --- words shared with the reviews and the staff screen -----------------------------------

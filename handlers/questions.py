@@ -30,6 +30,7 @@ import re
 
 from handlers import typed
 from handlers.context import Ctx
+from handlers.danger import urgent
 from handlers.replies import Button, Reply
 from handlers.router import Invalid, Replies, Router, State
 from storage.faq import Entry
@@ -135,10 +136,42 @@ def fill(ctx: Ctx) -> dict[str, str]:
 
 # --- screens -----------------------------------------------------------------------------
 def _back(ctx: Ctx) -> Button:
+    """ "◀ Back to where I was": her screen's question again (`stay`: never a screen's
+    own ◀ Back, which may lead elsewhere)."""
     _ = ctx._
     if ctx.user.state in (QUESTIONS, QUESTIONS_TOPIC):
         return ctx.button(_("◀ Back"), "back")
-    return ctx.button(_("◀ Back to where I was"), "back")
+    return ctx.button(_("◀ Back to where I was"), "stay")
+
+
+@router.action("stay")
+async def stay(ctx: Ctx, _arg: str) -> Replies:
+    """Her screen's question again, as it was."""
+    return await ctx.ask()
+
+
+def safety_reply(ctx: Ctx, text: str) -> Reply:
+    """Text that mentions danger (`handlers.danger.urgent`): the emergency line first,
+    and a person at once (the ticket it opens is urgent: every admin is told)."""
+    _ = ctx._
+    lines = [
+        "🚨 "
+        + _(
+            "If you or anyone is in danger right now, call the police: {police} (in Hong "
+            "Kong and Macau: 999).",
+            police=ctx.options.emergency_phone or "110",
+        ),
+        _(
+            "Tap “🚨 Tell the programme office now” and every member of staff is told at "
+            "once; they will answer you here."
+        ),
+    ]
+    if ctx.options.office_phone:
+        lines.append(
+            _("You can also call the programme office: {phone}.", phone=ctx.options.office_phone)
+        )
+    tell = ctx.button(_("🚨 Tell the programme office now"), "ask_person")
+    return ctx.reply("\n".join(lines), [tell], [_back(ctx)])
 
 
 def _ask_button(ctx: Ctx, *, fresh: bool = False) -> Button:
@@ -158,8 +191,8 @@ def answer_reply(ctx: Ctx, e: Entry, *, guessed: bool, use_typed: str = "") -> R
     text = f"{_title(ctx, e)}\n\n{e.answer(ctx.user.lang, fill(ctx))}"
     rows: list[list[Button]] = []
     if use_typed:
-        shown = use_typed if len(use_typed) <= 20 else use_typed[:19] + "…"
-        rows.append([ctx.button(_("✍ Use “{text}” as my answer", text=shown), "faq_use")])
+        use = _("✍ Use “{text}” as my answer", text=_shown(use_typed))
+        rows.append([ctx.button(use, "faq_use")])
     if guessed:
         rows.append([ctx.button(_("✖ That's not it"), "faq_not", e.key)])
     rows.append([_ask_button(ctx)])
@@ -183,6 +216,11 @@ def no_answer_reply(ctx: Ctx, text: str) -> Reply:
     return ctx.reply(head, [_ask_button(ctx)], [_back(ctx)])
 
 
+def _shown(text: str) -> str:
+    """What she typed, short enough for a button's label."""
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
 def _quoted(text: str) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
@@ -193,6 +231,9 @@ async def answer_typed(ctx: Ctx, text: str) -> Replies:
     from handlers.onboarding import CHOOSE_ROLE, PRIVACY, onboarded
 
     _ = ctx._
+    if urgent(text) and typed.words(text).tokens:  # before anything: a person, at once
+        _keep_asked(ctx, text)
+        return [safety_reply(ctx, text)]
     getting_started = typed.NO_SEARCH | {PRIVACY, CHOOSE_ROLE}
     if not onboarded(ctx) or ctx.user.state in getting_started:
         # getting started: a plain question is answered (nothing is kept); anything
@@ -224,11 +265,15 @@ async def answer_typed(ctx: Ctx, text: str) -> Replies:
     _keep_asked(ctx, text)
     if m.confident and (looks_like_question(text) or not found):
         return [answer_reply(ctx, m.ranked[0][0], guessed=True)]
+    likely = [[ctx.button(_title(ctx, e), "faq", e.key)] for e in m.top(OFFERED)]
+    if found and looks_like_question(text) and likely:  # a question first, then courses
+        head = _("Is your question one of these? Tap it to see the answer:")
+        rows = [*likely, *([b] for b in found)]
+        return [ctx.reply(head, *rows, [_ask_button(ctx)], [_back(ctx)])]
     if found:
         head = _("Courses and job fairs for “{words}”. Tap one to see it:", words=text)
-        rows = [[b] for b in found]
-        rows += [[ctx.button(_title(ctx, e), "faq", e.key)] for e in m.top(OFFERED)]
-        return [ctx.reply(head, *rows, [_back(ctx)])]
+        rows = [*([b] for b in found), *likely]
+        return [ctx.reply(head, *rows, [_ask_button(ctx)], [_back(ctx)])]
     if m.weak:
         head = _("Is your question one of these? Tap it to see the answer:")
         return [choices_reply(ctx, head, m.top(OFFERED))]
@@ -261,14 +306,15 @@ async def maybe_question(ctx: Ctx, state: State, text: str) -> Replies | None:
     matches one confidently, with a button to take it as her answer instead; None
     (it is her answer) otherwise, and always on staff steps and `FREE_TEXT` ones.
     A name, a phone number or a township does not read as a question."""
-    if (
-        state.staff
-        or state.admin
-        or state.name in FREE_TEXT
-        or len(text) > MAX_TEXT
-        or not looks_like_question(text)
-        or holds_id_number(text)
-    ):
+    if state.staff or state.admin or state.name in FREE_TEXT or holds_id_number(text):
+        return None
+    if urgent(text) and len(text) <= MAX_TEXT:  # danger, typed on any step: a person
+        _keep_asked(ctx, text)
+        reply = safety_reply(ctx, text)
+        use = ctx._("✍ Use “{text}” as my answer", text=_shown(text))
+        reply.buttons.insert(1, [ctx.button(use, "faq_use")])
+        return [reply]
+    if len(text) > MAX_TEXT or not looks_like_question(text):
         return None
     m = await match(ctx, text)
     if not m.confident:

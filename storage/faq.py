@@ -14,9 +14,10 @@ The first question of each language is the entry's title (its button). Answers m
 hold `{office_phone}`, `{office_hours}` and `{emergency}`, filled from configuration
 when shown (`Entry.answer`).
 
-Staff extend it by import (`haoxin import faq FILE`, or the file sent in chat: the same
-YAML shape, or a spreadsheet with the columns of `COLUMNS`), and the help desk turns a
-ticket into an entry with one action (`FaqRepo.save`). Those are `FaqEntry` rows: a row
+Staff extend it by import (`haoxin import faq FILE`: the same YAML shape, or a
+spreadsheet with the columns of `COLUMNS`; `{key: KEY, active: false}` hides an entry;
+a topic must be one of the shipped file's), and an admin turns a help-desk answer into
+an entry (`FaqRepo.save`, `handlers.help_desk_faq`). Those are `FaqEntry` rows: a row
 with the key of a shipped entry takes its place, and an inactive row hides it. Every
 instance's matcher (`storage.faq_match`) rebuilds when the rows change
 (`FaqRepo.version`).
@@ -53,8 +54,9 @@ MAX_QUESTION = 300
 MAX_ANSWER = 3000
 #: questions of one entry in one language
 MAX_QUESTIONS = 30
-#: the most entries one import may hold
+#: the most entries one import may hold, and the largest file (bytes)
 MAX_ENTRIES = 2000
+MAX_FILE = 2 * 1024 * 1024
 #: a spreadsheet's columns: several questions in one cell, one per line (or `|`)
 COLUMNS = (
     "key",
@@ -116,6 +118,8 @@ class Catalogue:
     topics: Mapping[str, Mapping[str, str]]
     entries: tuple[Entry, ...]
     by_key: Mapping[str, Entry] = field(default_factory=dict)
+    #: keys an import hides (`active: false`)
+    hidden: tuple[str, ...] = ()
 
     def topic_label(self, topic: str, lang: str) -> str:
         labels = self.topics.get(topic, {})
@@ -170,6 +174,9 @@ def entry_from(data: Any, where: str, problems: list[str], source: str = "file")
         problems.append(f"{where}: not a mapping of key, topic, q and a")
         return None
     before = len(problems)
+    if not all(isinstance(data.get(f), str | None) for f in ("key", "topic")):
+        problems.append(f"{where}: key and topic must be text")
+        return None
     key = str(data.get("key") or "").strip().lower()
     where = f"{where} ({key})" if key else where
     if not KEY.match(key):
@@ -231,9 +238,23 @@ def parse(data: Any, source: str = "file") -> Catalogue:
     if len(raw) > MAX_ENTRIES:
         raise FaqError([f"more than {MAX_ENTRIES} entries"])
     entries: list[Entry] = []
+    hidden: list[str] = []
     seen: set[str] = set()
+    known_topics = set(topics) | (set(shipped().topics) if source != "file" else set())
     for n, item in enumerate(raw, 1):
+        if isinstance(item, Mapping) and item.get("active") is False:  # hide an entry
+            key = item.get("key")
+            if not isinstance(key, str) or not KEY.match(key.strip().lower()):
+                problems.append(f"entry {n}: key must be 1–40 of a-z, 0-9 and '-'")
+            else:
+                hidden.append(key.strip().lower())
+            continue
         entry = entry_from(item, f"entry {n}", problems, source)
+        if entry is not None and entry.topic not in known_topics:
+            problems.append(
+                f"entry {n} ({entry.key}): topic must be one of {', '.join(sorted(known_topics))}"
+            )
+            continue
         if entry is None:
             continue
         if entry.key in seen:
@@ -243,15 +264,24 @@ def parse(data: Any, source: str = "file") -> Catalogue:
         entries.append(entry)
     if problems:
         raise FaqError(problems)
-    return Catalogue(topics, tuple(entries), {e.key: e for e in entries})
+    return Catalogue(topics, tuple(entries), {e.key: e for e in entries}, tuple(hidden))
 
 
 def load(text: str, source: str = "file") -> Catalogue:
-    """A catalogue from YAML text. Raises `FaqError`."""
+    """A catalogue from YAML text, read as every data file is (`storage.importer`: no
+    anchors or aliases, so nothing expands; at most `MAX_NODES` values). Raises
+    `FaqError`, naming the line and column of what cannot be read."""
+    from storage.importer import DataFileError, _load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text)
+    except DataFileError as exc:
+        raise FaqError([str(exc)]) from exc
     except yaml.YAMLError as exc:
-        raise FaqError([f"not readable YAML: {str(exc).splitlines()[0]}"]) from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FaqError([f"not readable YAML{where}: {problem}"]) from exc
     return parse(data or {}, source)
 
 
@@ -295,8 +325,8 @@ def read_catalogue(content: bytes, name: str, source: str = "import") -> Catalog
     spreadsheet (`.csv` in UTF-8 or GBK, `.xlsx`; `COLUMNS`). Raises `FaqError`, or
     `storage.tabular.TableError` for a spreadsheet that cannot be read."""
     if Path(name).suffix.lower() in (".yaml", ".yml"):
-        if len(content) > 5_000_000:
-            raise FaqError(["the file is over 5 MB"])
+        if len(content) > MAX_FILE:
+            raise FaqError([f"the file is over {MAX_FILE // 1024 // 1024} MiB"])
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -332,10 +362,12 @@ def merged(base: Catalogue, rows: Iterable[FaqEntry]) -> Catalogue:
 # --- staff's entries --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Imported:
-    """What an import did: `added` new keys, `replaced` keys it changed."""
+    """What an import did: `added` new keys, `replaced` keys it changed, `hidden`
+    entries it hid."""
 
     added: int
     replaced: int
+    hidden: int = 0
 
 
 class FaqRepo:
@@ -362,17 +394,22 @@ class FaqRepo:
         return merged(shipped(), await self.rows())
 
     async def matcher(self) -> Matcher:
-        """The matcher of the catalogue as it is now (`storage.faq_match`): rebuilt only
-        when staff's rows changed, here or on another instance."""
-        from storage.faq_match import cached
+        """The matcher of the catalogue as it is now (`storage.faq_match`): staff's
+        rows are read and the matcher built only when they changed, here or on another
+        instance (`version`); it is built in a worker thread (2,000 entries: seconds)."""
+        import asyncio
+
+        from storage.faq_match import Matcher, built, keep
 
         bind = self.session.bind
         where = str(getattr(bind, "url", "")) if bind is not None else ""
-        version = (where, *await self.version())
-        if version[1] == 0:  # the shipped catalogue alone: one matcher for every database
-            version = ("shipped",)
-        rows = await self.rows() if version != ("shipped",) else []
-        return cached(version, lambda: merged(shipped(), rows))
+        count, newest = await self.version()
+        version: tuple[object, ...] = ("shipped",) if count == 0 else (where, count, newest)
+        found = built(version)
+        if found is not None:
+            return found
+        catalogue = merged(shipped(), await self.rows()) if count else shipped()
+        return keep(version, await asyncio.to_thread(Matcher, catalogue))
 
     async def save(
         self,
@@ -438,6 +475,9 @@ class FaqRepo:
             else:
                 added += 1
             await self._write(entry, actor)
+        hidden = 0
+        for key in catalogue.hidden:
+            hidden += await self.hide(key, actor)
         self.session.add(
             AuditEntry(
                 subject="faq",
@@ -447,11 +487,12 @@ class FaqRepo:
                 after={
                     "added": added,
                     "replaced": replaced,
+                    "hidden": hidden,
                     "keys": [e.key for e in catalogue.entries][:200],
                 },
             )
         )
-        return Imported(added, replaced)
+        return Imported(added, replaced, hidden)
 
     async def hide(self, key: str, actor: str) -> bool:
         """Hide the entry of `key` (a shipped one too). False: no such entry."""

@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -551,16 +551,17 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
 _MATCHERS: dict[object, Matcher] = {}
 
 
-def cached(version: object, build: Callable[[], Catalogue]) -> Matcher:
-    """The matcher of the catalogue at `version` (a database and `FaqRepo.version`),
-    built once: a second instance's change shows as another version."""
-    found = _MATCHERS.get(version)
-    if found is None:
-        found = Matcher(build())
-        if len(_MATCHERS) > 8:
-            _MATCHERS.clear()
-        _MATCHERS[version] = found
-    return found
+def built(version: object) -> Matcher | None:
+    """The matcher kept for `version` (a database and `FaqRepo.version`), if any."""
+    return _MATCHERS.get(version)
+
+
+def keep(version: object, matcher: Matcher) -> Matcher:
+    """Keep `matcher` for `version` (the last few versions only)."""
+    if len(_MATCHERS) > 8:
+        _MATCHERS.clear()
+    _MATCHERS[version] = matcher
+    return matcher
 
 
 def keys_of(entries: Sequence[Entry]) -> list[str]:

@@ -174,6 +174,19 @@ class DeskRepo:
         self._audit(ticket_id, staff_key, "desk:take", {"status": OPEN}, {"status": TAKEN})
         return True
 
+    async def take_over(self, ticket_id: int, admin_key: str, holder: str) -> bool:
+        """An admin takes a ticket `holder` holds (away, or no longer staff): one
+        conditional UPDATE on that holder, so a release, close or another take-over
+        meanwhile wins. False then."""
+        where = and_(Ticket.status == TAKEN, Ticket.holder == holder, Ticket.holder != admin_key)
+        now = utcnow()
+        if not await self._change(ticket_id, where, holder=admin_key, taken_at=now):
+            return False
+        self._audit(
+            ticket_id, admin_key, "desk:take_over", {"holder": holder}, {"holder": admin_key}
+        )
+        return True
+
     async def reply(self, ticket_id: int, staff_key: str, text: str) -> TicketMessage | None:
         """A staff message on a ticket she holds: the message, or None when the ticket
         is no longer hers (released, closed or held by another meanwhile): nothing is

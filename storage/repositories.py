@@ -298,6 +298,14 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def queued_since(self, topic: str, since: dt.datetime) -> bool:
+        """Whether a message of `topic` was queued at or after `since` (naive UTC), by
+        any instance (an urgent alert already on its way)."""
+        found = await self.session.scalar(
+            select(Outbox.id).where(Outbox.topic == topic, Outbox.created_at >= since).limit(1)
+        )
+        return found is not None
+
     def add(
         self,
         user_key: str,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, StaffInvite, TrainingBase, User, utcnow
+from storage.models import AuditEntry, StaffInvite, Ticket, TrainingBase, User, utcnow
 from storage.workers import new_code
 
 #: how long an invite can be redeemed, hours
@@ -121,13 +121,20 @@ class StaffRepo:
         return [StaffMember(*row) for row in await self.session.execute(stmt)]
 
     async def revoke(self, user_id: int, admin_key: str) -> bool:
-        """She is no longer base staff (from her next tap). False when she was not."""
+        """She is no longer base staff (from her next tap); the help-desk tickets she
+        held are open again. False when she was not."""
         user = await self.session.get(User, user_id)
         if user is None or user.staff_base_id is None:
             return False
         before = {"base": user.staff_base_id}
         user.staff_base_id = None
         self._audit(admin_key, "staff:revoke", f"user:{user_id}", before, {"base": None})
+        # the questions she was answering go back to the help desk's open queue
+        await self.session.execute(
+            update(Ticket)
+            .where(Ticket.holder == user.key, Ticket.status == "taken")
+            .values(status="open", holder="", taken_at=None, updated_at=utcnow())
+        )
         await self.session.flush()
         return True
 

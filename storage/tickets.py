@@ -146,14 +146,16 @@ class TicketRepo:
     ) -> Ticket | None:
         """Add her message to her ticket while it is not closed: one conditional UPDATE
         decides (a close by staff on another instance wins cleanly), then the message
-        is written. `urgent` marks the ticket urgent too (never unmarks it). Returns the
+        is written. `urgent` marks the ticket urgent too (never unmarks it) and the programme
+        office's (`base_id` None). Returns the
         ticket as it is now, or None when it is closed, not hers or gone (nothing is
         written). Raises `ValueError` for an empty or too long text."""
         text = _checked(text)
         now = utcnow()
         values: dict[str, Any] = {"updated_at": now}
-        if urgent:
+        if urgent:  # a safety report: the programme office's, no longer a base's
             values["urgent"] = True
+            values["base_id"] = None
         result = await self.session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id, Ticket.asker_id == asker.id, Ticket.status != CLOSED)

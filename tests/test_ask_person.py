@@ -368,7 +368,8 @@ async def test_an_urgent_question_tells_every_admin_at_once(app):
     await me.say("他又来了 help, he hit me again")
     await me.tap("Send to the programme office")
     assert f"Added to your question {ticket.reference}" in me.text
-    assert len(await outbox_texts(app, ADMIN)) == 2
+    # on the ticket, for staff to read; admins alerted at most once in ten minutes
+    assert len(await outbox_texts(app, ADMIN)) == 1
 
 
 # --- one ticket at a time -------------------------------------------------------------------------
@@ -643,3 +644,21 @@ async def test_erasing_her_drops_the_unsent_staff_notices_that_quote_her(app):
     await me.say("/delete_me")
     await me.tap(next(label for label in me.labels if "delete" in label.lower()))
     assert not any("雇主打我" in text for text in await outbox_texts(app, ADMIN))
+
+
+async def test_beyond_ten_messages_an_hour_danger_still_reaches_every_admin(app):
+    me = await person(app, "tg:318")
+    await ask_by_typing(me, "培训地址在哪里")
+    await me.tap("T-MINE")
+    [ticket] = await rows(app, Ticket)
+    await me.tap(ticket.reference)
+    for n in range(MESSAGES_PER_HOUR - 1):
+        await me.say(f"补充{n + 1}：还要准备什么")
+    await me.tap("Reply")
+    await me.say("雇主打我，我现在很害怕，快来救我")  # the eleventh this hour: it goes
+    assert f"Added to your question {ticket.reference}." in me.text
+    now = (await rows(app, Ticket))[-1]
+    assert now.urgent and now.base_id is None  # the programme office's now
+    for admin in (ADMIN, OTHER_ADMIN):
+        [alert] = await outbox_texts(app, admin)
+        assert alert.startswith("🚨") and "雇主打我" in alert

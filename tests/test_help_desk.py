@@ -31,6 +31,7 @@ from storage.models import (
     User,
 )
 from storage.repositories import Repos
+from storage.staff import StaffRepo
 from tests.catalogue import course, load
 from tests.chat import Chat
 from tests.conftest import ADMIN, load_user, make_settings
@@ -278,7 +279,8 @@ async def test_two_staff_take_the_same_ticket_the_second_is_told(app):
     # she can read it, not answer it
     await b.tap(ticket.reference)
     assert f"taken by {ADMIN}" in b.text
-    assert "Reply" not in " ".join(b.labels) and "Take it" not in " ".join(b.labels)
+    assert "Reply" not in " ".join(b.labels) and "🙋 Take it" not in b.labels
+    assert "🙋 Take it over" in b.labels  # an admin may, deliberately
     await b.say("我来回答")  # typed on its screen: refused, and kept
     assert "held by someone else now" in b.text and "“我来回答”" in b.text
     assert not await staff_messages(app, ticket.id)
@@ -400,28 +402,82 @@ async def test_a_reply_after_release_and_another_took_it_is_kept(app):
 
 
 # --- the catalogue ----------------------------------------------------------------------------
-async def test_an_answer_goes_into_the_catalogue_once(app):
-    ticket = await asks(app, "tg:7", "体检在哪里做？")
+async def test_an_answer_goes_into_the_catalogue_once_written_over_by_an_admin(app):
+    ticket = await asks(app, "tg:7", "我叫李秀梅，电话13800138000，体检在哪里做？")
     a, b = await desk(app, ADMIN), await desk(app, OTHER_ADMIN)
     await a.tap(ticket.reference)
     await a.tap("Take it")
     assert "Add to the catalogue" not in " ".join(a.labels)  # no staff reply yet
     await a.tap("Reply")
-    await a.say("在市人民医院体检中心，带身份证。")
+    await a.say("秀梅你好，在市人民医院体检中心，带身份证。")
     await b.tap(ticket.reference)
     assert "Add to the catalogue" in " ".join(b.labels)  # an admin
     await a.tap("Add to the catalogue")
+    assert "never published as they are" in a.text  # her words are shown, not taken
+    await a.say("体检在哪里做？电话13800138000")  # a phone number: refused
+    assert "leave out phone numbers" in a.text
+    await a.say("体检在哪里做？")  # the last reply is the answer to keep or write over
+    assert "Publish this in the catalogue?" in a.text and "Answer: 秀梅你好" in a.text
+    await a.tap("The answer")
+    await a.say("在市人民医院体检中心，带身份证。")
+    assert "Publish this in the catalogue?" in a.text
+    await a.tap("Publish")
     assert "Added to the catalogue as desk-" in a.text and "体检在哪里做？" in a.text
     assert "Add to the catalogue" not in " ".join(a.labels)
     await b.tap("Add to the catalogue")  # a screen drawn before
     assert "It is in the catalogue already." in b.text
     async with app.db.sessions() as session:
         [entry] = list(await session.scalars(select(FaqEntry)))
-    assert entry.source == "desk" and entry.topic == "desk" and entry.created_by == ADMIN
+    assert entry.source == "desk" and entry.topic == "more" and entry.created_by == ADMIN
     assert entry.questions == {"zh": ["体检在哪里做？"]}
     assert entry.answers == {"zh": "在市人民医院体检中心，带身份证。"}
     assert (await ticket_now(app, ticket.id)).faq_key == entry.key
     assert (await actions(app, ticket.id))[-1] == "desk:catalogue"
+    other = await person_in(app, "tg:9", "zh-hans")  # another person asks it
+    await other.say("体检在哪里做？")
+    assert "在市人民医院体检中心" in other.text and "李秀梅" not in other.text
+
+
+async def test_a_bases_staff_cannot_add_to_the_catalogue(app):
+    await load(app, COURSES)
+    ticket = await asks(app, "tg:7", "茂名的课几点开始？", course="mm1")
+    me = await base_staff(app)
+    await me.tap("Help desk")
+    await me.tap(ticket.reference)
+    await me.tap("Take it")
+    await me.tap("Reply")
+    await me.say("早上八点半。")
+    assert "Add to the catalogue" not in " ".join(me.labels)
+    forged = me.replies[-1].buttons[0][0].data.split("|")[0] + "|desk_faq"
+    await me.press(forged)
+    async with app.db.sessions() as session:
+        assert list(await session.scalars(select(FaqEntry))) == []
+
+
+async def test_a_held_ticket_is_released_when_its_holder_is_revoked_and_admins_take_over(app):
+    await load(app, COURSES)
+    ticket = await asks(app, "tg:7", "茂名的课在哪里上？", course="mm1")
+    me = await base_staff(app)
+    await me.tap("Help desk")
+    await me.tap(ticket.reference)
+    await me.tap("Take it")
+    a = await desk(app, ADMIN)
+    await a.tap(ticket.reference)
+    await a.tap("Take it over")
+    assert f"{ticket.reference} is yours now" in a.text
+    now = await ticket_now(app, ticket.id)
+    assert now.holder == ADMIN and (await actions(app, ticket.id))[-1] == "desk:take_over"
+    await a.tap("Release")
+    await me.say("/menu")
+    await me.tap("Help desk")
+    await me.tap(ticket.reference)
+    await me.tap("Take it")
+    assert (await ticket_now(app, ticket.id)).holder == me.user
+    async with app.db.sessions() as session, session.begin():
+        user = await session.scalar(select(User).where(User.key == me.user))
+        assert await StaffRepo(session).revoke(user.id, ADMIN)
+    released = await ticket_now(app, ticket.id)
+    assert (released.status, released.holder) == ("open", "")
 
 
 # --- refusals ----------------------------------------------------------------------------------

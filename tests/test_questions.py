@@ -15,10 +15,10 @@ from bot.cli import main
 from handlers.replies import MAX_DATA, MAX_TEXT
 from storage.faq import shipped
 from storage.faq_match import Matcher
-from storage.models import FaqEntry, Ticket
+from storage.models import FaqEntry, Outbox, Ticket
 from tests.catalogue import load
 from tests.chat import Chat
-from tests.conftest import load_user, make_settings
+from tests.conftest import ADMIN, load_user, make_settings
 from tests.test_courses import COURSES, seeker
 from tests.test_fairs import FAIRS
 
@@ -260,3 +260,78 @@ def test_a_wrong_catalogue_file_imports_nothing(tmp_path, monkeypatch, capsys):
     (tmp_path / "more.csv").write_text(csv, encoding="utf-8")
     assert main(["import", "faq", "more.csv"]) == 0
     assert "1 new" in capsys.readouterr().out
+
+
+# --- danger, typed anywhere ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "words",
+    ["雇主打我", "我不想活了", "老板不让我走，把我关在屋里", "he slapped me", "僱主唔俾我走"],
+)
+async def test_danger_typed_at_the_menu_gives_the_emergency_line_and_a_person_at_once(
+    app, chat, words
+):
+    await load(app, COURSES, FAIRS)
+    me = await seeker(chat, "tg:740", "en")
+    await me.say(words)
+    assert "call the police: 110" in me.text and "999" in me.text
+    assert "Courses and job fairs" not in me.text
+    await me.tap("Tell the programme office now")
+    assert words in me.text  # her words, to send
+    await me.tap("Send")
+    async with app.db.sessions() as s:
+        ticket = await s.scalar(select(Ticket))
+        alerts = list(await s.scalars(select(Outbox).where(Outbox.user_key == ADMIN)))
+    assert ticket.urgent and ticket.base_id is None and ticket.question == words
+    assert len(alerts) == 1 and "🚨" in alerts[0].replies[0]["text"]
+
+
+async def test_danger_typed_on_a_form_step_is_answered_and_can_still_be_her_answer(app, chat):
+    await load(app, COURSES)
+    me = await at_the_county_step(chat, "tg:741", "en")
+    await me.say("救命")
+    assert "call the police" in me.text and (await load_user(app, "tg:741")).state == "ASK_COUNTY"
+    assert any("as my answer" in x for x in me.labels)
+
+
+async def test_back_to_where_i_was_stays_on_a_screen_with_its_own_back(app, chat):
+    me = await seeker(chat, "tg:742", "en")
+    await me.tap("Questions and help")
+    await me.tap("My questions to the office")  # a screen whose ◀ Back leads elsewhere
+    state = (await load_user(app, "tg:742")).state
+    screen = me.text
+    await me.say("is the training free?")
+    assert FREE.answer("en")[:40] in me.text
+    await me.tap(BACK)
+    assert (await load_user(app, "tg:742")).state == state and me.text == screen
+
+
+# --- importing the catalogue: what a file may not do ----------------------------------------
+def test_an_import_hides_an_entry_and_refuses_aliases_and_unknown_topics(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("HAOXIN_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    monkeypatch.chdir(tmp_path)
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nentries:\n  - {key: x, topic: *b}\n"
+    (tmp_path / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    assert main(["import", "faq", "bomb.yaml"]) == 1
+    assert "anchors and aliases" in capsys.readouterr().err
+    odd = {"entries": [{"key": "odd", "topic": "cooking", "q": {"en": ["x?"]}, "a": {"en": "y"}}]}
+    (tmp_path / "odd.yaml").write_text(yaml.safe_dump(odd), encoding="utf-8")
+    assert main(["import", "faq", "odd.yaml"]) == 1
+    assert "topic must be one of" in capsys.readouterr().err
+    (tmp_path / "hide.yaml").write_text("entries:\n  - {key: fees-free, active: false}\n")
+    assert main(["import", "faq", "hide.yaml"]) == 0
+    assert "1 hidden" in capsys.readouterr().out
+
+    async def asked() -> str:
+        app = await create_app(make_settings(tmp_path / "h.db"))
+        try:
+            me = await seeker(lambda key, hint: Chat(app.dispatcher, key, hint), "tg:743", "en")
+            await me.say("is the training free?")
+            return me.text
+        finally:
+            await app.close()
+
+    import asyncio
+
+    assert FREE.answer("en")[:40] not in asyncio.run(asked())

@@ -1,0 +1,101 @@
+"""Words that mean someone may be in danger (issue 11, widened in issue 13): a problem
+report, a question for a person, or text typed anywhere that holds one is urgent. Staff
+are told at once and she is given the emergency line. Kept apart so that every flow that
+reads text can ask (`urgent`) without importing another flow.
+
+The list errs towards urgent: a false alarm costs staff a look, a missed one costs far
+more. Words of ordinary questions (办护照, "help me find") are not on it.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: words that make a report urgent for staff: danger, violence, abuse, threats, police
+_DANGER_CHINESE = (
+    "打人",
+    "打我",
+    "被打",
+    "危险",
+    "危險",
+    "虐待",
+    "报警",
+    "報警",
+    "家暴",
+    "暴力",
+    "性骚扰",
+    "性騷擾",
+    "非礼",
+    "非禮",
+    "强奸",
+    "強姦",
+    "威胁",
+    "威脅",
+    "恐吓",
+    "恐嚇",
+    "受伤",
+    "受傷",
+    "救命",
+    "救我",
+    "打了我",
+    "扇我",
+    "踢我",
+    "掐我",
+    "掐住",
+    "摸我",
+    "性侵",
+    "强暴",
+    "強暴",
+    "自杀",
+    "自殺",
+    "不想活",
+    "唔想活",
+    "想死",
+    "拿刀",
+    "持刀",
+    "关在",
+    "關在",
+    "锁在",
+    "鎖在",
+    "锁住我",
+    "鎖住我",
+    "囚禁",
+    "不让我走",
+    "不讓我走",
+    "不准我走",
+    "唔俾我走",
+    "唔畀我走",
+    "唔准我走",
+    "不让我出去",
+    "不讓我出去",
+    "唔俾我出去",
+    "扣了我的身份证",
+    "扣我的身份证",
+    "扣身份证",
+    "扣咗我張身份證",
+    "扣我身份證",
+    "扣身份證",
+    "扣了我的护照",
+    "扣护照",
+    "扣護照",
+    "收了我的身份证",
+    "拿走我的身份证",
+    "跟踪我",
+    "跟蹤我",
+    "虐打",
+)
+_DANGER_ENGLISH = re.compile(
+    r"\b(?:hit|hits|hitting|beat|beats|beaten|danger|dangerous|abuse[sd]?|abusing|"
+    r"police|assault(?:ed)?|threat(?:s|en|ened)?|harass(?:ed|ment)?|hurt|injur(?:y|ed)|"
+    r"rape[sd]?|violen(?:t|ce)|slap(?:s|ped)?|kick(?:s|ed)? me|chok(?:e|ed|ing)|"
+    r"strangl\w*|suicid\w*|kill (?:myself|me)|knife|gun|locked (?:me )?in|lock(?:s|ed)? me|"
+    r"won'?t let me (?:leave|go|out)|took my (?:passport|id)|grop\w*|touch(?:ed|es)? me|"
+    r"sexual\w*)\b|(?<![0-9])(?:110|999)(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def urgent(text: str) -> bool:
+    """Whether a text mentions danger, violence, abuse, being held or hurt, taking her
+    own life, or the police (a report, a question for a person, text typed anywhere)."""
+    return any(word in text for word in _DANGER_CHINESE) or bool(_DANGER_ENGLISH.search(text))
