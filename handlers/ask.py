@@ -52,7 +52,7 @@ from handlers.ask_words import (
 )
 from handlers.context import Ctx
 from handlers.conversation import later_entry, navigation
-from handlers.danger import urgent
+from handlers.danger import urgent as is_urgent
 from handlers.office import expect_words
 from handlers.questions import free_text
 from handlers.replies import Reply
@@ -100,9 +100,10 @@ async def _leave(ctx: Ctx, *notes: str, draft: str = "") -> Replies:
 
 
 # --- asking -----------------------------------------------------------------------------------
-async def start_ticket(ctx: Ctx, *, question: str = "", back: str) -> Replies:
+async def start_ticket(ctx: Ctx, *, question: str = "", back: str, urgent: bool = False) -> Replies:
     """Open asking a person; come back to the state `back` when sent or cancelled (her
-    form kept as it was). With `question` (what she asked that had no answer), the
+    form kept as it was). `urgent`: from the emergency screen, the ticket is urgent
+    whatever she then writes. With `question` (what she asked that had no answer), the
     confirm screen shows it; without, she is asked to type it (what she typed earlier
     and could not send is offered again). Beyond the flood limits she is told (at once
     when nothing could be sent) and is back at `back`, what she typed kept."""
@@ -111,12 +112,12 @@ async def start_ticket(ctx: Ctx, *, question: str = "", back: str) -> Replies:
         back = str(form_part(ctx, "ask").get("back") or "")
     earlier = str(ctx.form.get("ask_draft") or "")
     ctx.user.form = {k: v for k, v in ctx.form.items() if k != "ask_draft"}
-    ctx.remember(ask={"back": back})
+    ctx.remember(ask={"back": back, "urgent": urgent})
     draft = question.strip() or earlier
     going_on = await ctx.repos.tickets.current(ctx.user)
     # told at once what cannot go: beyond the hourly limit nothing, beyond the daily one
     # the question given; what she types may mention danger, which goes through
-    danger = urgent(question) if question.strip() else True
+    danger = urgent or is_urgent(question) if question.strip() else True
     limited = await flood_words(ctx, new_ticket=going_on is None, danger=danger)
     if limited:
         return await _leave(ctx, limited, draft=draft)
@@ -207,7 +208,7 @@ async def send(ctx: Ctx, _arg: str) -> Replies:
     if not text:
         raise Invalid(_("Please type your question."))
     text = checked(_, text)
-    danger = urgent(text)
+    danger = is_urgent(text) or bool(form.get("urgent"))
     repo = ctx.repos.tickets
     going_on = await repo.current(ctx.user)
     limited = await flood_words(ctx, new_ticket=going_on is None, danger=danger)

@@ -184,12 +184,12 @@ async def _route(ctx: Ctx) -> Replies:
         raise Invalid(
             _("That message is too long. Please keep it under {limit} characters.", limit=limit)
         )
-    questions.remember_typed(ctx, state, text)  # a ticket's context (issue 13)
     chosen = _typed_buttons(ctx, state, text)
     if len(chosen) == 1:
         return await press(ctx, state, chosen[0][1])
     if chosen:
         return typed.ask_which(ctx, chosen)
+    questions.remember_typed(ctx, state, text)  # a ticket's context (issue 13): her words
     entry = _menu_entry(ctx, text)
     if entry is not None:  # "🤝 面试和雇用" typed out, as a notice says: never an answer
         ctx.forget_form()  # she leaves what she was doing, as from the main menu

@@ -83,6 +83,19 @@ _DANGER_CHINESE = (
     "跟踪我",
     "跟蹤我",
     "虐打",
+    "打咗我",
+    "打我呀",
+    "害怕",
+    "好惊",
+    "好驚",
+    "好怕",
+    "很怕",
+)
+#: "被老板打了", "俾老闆打咗", "被他锁在房里": being done to, by anyone
+_DONE_TO = re.compile(
+    r"(?:被|俾|畀|给|給)[^，。,.!?！？]{0,6}?"
+    r"(?:打(?!电|電|工|扫|掃|针|針|卡|听|聽|算|开|開|印|字|包|车|車|理|折|招呼|个|個)"
+    r"|踢|掐|锁|鎖|关(?!心|注|于|係|系)|關(?!心|注|於|係)|摸|虐|强奸|強姦|性侵|威胁|威脅)"
 )
 _DANGER_ENGLISH = re.compile(
     r"\b(?:hit|hits|hitting|beat|beats|beaten|danger|dangerous|abuse[sd]?|abusing|"
@@ -98,4 +111,8 @@ _DANGER_ENGLISH = re.compile(
 def urgent(text: str) -> bool:
     """Whether a text mentions danger, violence, abuse, being held or hurt, taking her
     own life, or the police (a report, a question for a person, text typed anywhere)."""
-    return any(word in text for word in _DANGER_CHINESE) or bool(_DANGER_ENGLISH.search(text))
+    return (
+        any(word in text for word in _DANGER_CHINESE)
+        or bool(_DONE_TO.search(text))
+        or bool(_DANGER_ENGLISH.search(text))
+    )

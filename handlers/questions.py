@@ -66,6 +66,34 @@ _QUESTION = re.compile(
 )
 
 
+# "转人工", "human please": she wants a person, not an answer
+_PERSON = re.compile(
+    r"转人工|轉人工|人工客服|人工服务|人工服務|找人工|真人|客服|找个人问|找個人問|找人问|"
+    r"工作人员|工作人員|搵人|傾下|同人講|跟人说|跟人說|"
+    r"\b(?:human|real person|a person|someone real|an agent|customer service|talk to someone|"
+    r"speak to someone)\b",
+    re.IGNORECASE,
+)
+# thanks, "OK", greetings: said to her, not asked
+_COURTESY = re.compile(
+    r"^(?:谢谢|謝謝|多谢|多謝|多谢晒|多謝晒|唔该|唔該|唔该晒|唔該晒|感谢|感謝|好的|好|好嘅|好啊|"
+    r"明白|明白了|知道|知道了|收到|嗯|嗯嗯|哦|噢|ok|okay|okk|thanks|thank you|thx|ty|"
+    r"你好|您好|hi|hello|hey|在吗|在嗎|喺度嗎|喺唔喺度|bye|再见|再見|拜拜)"
+    r"[\s!！。.~～,，]*(?:你|您|晒|啦|喔|哦|呀|啊|a lot|so much|very much)?[\s!！。.~～]*$",
+    re.IGNORECASE,
+)
+
+
+def wants_a_person(text: str) -> bool:
+    """Whether `text` asks for a person ("转人工", "human please")."""
+    return bool(_PERSON.search(text))
+
+
+def courtesy(text: str) -> bool:
+    """Whether `text` is thanks, an OK or a greeting: nothing to look up."""
+    return bool(_COURTESY.match(text.strip()))
+
+
 def looks_like_question(text: str) -> bool:
     """Whether `text` reads as a question (a question mark, a question word or particle
     in Chinese or Cantonese, or an English question's first word)."""
@@ -128,7 +156,7 @@ def fill(ctx: Ctx) -> dict[str, str]:
     options = ctx.options
     hours = getattr(office, "hours_words", None)
     return {
-        "office_phone": options.office_phone or _("the number on your course card"),
+        "office_phone": options.office_phone or _("ask us here (tap “👤 Ask a person”)"),
         "office_hours": hours(_, options) if hours else options.office_hours,
         "emergency": options.emergency_phone or "110",
     }
@@ -170,7 +198,7 @@ def safety_reply(ctx: Ctx, text: str) -> Reply:
         lines.append(
             _("You can also call the programme office: {phone}.", phone=ctx.options.office_phone)
         )
-    tell = ctx.button(_("🚨 Tell the programme office now"), "ask_person")
+    tell = ctx.button(_("🚨 Tell the programme office now"), "ask_person", "urgent")
     return ctx.reply("\n".join(lines), [tell], [_back(ctx)])
 
 
@@ -232,8 +260,14 @@ async def answer_typed(ctx: Ctx, text: str) -> Replies:
 
     _ = ctx._
     if urgent(text) and typed.words(text).tokens:  # before anything: a person, at once
-        _keep_asked(ctx, text)
+        # kept even before she agreed: to protect her (PIPL art. 13(4)), for the ticket
+        ctx.user.asked = text[:MAX_ASKED]
         return [safety_reply(ctx, text)]
+    if wants_a_person(text) and onboarded(ctx):
+        return await _to_a_person(ctx)
+    if courtesy(text):
+        head = _("You're welcome. Tap a button, or type your question whenever you like.")
+        return [ctx.reply(head, [_ask_button(ctx, fresh=True)], [_back(ctx)])]
     getting_started = typed.NO_SEARCH | {PRIVACY, CHOOSE_ROLE}
     if not onboarded(ctx) or ctx.user.state in getting_started:
         # getting started: a plain question is answered (nothing is kept); anything
@@ -272,7 +306,10 @@ async def answer_typed(ctx: Ctx, text: str) -> Replies:
         return [ctx.reply(head, *rows, [_ask_button(ctx)], [_back(ctx)])]
     if found:
         head = _("Courses and job fairs for “{words}”. Tap one to see it:", words=text)
-        rows = [*([b] for b in found), *likely]
+        if m.confident:  # a question it answers well: first, then what search found
+            rows = [*likely[:1], *([b] for b in found), *likely[1:]]
+        else:
+            rows = [*([b] for b in found), *likely]
         return [ctx.reply(head, *rows, [_ask_button(ctx)], [_back(ctx)])]
     if m.weak:
         head = _("Is your question one of these? Tap it to see the answer:")
@@ -357,7 +394,15 @@ async def ask_person(ctx: Ctx, arg: str) -> Replies:
     back = ctx.user.state
     if back == QUESTIONS_TOPIC:
         back = QUESTIONS
-    return await start_ticket(ctx, question=asked, back=back)
+    return await start_ticket(ctx, question=asked, back=back, urgent=arg == "urgent")
+
+
+async def _to_a_person(ctx: Ctx) -> Replies:
+    """She asked for a person ("转人工"): straight to writing her question."""
+    from handlers.ask import start_ticket
+
+    back = QUESTIONS if ctx.user.state == QUESTIONS_TOPIC else ctx.user.state
+    return await start_ticket(ctx, question="", back=back)
 
 
 @typed.found("faq_use")

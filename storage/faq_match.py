@@ -48,6 +48,8 @@ SECOND_AT_MOST = 0.8
 SAID_SO = 0.8
 #: the best score that offers the top three
 WEAK = 0.22
+#: what an entry about another kind of work than the one asked about scores, of its own
+OTHER_KIND = 0.75
 #: what a near feature counts, against an exact one
 NEAR_WEIGHT = 0.7
 #: how much the nearest single question counts against all the entry's questions together
@@ -458,6 +460,8 @@ class Matcher:
         for f in joined:
             vec = self._weigh(f)
             self.joined.append((vec, _norm(vec), _norm(_sounds(vec))))
+        # the kinds of work each entry's titles name (`storage.search.understand`)
+        self.kinds = [_kinds(e.title(lang) for lang in ("zh", "yue", "en")) for e in self.entries]
         self.syllables = sorted({k[2:] for k in self.idf if k.startswith("s:")})
         self.words = sorted({k[2:] for k in self.idf if k.startswith("w:")})
         self.pairs_by_first: dict[str, list[str]] = defaultdict(list)
@@ -517,11 +521,14 @@ class Matcher:
                 s = _dot(q, vec) / (qn * norm)
                 if s > best_variant[n]:
                     best_variant[n] = s
+        asked_kinds = _kinds([text])
         scored = []
         for n, (vec, norm, sounds) in enumerate(self.joined):
             norm = norm if written else sounds
             whole = _dot(q, vec) / (qn * norm) if norm else 0.0
             score = MIX * best_variant[n] + (1 - MIX) * whole
+            if asked_kinds and self.kinds[n] and not asked_kinds & self.kinds[n]:
+                score *= OTHER_KIND  # 月嫂 asked, a nanny's pay answered: not this one
             if score > 0:
                 scored.append((self.entries[n], round(score, 4)))
         order = sorted(range(len(scored)), key=lambda i: -scored[i][1])
@@ -531,6 +538,15 @@ class Matcher:
 
     def ranked_keys(self, text: str, limit: int = 3) -> list[str]:
         return [e.key for e, _s in self.match(text, limit).ranked]
+
+
+def _kinds(texts: Iterable[str]) -> frozenset[str]:
+    """The kinds of work the texts name (`#k:maternity`...), as search reads them."""
+    from storage.search import understand
+
+    return frozenset(
+        w for t in texts for w in understand(t[:MAX_TEXT]).words if w.startswith("#k:")
+    )
 
 
 def _sounds(vec: dict[str, float]) -> dict[str, float]:

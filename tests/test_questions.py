@@ -265,7 +265,15 @@ def test_a_wrong_catalogue_file_imports_nothing(tmp_path, monkeypatch, capsys):
 # --- danger, typed anywhere ------------------------------------------------------------------
 @pytest.mark.parametrize(
     "words",
-    ["雇主打我", "我不想活了", "老板不让我走，把我关在屋里", "he slapped me", "僱主唔俾我走"],
+    [
+        "雇主打我",
+        "我被老板打了",
+        "老闆打咗我",
+        "我不想活了",
+        "老板不让我走，把我关在屋里",
+        "he slapped me",
+        "僱主唔俾我走",
+    ],
 )
 async def test_danger_typed_at_the_menu_gives_the_emergency_line_and_a_person_at_once(
     app, chat, words
@@ -335,3 +343,51 @@ def test_an_import_hides_an_entry_and_refuses_aliases_and_unknown_topics(
     import asyncio
 
     assert FREE.answer("en")[:40] not in asyncio.run(asked())
+
+
+async def test_danger_before_she_agreed_still_makes_an_urgent_ticket(app, chat):
+    me = chat("tg:744", "zh-hans")
+    await me.say("/start")
+    await me.press(me.button("▶").data)  # continue: her menu, not agreed yet
+    await me.say("救命")
+    assert "110" in me.text
+    await me.tap("马上告诉项目办公室")  # the privacy notice comes first
+    await me.press(me.replies[-1].buttons[0][0].data)  # agree
+    assert "救命" in me.text  # her words, kept to protect her
+    await me.tap("发给项目办公室")
+    async with app.db.sessions() as s:
+        ticket = await s.scalar(select(Ticket))
+        alerts = list(await s.scalars(select(Outbox).where(Outbox.user_key == ADMIN)))
+    assert ticket.urgent and len(alerts) == 1
+
+
+@pytest.mark.parametrize("words", ["转人工", "人工客服", "human please", "我想搵人傾下"])
+async def test_asking_for_a_person_in_her_words_goes_to_a_person(app, chat, words):
+    await load(app, COURSES, FAIRS)
+    me = await seeker(chat, "tg:745", "en")
+    await me.say(words)
+    assert "Courses and job fairs" not in me.text
+    assert (await load_user(app, "tg:745")).state == "ASK_TEXT"
+
+
+@pytest.mark.parametrize("words", ["谢谢", "好的", "多謝晒", "thanks!", "OK"])
+async def test_thanks_and_ok_are_not_searched(app, chat, words):
+    await load(app, COURSES, FAIRS)
+    me = await seeker(chat, "tg:746", "en")
+    menu = list(me.labels)
+    await me.say(words)
+    assert "welcome" in me.text and "Courses and job fairs" not in me.text
+    await me.tap(BACK)
+    assert me.labels == menu
+
+
+async def test_a_ticket_carries_her_words_not_the_numbers_she_typed(app, chat):
+    me = await seeker(chat, "tg:747", "en")
+    await me.say("4")  # a button's number: not her words
+    await me.say("/menu")
+    await me.say("zzzz qqqq")
+    await me.tap("Ask a person")
+    await me.tap("Send")
+    async with app.db.sessions() as s:
+        ticket = await s.scalar(select(Ticket))
+    assert "4" not in ticket.context["recent"] and "zzzz qqqq" in ticket.context["recent"]
