@@ -14,7 +14,6 @@ import re
 #: words that make a report urgent for staff: danger, violence, abuse, threats, police
 _DANGER_CHINESE = (
     "打人",
-    "打我",
     "被打",
     "危险",
     "危險",
@@ -93,6 +92,7 @@ _DANGER_CHINESE = (
 )
 #: "被老板打了", "俾老闆打咗", "被他锁在房里": being done to, by anyone
 _DONE_TO = re.compile(
+    r"打我(?!电话|電話|手机|手機|的电话|的電話|微信|号码|號碼)|"
     r"(?:被|俾|畀|给|給)[^，。,.!?！？]{0,6}?"
     r"(?:打(?!电|電|工|扫|掃|针|針|卡|听|聽|算|开|開|印|字|包|车|車|理|折|招呼|个|個)"
     r"|踢|掐|锁|鎖|关(?!心|注|于|係|系)|關(?!心|注|於|係)|摸|虐|强奸|強姦|性侵|威胁|威脅)"

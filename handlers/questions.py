@@ -135,9 +135,13 @@ def _flooded(ctx: Ctx) -> bool:
 
 # --- matching ----------------------------------------------------------------------------
 async def match(ctx: Ctx, text: str) -> Match:
-    """The catalogue's entries `text` may ask, best first."""
+    """The catalogue's entries `text` may ask, best first, hers (a job seeker's or a
+    household's) before the other side's."""
+    from handlers.onboarding import HOUSEHOLD, SEEKER
+
     matcher = await ctx.repos.faq.matcher()
-    return matcher.match(text)
+    role = ctx.user.role if ctx.user.role in (SEEKER, HOUSEHOLD) and not ctx.is_admin else ""
+    return matcher.match(text, role=role or "")
 
 
 async def entry(ctx: Ctx, key: str) -> Entry:

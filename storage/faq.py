@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 SHIPPED = Path(__file__).with_name("faq.yaml")
 LANGUAGES = ("zh", "yue", "en")
+#: whose question an entry is: anyone's, a job seeker's or worker's, a household's
+WHO = ("", "seeker", "household")
 #: the placeholders an answer may hold, filled when it is shown
 PLACEHOLDERS = ("office_phone", "office_hours", "emergency")
 
@@ -86,6 +88,9 @@ class Entry:
     questions: Mapping[str, tuple[str, ...]]
     answers: Mapping[str, str]
     source: str = "file"
+    #: whose question it is (`seeker`, `household`; "": anyone's): the shipped file's
+    #: `who` (staff's entries are for anyone)
+    who: str = ""
 
     def title(self, lang: str) -> str:
         """Its first question in `lang` (else in another language: Chinese for
@@ -213,9 +218,12 @@ def entry_from(data: Any, where: str, problems: list[str], source: str = "file")
                     f"{where} a.{lang}: unknown placeholder {{{name}}}; "
                     f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
                 )
+    who = data.get("who") or ""
+    if who not in WHO:
+        problems.append(f"{where}: who must be one of {', '.join(w for w in WHO if w)}")
     if len(problems) > before:
         return None
-    return Entry(key, topic, questions, answers, source)
+    return Entry(key, topic, questions, answers, source, who)
 
 
 def parse(data: Any, source: str = "file") -> Catalogue:

@@ -50,6 +50,8 @@ SAID_SO = 0.8
 WEAK = 0.22
 #: what an entry about another kind of work than the one asked about scores, of its own
 OTHER_KIND = 0.75
+#: what an entry written for the other side (a job seeker's, to a household) scores
+OTHER_SIDE = 0.75
 #: what a near feature counts, against an exact one
 NEAR_WEIGHT = 0.7
 #: how much the nearest single question counts against all the entry's questions together
@@ -462,6 +464,7 @@ class Matcher:
             self.joined.append((vec, _norm(vec), _norm(_sounds(vec))))
         # the kinds of work each entry's titles name (`storage.search.understand`)
         self.kinds = [_kinds(e.title(lang) for lang in ("zh", "yue", "en")) for e in self.entries]
+        self.who = [e.who for e in self.entries]
         self.syllables = sorted({k[2:] for k in self.idf if k.startswith("s:")})
         self.words = sorted({k[2:] for k in self.idf if k.startswith("w:")})
         self.pairs_by_first: dict[str, list[str]] = defaultdict(list)
@@ -507,8 +510,9 @@ class Matcher:
                 vec[n] = max(vec.get(n, 0.0), w)
         return vec
 
-    def match(self, text: str, limit: int = 5) -> Match:
-        """The entries `text` may ask, best first (at most `limit`)."""
+    def match(self, text: str, limit: int = 5, *, role: str = "") -> Match:
+        """The entries `text` may ask, best first (at most `limit`). `role` (`seeker`,
+        `household`): who asks; the other side's entries score `OTHER_SIDE` of theirs."""
         q = self.query(text)
         qn = _norm(q)
         if not qn:
@@ -529,6 +533,8 @@ class Matcher:
             score = MIX * best_variant[n] + (1 - MIX) * whole
             if asked_kinds and self.kinds[n] and not asked_kinds & self.kinds[n]:
                 score *= OTHER_KIND  # 月嫂 asked, a nanny's pay answered: not this one
+            if role and self.who[n] and self.who[n] != role:
+                score *= OTHER_SIDE  # a household asking about fees: not a job seeker's
             if score > 0:
                 scored.append((self.entries[n], round(score, 4)))
         order = sorted(range(len(scored)), key=lambda i: -scored[i][1])
