@@ -337,6 +337,12 @@ async def _import_faq(app: App, path: Path) -> int:
         return await FaqRepo(session).import_catalogue(catalogue, "cli")
 
     done = await app.db.transaction(write, tries=IMPORT_TRIES)
+    if done.hidden < len(catalogue.hidden):
+        print(
+            f"haoxin import: {path}: {len(catalogue.hidden) - done.hidden} of the keys to hide "
+            "are in no entry (or hidden already)",
+            file=sys.stderr,
+        )
     print(
         f"{path}: faq: {len(catalogue.entries)} entries: {done.added} new, "
         f"{done.replaced} replaced, {done.hidden} hidden"

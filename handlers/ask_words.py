@@ -227,7 +227,7 @@ async def flood_words(ctx: Ctx, *, new_ticket: bool, danger: bool = False) -> st
         words = _(
             "You can send at most {n} messages an hour to the programme office, and you "
             "have reached that. Please wait a little, then send it again.",
-            n=MESSAGES_PER_HOUR,
+            n=DANGER_PER_HOUR if danger else MESSAGES_PER_HOUR,
         )
     elif (
         new_ticket
@@ -274,11 +274,12 @@ async def tell_holder(ctx: Ctx, ticket: Ticket, words: Callable[[Translator], st
 
 async def tell_admins(ctx: Ctx, ticket: Ticket, text: str) -> None:
     """An urgent question or message (`text`): every admin at once, in each one's
-    language (`problems.tell_staff`); at most once in `ALERT_GAP` for one ticket (the
-    rest are on the ticket's screen)."""
-    topic = f"ticket:{ticket.id}:urgent"
-    if await ctx.repos.outbox.queued_since(topic, utcnow() - ALERT_GAP):
-        return
+    language (`problems.tell_staff`); at most once in `ALERT_GAP` for one person,
+    whichever of her tickets (the rest are on the tickets' screens)."""
+    since = utcnow() - ALERT_GAP
+    for mine in await ctx.repos.tickets.mine(ctx.user):  # one alert for her, not a ticket
+        if await ctx.repos.outbox.queued_since(f"ticket:{mine.id}:urgent", since):
+            return
     await tell_staff(
         ctx, lambda t: urgent_notice(t, ticket, text), topic=f"ticket:{ticket.id}:urgent"
     )

@@ -39,6 +39,7 @@ import unicodedata
 
 from handlers import questions, typed
 from handlers.context import NONCE_DIGITS, NONCE_SPACE, Ctx, nonce_code
+from handlers.danger import urgent
 from handlers.replies import Button
 from handlers.router import Invalid, Replies, State
 from handlers.staff import is_staff
@@ -117,7 +118,12 @@ async def _converse(ctx: Ctx) -> Replies:
         ctx.user.state = GREETING
         command = ev.command
         if command is None or command[0] == "start":
-            return await begin(ctx, command[1] if command else "")
+            greeting = await begin(ctx, command[1] if command else "")
+            text = clean_text(ev.text or "") if command is None else ""
+            if text and urgent(text):  # her very first words say she is in danger
+                ctx.user.asked = text[: questions.MAX_ASKED]  # to protect her: art. 13(4)
+                return [questions.safety_reply(ctx, text), *greeting]
+            return greeting
     try:
         return await _route(ctx)
     except RegionNeeded as local:  # eight digits: Hong Kong or Macau? she says which

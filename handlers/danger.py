@@ -14,7 +14,6 @@ import re
 #: words that make a report urgent for staff: danger, violence, abuse, threats, police
 _DANGER_CHINESE = (
     "打人",
-    "被打",
     "危险",
     "危險",
     "虐待",
@@ -83,27 +82,54 @@ _DANGER_CHINESE = (
     "跟蹤我",
     "虐打",
     "打咗我",
+    "杀了我",
+    "杀我",
+    "殺我",
+    "跳楼",
+    "跳樓",
+    "活不下去",
+    "喝农药",
+    "喝農藥",
+    "动手动脚",
+    "動手動腳",
+    "对我动手",
+    "對我動手",
+    "强迫我",
+    "強迫我",
+    "困住",
+    "困在",
+    "欺负我",
+    "欺負我",
+    "扣了我的证件",
+    "扣我的证件",
+    "扣證件",
+    "唔想做人",
+    "🆘",
     "打我呀",
     "害怕",
     "好惊",
     "好驚",
-    "好怕",
-    "很怕",
 )
 #: "被老板打了", "俾老闆打咗", "被他锁在房里": being done to, by anyone
 _DONE_TO = re.compile(
-    r"打我(?!电话|電話|手机|手機|的电话|的電話|微信|号码|號碼)|"
-    r"(?:被|俾|畀|给|給)[^，。,.!?！？]{0,6}?"
-    r"(?:打(?!电|電|工|扫|掃|针|針|卡|听|聽|算|开|開|印|字|包|车|車|理|折|招呼|个|個)"
-    r"|踢|掐|锁|鎖|关(?!心|注|于|係|系)|關(?!心|注|於|係)|摸|虐|强奸|強姦|性侵|威胁|威脅)"
+    r"打我(?!电话|電話|手机|手機|的电话|的電話|的手|微信|号码|號碼)|"
+    r"(?<![号號户戶群])(?:被|俾|畀|给|給)[^，。,.!?！？]{0,6}?"
+    r"(?:打(?!电|電|工|扫|掃|针|針|卡|听|聽|算|开|開|印|字|包|车|車|理|折|招呼|个|個|一|下|"
+    r"过|過|钱|錢|款|疫苗|胰|嗝|回)"
+    r"|踢(?!出)|掐|锁|鎖|关(?!心|注|于|係|系|闭|閉)|關(?!心|注|於|係|閉)|摸|虐|强奸|強姦|性侵|"
+    r"威胁|威脅)"
 )
 _DANGER_ENGLISH = re.compile(
-    r"\b(?:hit|hits|hitting|beat|beats|beaten|danger|dangerous|abuse[sd]?|abusing|"
-    r"police|assault(?:ed)?|threat(?:s|en|ened)?|harass(?:ed|ment)?|hurt|injur(?:y|ed)|"
-    r"rape[sd]?|violen(?:t|ce)|slap(?:s|ped)?|kick(?:s|ed)? me|chok(?:e|ed|ing)|"
-    r"strangl\w*|suicid\w*|kill (?:myself|me)|knife|gun|locked (?:me )?in|lock(?:s|ed)? me|"
-    r"won'?t let me (?:leave|go|out)|took my (?:passport|id)|grop\w*|touch(?:ed|es)? me|"
-    r"sexual\w*)\b|(?<![0-9])(?:110|999)(?![0-9])",
+    r"\b(?:hit (?:me|her)|hits (?:me|her)|hitting (?:me|her)|beat (?:me|her)|beats (?:me|her)|"
+    r"beaten|danger(?!ous work)|abuse[sd]?|abusing|call(?:ed)? (?:the )?police|assault(?:ed)?|"
+    r"threat(?:s|en|ens|ened)?|harass(?:ed|ment)?|hurt(?:s|ing)? (?:me|her)|"
+    r"(?:am|i'm|got|was|been) hurt|injured|rape[sd]?|violen(?:t|ce)|slap(?:s|ped)?|"
+    r"kick(?:s|ed)? me|punch(?:es|ed)? me|push(?:es|ed)? me|chok(?:e|ed|ing)|strangl\w*|"
+    r"suicid\w*|kill (?:myself|me)|want to die|(?:am|i'm|so) (?:scared|afraid)|"
+    r"afraid of (?:him|her|my)|trapped|can'?t leave|forced me|(?:with|has|pulled) a knife|"
+    r"knife (?:at|to)|gun|locked (?:me )?in|lock(?:s|ed)? me|won'?t let me (?:leave|go|out)|"
+    r"took my (?:passport|id)|grop\w*|touch(?:ed|es)? me|sexual\w*|sos)\b|"
+    r"(?:打|拨|撥|call|dial|报警|報警)\s*(?:110|999)(?![0-9])",
     re.IGNORECASE,
 )
 

@@ -68,8 +68,7 @@ async def _ticket(ctx: Ctx) -> Any:
 @desk_only
 async def add_to_catalogue(ctx: Ctx, _arg: str) -> Replies:
     ticket = await _ticket(ctx)
-    answer = await ctx.repos.desk.last_staff_reply(ticket.id)
-    ctx.remember(desk_faq={"ticket": ticket.id, "answer": answer.text if answer else ""})
+    ctx.remember(desk_faq={"ticket": ticket.id})
     return await ctx.goto(DESK_FAQ)
 
 
@@ -94,11 +93,17 @@ async def ask_entry(ctx: Ctx) -> Replies:
         ]
         return [ctx.reply("\n".join(lines), cancel)]
     if not answer or draft.get("editing") == "answer":
-        lines = [
-            _("Question: {text}", text=question),
-            "",
-            _("Type the answer everyone will read (at most {most} characters):", most=MAX_ANSWER),
-        ]
+        reply = await ctx.repos.desk.last_staff_reply(ticket.id)
+        lines = [_("Question: {text}", text=question), ""]
+        if reply is not None:  # to copy from: it was written to her, and may name her
+            lines += [_("The reply she got: “{text}”", text=reply.text[:1500]), ""]
+        lines.append(
+            _(
+                "Type the answer everyone will read, without her name, address or anything "
+                "about her (at most {most} characters):",
+                most=MAX_ANSWER,
+            )
+        )
         return [ctx.reply("\n".join(lines), cancel)]
     lines = [
         "📌 " + _("Publish this in the catalogue?"),

@@ -74,7 +74,8 @@ async def show_ticket(ctx: Ctx) -> Replies:
         )
     elif ticket.status != CLOSED and ctx.is_admin:
         if ticket.status == TAKEN:  # someone else holds it: away, or no longer staff
-            rows.append([ctx.button(_("🙋 Take it over"), "desk_take_over")])
+            shown = int(ticket.taken_at.timestamp()) if ticket.taken_at else 0
+            rows.append([ctx.button(_("🙋 Take it over"), "desk_take_over", shown)])
         rows.append([ctx.button(_("✔ Close"), "desk_close")])
     if await may_catalogue(ctx, ticket):
         rows.append([ctx.button(_("📌 Add to the catalogue"), "desk_faq")])
@@ -152,12 +153,19 @@ def _fit(ctx: Ctx, head: list[str], thread: list[str], more: int) -> list[str]:
 # --- taking, releasing, closing -------------------------------------------------------
 @router.button(DESK_TICKET, "desk_take_over")
 @desk_only
-async def take_over(ctx: Ctx, _arg: str) -> Replies:
-    """An admin takes a ticket another holds; the one who held it is told."""
+async def take_over(ctx: Ctx, arg: str) -> Replies:
+    """An admin takes a ticket another holds, as her screen showed it (`arg`: when it
+    was taken, so that two admins taking over at once do not take it from each other);
+    the one who held it is told."""
     _ = ctx._
     ticket = await current(ctx)
-    if not ctx.is_admin or ticket.status != TAKEN or ticket.holder == ctx.user.key:
+    if not ctx.is_admin:
         raise Invalid(_("I don't recognise that button."))
+    shown = int(ticket.taken_at.timestamp()) if ticket.taken_at else 0
+    if ticket.status != TAKEN or ticket.holder == ctx.user.key or str(shown) != arg:
+        return await back_to_desk(
+            ctx, _("{reference} changed meanwhile: here it is now.", reference=ticket.reference)
+        )
     holder = ticket.holder
     if not await ctx.repos.desk.take_over(ticket.id, ctx.user.key, holder):
         return await back_to_desk(

@@ -53,6 +53,8 @@ FLOOD_MOST = 30
 FLOOD_WINDOW = dt.timedelta(minutes=10)
 #: the questions a weak match offers
 OFFERED = 3
+#: the topics listed (the shipped file's 12 and staff's "More questions", with room)
+MAX_TOPICS = 16
 
 # what makes a text read as a question: a question mark, a question word or particle
 _QUESTION = re.compile(
@@ -435,7 +437,8 @@ async def questions_home(ctx: Ctx) -> Replies:
         ]
     )
     topics = [t for t in catalogue.topics if catalogue.of_topic(t)]
-    rows = [[ctx.button(catalogue.topic_label(t, ctx.user.lang), "topic", t)] for t in topics[:12]]
+    label = catalogue.topic_label
+    rows = [[ctx.button(label(t, ctx.user.lang), "topic", t)] for t in topics[:MAX_TOPICS]]
     rows.append([_ask_button(ctx, fresh=True)])
     rows.append([ctx.button(_("📨 My questions to the office"), "my_questions")])
     rows.append([ctx.button(_("◀ Main menu"), "home")])

@@ -235,7 +235,10 @@ def parse(data: Any, source: str = "file") -> Catalogue:
     if not isinstance(data, Mapping):
         raise FaqError(["the file must hold `entries:` (and optionally `topics:`)"])
     topics: dict[str, dict[str, str]] = {}
-    for tid, labels in (data.get("topics") or {}).items():
+    given = data.get("topics") or {}
+    if not isinstance(given, Mapping):
+        raise FaqError(["`topics:` must map each topic id to its labels (zh, yue, en)"])
+    for tid, labels in given.items():
         if isinstance(labels, Mapping):
             topics[str(tid)] = {str(k): str(v) for k, v in labels.items() if k in LANGUAGES}
         else:

@@ -105,6 +105,8 @@ class StaffRepo:
             raise InviteRefused("used" if row.used_at is not None else "expired")
         before = {"base": user.staff_base_id}
         await self.session.flush()  # her row, if new
+        if before["base"] is not None and before["base"] != row.base_id:
+            await self._release_tickets(user.key)  # another base's: no longer hers to see
         user.staff_base_id = row.base_id
         self._audit(user.key, "staff:join", f"user:{user.id}", before, {"base": row.base_id})
         return row.base_id
@@ -129,14 +131,17 @@ class StaffRepo:
         before = {"base": user.staff_base_id}
         user.staff_base_id = None
         self._audit(admin_key, "staff:revoke", f"user:{user_id}", before, {"base": None})
-        # the questions she was answering go back to the help desk's open queue
-        await self.session.execute(
-            update(Ticket)
-            .where(Ticket.holder == user.key, Ticket.status == "taken")
-            .values(status="open", holder="", taken_at=None, updated_at=utcnow())
-        )
+        await self._release_tickets(user.key)
         await self.session.flush()
         return True
+
+    async def _release_tickets(self, key: str) -> None:
+        """The help-desk tickets `key` was answering go back to the open queue."""
+        await self.session.execute(
+            update(Ticket)
+            .where(Ticket.holder == key, Ticket.status == "taken")
+            .values(status="open", holder="", taken_at=None, updated_at=utcnow())
+        )
 
     def _audit(self, actor: str, action: str, subject: str, before: dict, after: dict) -> None:
         self.session.add(

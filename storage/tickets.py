@@ -156,6 +156,18 @@ class TicketRepo:
         if urgent:  # a safety report: the programme office's, no longer a base's
             values["urgent"] = True
             values["base_id"] = None
+            # a base's staff member holding it can no longer see it: back to the queue,
+            # where admins see it first
+            await self.session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket_id,
+                    Ticket.asker_id == asker.id,
+                    Ticket.status == TAKEN,
+                    Ticket.base_id.is_not(None),
+                )
+                .values(status=OPEN, holder="", taken_at=None)
+            )
         result = await self.session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id, Ticket.asker_id == asker.id, Ticket.status != CLOSED)

@@ -662,3 +662,13 @@ async def test_beyond_ten_messages_an_hour_danger_still_reaches_every_admin(app)
     for admin in (ADMIN, OTHER_ADMIN):
         [alert] = await outbox_texts(app, admin)
         assert alert.startswith("🚨") and "雇主打我" in alert
+
+
+async def test_closing_and_asking_again_in_danger_alerts_admins_once_in_ten_minutes(app):
+    me = await person(app, "tg:319")
+    for n in range(3):
+        await ask_by_typing(me, f"救命 {n}")
+        ticket = (await rows(app, Ticket))[-1]
+        await staff_does(app, ticket.id, status="closed")
+    assert len(await rows(app, Ticket)) == 3 and all(t.urgent for t in await rows(app, Ticket))
+    assert len(await outbox_texts(app, ADMIN)) == 1  # one alert for her, not one a ticket

@@ -416,9 +416,8 @@ async def test_an_answer_goes_into_the_catalogue_once_written_over_by_an_admin(a
     assert "never published as they are" in a.text  # her words are shown, not taken
     await a.say("体检在哪里做？电话13800138000")  # a phone number: refused
     assert "leave out phone numbers" in a.text
-    await a.say("体检在哪里做？")  # the last reply is the answer to keep or write over
-    assert "Publish this in the catalogue?" in a.text and "Answer: 秀梅你好" in a.text
-    await a.tap("The answer")
+    await a.say("体检在哪里做？")  # the reply she got is shown to copy from, not taken
+    assert "The reply she got: “秀梅你好" in a.text and "Publish" not in " ".join(a.labels)
     await a.say("在市人民医院体检中心，带身份证。")
     assert "Publish this in the catalogue?" in a.text
     await a.tap("Publish")
@@ -561,3 +560,22 @@ async def test_every_help_desk_prompt_and_action_asks_again(app):
             assert replies[0].text == refused
     now = await ticket_now(app, ticket.id)
     assert now.status == "open" and not await staff_messages(app, ticket.id)
+
+
+async def test_danger_on_a_ticket_a_bases_staff_holds_sends_it_to_the_admins(app):
+    await load(app, COURSES)
+    ticket = await asks(app, "tg:7", "茂名的课几点开始？", course="mm1")
+    me = await base_staff(app)
+    await me.tap("Help desk")
+    await me.tap(ticket.reference)
+    await me.tap("Take it")
+    her = Chat(app.dispatcher, "tg:7", "zh-hans")
+    await her.say("/menu")
+    await her.press(by_action(her, "go:questions").data)
+    await her.press(by_action(her, "ask_person:new").data)
+    await her.say("改不了了，雇主打我，我现在很害怕")
+    await her.press(by_action(her, "send").data)
+    now = await ticket_now(app, ticket.id)
+    assert now.urgent and now.base_id is None and (now.status, now.holder) == ("open", "")
+    a = await desk(app, ADMIN)
+    assert ticket.reference in a.labels[0]  # urgent, first in the admins' queue

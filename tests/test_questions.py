@@ -391,3 +391,37 @@ async def test_a_ticket_carries_her_words_not_the_numbers_she_typed(app, chat):
     async with app.db.sessions() as s:
         ticket = await s.scalar(select(Ticket))
     assert "4" not in ticket.context["recent"] and "zzzz qqqq" in ticket.context["recent"]
+
+
+async def test_danger_as_her_very_first_message_gets_the_emergency_line(app, chat):
+    me = chat("tg:748", "zh-hans")
+    await me.say("救命，老板打我")
+    assert "110" in me.replies[0].text and any("马上告诉项目办公室" in x for x in me.labels)
+    assert (await load_user(app, "tg:748")).asked == "救命，老板打我"
+
+
+@pytest.mark.parametrize(
+    ("words", "danger"),
+    [
+        ("他说要杀了我", True),
+        ("我想跳楼", True),
+        ("佢困住我", True),
+        ("I want to die", True),
+        ("he punched me", True),
+        ("SOS", True),
+        ("打110", True),
+        ("可以打我的手机吗", False),
+        ("工资什么时候给我打钱", False),
+        ("给宝宝打疫苗要注意什么？", False),
+        ("我的账号被锁了", False),
+        ("我被踢出微信群了", False),
+        ("Do I need a police certificate for Hong Kong?", False),
+        ("how to beat eggs for baby food?", False),
+        ("培训费110元吗？", False),
+        ("80-110", False),
+    ],
+)
+def test_danger_words_and_ordinary_words_that_look_like_them(words, danger):
+    from handlers.danger import urgent
+
+    assert urgent(words) is danger
