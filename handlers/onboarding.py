@@ -168,18 +168,30 @@ async def agree(ctx: Ctx, _arg: str) -> Replies:
 async def decline(ctx: Ctx, _arg: str) -> Replies:
     """Nothing is kept: the row that held her place in the conversation (her chat
     account, language, a deep link) is erased, as /delete_me would."""
+    from handlers.danger import urgent
     from handlers.my_signups import erase_person
 
+    asking = ctx.form.get("ask") if isinstance(ctx.form.get("ask"), dict) else {}
+    said = str(asking.get("text") or ctx.user.asked or "")
+    in_danger = bool(asking.get("urgent")) or (bool(said) and urgent(said))
     await erase_person(ctx.repos, ctx.user, ctx.options)
     ctx.deleted = True
-    return [
-        ctx.reply(
-            ctx._(
-                "That's fine: I have kept nothing about you. Without your agreement I "
-                "can't sign you up for anything. If you change your mind, send /start."
-            )
+    words = [
+        ctx._(
+            "That's fine: I have kept nothing about you. Without your agreement I "
+            "can't sign you up for anything. If you change your mind, send /start."
         )
     ]
+    if in_danger:  # she wrote that she is in danger: the line to call, again
+        words.append(
+            "🚨 "
+            + ctx._(
+                "If you or anyone is in danger right now, call the police: {police} (in Hong "
+                "Kong and Macau: 999).",
+                police=ctx.options.emergency_phone or "110",
+            )
+        )
+    return [ctx.reply("\n\n".join(words))]
 
 
 @router.prompt(CHOOSE_ROLE)

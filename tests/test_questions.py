@@ -425,3 +425,14 @@ def test_danger_words_and_ordinary_words_that_look_like_them(words, danger):
     from handlers.danger import urgent
 
     assert urgent(words) is danger
+
+
+async def test_declining_the_privacy_notice_after_danger_repeats_the_emergency_line(app, chat):
+    me = chat("tg:749", "en")
+    await me.say("/start")
+    await me.press(me.button("▶").data)
+    await me.say("my boss locked me in the house")
+    await me.tap("Tell the programme office now")
+    await me.tap("No, thank you")
+    assert "kept nothing" in me.text and "call the police: 110" in me.text
+    assert await load_user(app, "tg:749") is None
