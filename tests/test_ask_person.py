@@ -47,6 +47,8 @@ from storage.models import (
 from storage.repositories import Repos
 from tests.chat import Chat
 from tests.conftest import ADMIN, make_settings
+from tests.test_vetting import person as agreed
+from tests.test_vetting import with_repos
 
 OTHER_ADMIN = "tg:900"
 HINTS = {"zh": "zh-hans", "yue": "zh-hk", "en": "en"}
@@ -122,17 +124,7 @@ async def app(db_path: Path) -> AsyncIterator[App]:
 # --- people and rows ------------------------------------------------------------------------
 async def person(app: App, key: str, lang: str = "en") -> Chat:
     """Someone at her main menu who agreed to the privacy notice, in `lang`."""
-    me = Chat(app.dispatcher, key, HINTS[lang])
-    await me.say("/start")
-    await me.press(me.button("▶").data)  # continue
-    await me.say("/privacy")
-    await me.press(me.replies[0].buttons[0][0].data)  # agree
-    return me
-
-
-async def with_repos(app: App, work: Any) -> Any:
-    async with app.db.sessions() as session, session.begin():
-        return await work(Repos(session, app.dispatcher.files))
+    return await agreed(app, key, HINTS[lang])
 
 
 async def rows(app: App, model: Any, *where: Any) -> list[Any]:

@@ -171,6 +171,15 @@ async def base_staff(app: App, key: str = "tg:301") -> Chat:
     return me
 
 
+async def base_staff_holding(app: App, ticket: Ticket) -> Chat:
+    """The base's staff member, who has taken `ticket` at her help desk."""
+    me = await base_staff(app)
+    await me.tap("Help desk")
+    await me.tap(ticket.reference)
+    await me.tap("Take it")
+    return me
+
+
 # --- the queue ------------------------------------------------------------------------------
 async def test_queue_hers_first_then_urgent_then_oldest_scoped_to_her_base(app):
     await load(app, COURSES)
@@ -440,10 +449,7 @@ async def test_an_answer_goes_into_the_catalogue_once_written_over_by_an_admin(a
 async def test_a_bases_staff_cannot_add_to_the_catalogue(app):
     await load(app, COURSES)
     ticket = await asks(app, "tg:7", "茂名的课几点开始？", course="mm1")
-    me = await base_staff(app)
-    await me.tap("Help desk")
-    await me.tap(ticket.reference)
-    await me.tap("Take it")
+    me = await base_staff_holding(app, ticket)
     await me.tap("Reply")
     await me.say("早上八点半。")
     assert "Add to the catalogue" not in " ".join(me.labels)
@@ -456,10 +462,7 @@ async def test_a_bases_staff_cannot_add_to_the_catalogue(app):
 async def test_a_held_ticket_is_released_when_its_holder_is_revoked_and_admins_take_over(app):
     await load(app, COURSES)
     ticket = await asks(app, "tg:7", "茂名的课在哪里上？", course="mm1")
-    me = await base_staff(app)
-    await me.tap("Help desk")
-    await me.tap(ticket.reference)
-    await me.tap("Take it")
+    me = await base_staff_holding(app, ticket)
     a = await desk(app, ADMIN)
     await a.tap(ticket.reference)
     await a.tap("Take it over")
@@ -565,10 +568,7 @@ async def test_every_help_desk_prompt_and_action_asks_again(app):
 async def test_danger_on_a_ticket_a_bases_staff_holds_sends_it_to_the_admins(app):
     await load(app, COURSES)
     ticket = await asks(app, "tg:7", "茂名的课几点开始？", course="mm1")
-    me = await base_staff(app)
-    await me.tap("Help desk")
-    await me.tap(ticket.reference)
-    await me.tap("Take it")
+    await base_staff_holding(app, ticket)
     her = Chat(app.dispatcher, "tg:7", "zh-hans")
     await her.say("/menu")
     await her.press(by_action(her, "go:questions").data)
