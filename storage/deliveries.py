@@ -361,21 +361,19 @@ class DeliveryRepo:
     async def release(self, deliveries: Iterable[int], token: str, next_at: dt.datetime) -> int:
         """Give claimed deliveries back unsent, due at `next_at` (a platform asked to
         wait; the broadcaster stops), as if never tried. Returns how many."""
-        ids = list(deliveries)
-        if not ids:
-            return 0
         d = BroadcastDelivery
-        result = await self.session.execute(
-            update(d)
-            .where(d.id.in_(ids), d.claim == token, d.status == "sending")
-            .values(status="pending", claim=None, next_at=next_at, attempts=d.attempts - 1)
-            .execution_options(synchronize_session=False)
+        return await self._unclaim(
+            deliveries, token, status="pending", next_at=next_at, attempts=d.attempts - 1
         )
-        return result.rowcount or 0
 
     async def drop(self, deliveries: Iterable[int], token: str) -> int:
         """Claimed deliveries of a broadcast cancelled meanwhile, never sent: marked
         `cancelled` like its pending ones (nothing is counted). Returns how many."""
+        return await self._unclaim(deliveries, token, status="cancelled")
+
+    async def _unclaim(self, deliveries: Iterable[int], token: str, **values: Any) -> int:
+        """Deliveries still claimed by `token` and not sent: their claim dropped and
+        `values` set, in one UPDATE. Returns how many."""
         ids = list(deliveries)
         if not ids:
             return 0
@@ -383,7 +381,7 @@ class DeliveryRepo:
         result = await self.session.execute(
             update(d)
             .where(d.id.in_(ids), d.claim == token, d.status == "sending")
-            .values(status="cancelled", claim=None)
+            .values(claim=None, **values)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount or 0
