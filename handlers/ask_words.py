@@ -276,10 +276,9 @@ async def tell_admins(ctx: Ctx, ticket: Ticket, text: str) -> None:
     """An urgent question or message (`text`): every admin at once, in each one's
     language (`problems.tell_staff`); at most once in `ALERT_GAP` for one person,
     whichever of her tickets (the rest are on the tickets' screens)."""
-    since = utcnow() - ALERT_GAP
-    for mine in await ctx.repos.tickets.mine(ctx.user):  # one alert for her, not a ticket
-        if await ctx.repos.outbox.queued_since(f"ticket:{mine.id}:urgent", since):
-            return
+    hers = [f"ticket:{t.id}:urgent" for t in await ctx.repos.tickets.mine(ctx.user)]
+    if await ctx.repos.outbox.queued_since(hers, utcnow() - ALERT_GAP):
+        return  # one alert for her, not one a ticket
     await tell_staff(
         ctx, lambda t: urgent_notice(t, ticket, text), topic=f"ticket:{ticket.id}:urgent"
     )

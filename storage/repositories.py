@@ -298,11 +298,14 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def queued_since(self, topic: str, since: dt.datetime) -> bool:
-        """Whether a message of `topic` was queued at or after `since` (naive UTC), by
-        any instance (an urgent alert already on its way)."""
+    async def queued_since(self, topics: Iterable[str], since: dt.datetime) -> bool:
+        """Whether a message of one of `topics` was queued at or after `since` (naive
+        UTC), by any instance (an urgent alert already on its way)."""
+        wanted = list(topics)
+        if not wanted:
+            return False
         found = await self.session.scalar(
-            select(Outbox.id).where(Outbox.topic == topic, Outbox.created_at >= since).limit(1)
+            select(Outbox.id).where(Outbox.topic.in_(wanted), Outbox.created_at >= since).limit(1)
         )
         return found is not None
 
